@@ -1,0 +1,74 @@
+"""The charging decision of SPEC §5, pure: who pays for which image, and how much."""
+
+from dataclasses import dataclass
+
+from .pricing import PLANS, TIERS, Price, discount_percentage, price
+
+
+@dataclass(frozen=True)
+class QuotaUse:
+    """A subscription's terms (as sold: they live on the subscription) and today's usage."""
+
+    daily_quota: int
+    professional_daily_quota: int
+    allowed_tiers: frozenset[str]
+    used_total: int = 0
+    used_professional: int = 0
+
+    @classmethod
+    def of_plan(cls, plan: str, used_total: int = 0, used_professional: int = 0) -> "QuotaUse":
+        terms = PLANS[plan]
+        return cls(
+            terms.daily_quota,
+            terms.professional_daily_quota,
+            frozenset(terms.allowed_tiers),
+            used_total,
+            used_professional,
+        )
+
+
+def quota_room(usage: QuotaUse | None, tier: str) -> int:
+    """How many more images of `tier` today's quota covers (0 without a usable subscription)."""
+    if usage is None or tier not in usage.allowed_tiers:
+        return 0
+    room = usage.daily_quota - usage.used_total
+    if tier == "professional":
+        room = min(room, usage.professional_daily_quota - usage.used_professional)
+    return max(room, 0)
+
+
+@dataclass(frozen=True)
+class ChargePlan:
+    """Images 0..covered-1 ride on the quota; the rest pay credits at the whole batch's discount."""
+
+    tier: str
+    image_count: int
+    covered: int
+    paid: Price
+
+    @property
+    def credits(self) -> int:
+        return self.paid.final
+
+    @property
+    def list_price(self) -> Price:
+        return price(TIERS[self.tier].credits, self.image_count, self.paid.discount_percentage)
+
+    def shares(self) -> list[int]:
+        """Each image's credits; the paid ones split the charge so that the shares add up exactly."""
+        paid_count = self.image_count - self.covered
+        if not paid_count:
+            return [0] * self.image_count
+        each, extra = divmod(self.credits, paid_count)
+        return [0] * self.covered + [each + (1 if i < extra else 0) for i in range(paid_count)]
+
+    def pricing_type(self, index: int) -> str:
+        return "subscription" if index < self.covered else "credit"
+
+
+def plan_charge(tier: str, image_count: int, room: int = 0) -> ChargePlan:
+    if tier not in TIERS:
+        raise ValueError(f"unknown tier {tier!r}")
+    covered = min(room, image_count)
+    pct = discount_percentage(image_count)
+    return ChargePlan(tier, image_count, covered, price(TIERS[tier].credits, image_count - covered, pct))

@@ -1,0 +1,77 @@
+"""Configuration, read once from the environment that template.yaml sets (SPEC §2, §7)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class TierModel(BaseModel):
+    """What a tier runs: a rembg model name and the refinement after it."""
+
+    model: str
+    refinement: str = Field(pattern="^(cleanup|matting|matting\\+decontaminate)$")
+
+
+DEFAULT_TIER_MODELS = {
+    "basic": TierModel(model="u2netp", refinement="cleanup"),
+    "standard": TierModel(model="isnet-general-use", refinement="cleanup"),
+    "professional": TierModel(model="birefnet-general-lite", refinement="matting"),
+    "industry": TierModel(model="birefnet-general", refinement="matting+decontaminate"),
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    stage: str = "dev"
+    region: str = Field("ap-southeast-1", validation_alias="AWS_REGION")
+
+    jobs_table: str = "bgr-jobs"
+    batches_table: str = "bgr-batches"
+    subscriptions_table: str = "bgr-subscriptions"
+    usage_table: str = "bgr-usage"
+    accounts_table: str = "bgr-credit-accounts"
+    ledger_table: str = "bgr-credit-ledger"
+    rate_limits_table: str = "bgr-rate-limits"
+    idempotency_table: str = "bgr-idempotency"
+
+    bucket_name: str = "bgr-images"
+    ingest_queue_url: str = ""
+    zip_state_machine_arn: str = ""
+
+    # Tier -> model and refinement is configuration (SPEC §2); a tier whose model file is not
+    # provisioned runs the fallback, and the job records what really ran.
+    tier_models: dict[str, TierModel] = DEFAULT_TIER_MODELS
+    fallback_model: str = "u2netp"
+    models_dir: Path = Field(Path.home() / ".u2net", validation_alias="U2NET_HOME")
+
+    # Feature flags are explicit: template.yaml sets each one; health lists them (SPEC §7).
+    feature_batch: bool = True
+    feature_subscriptions: bool = True
+    feature_integrations: bool = True
+    feature_drop_folder: bool = True
+
+    quota_timezone: str = "Asia/Jakarta"
+
+    rate_limit_per_minute: int = 120
+    rate_limit_charging_per_minute: int = 30
+
+    upload_url_ttl_seconds: int = 900
+    download_url_ttl_seconds: int = 3600
+    max_wait_seconds: int = 25
+
+    @property
+    def flags(self) -> dict[str, bool]:
+        return {
+            "batch": self.feature_batch,
+            "subscriptions": self.feature_subscriptions,
+            "integrations": self.feature_integrations,
+            "dropFolder": self.feature_drop_folder,
+        }
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

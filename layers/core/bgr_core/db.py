@@ -1,0 +1,60 @@
+"""Turning a missing table into a clear 503 instead of a 500 (seeds 000/001)."""
+
+from contextlib import ContextDecorator
+from functools import lru_cache
+
+from pynamodb.connection import Connection, TableConnection
+from pynamodb.exceptions import PynamoDBException, TableDoesNotExist
+from pynamodb.transactions import TransactWrite
+
+from .config import get_settings
+from .errors import TableMissing
+
+NOT_FOUND = "ResourceNotFoundException"
+
+
+def table_names() -> dict[str, str]:
+    s = get_settings()
+    return {
+        "jobs": s.jobs_table,
+        "batches": s.batches_table,
+        "subscriptions": s.subscriptions_table,
+        "usage": s.usage_table,
+        "creditAccounts": s.accounts_table,
+        "creditLedger": s.ledger_table,
+        "rateLimits": s.rate_limits_table,
+        "idempotency": s.idempotency_table,
+    }
+
+
+@lru_cache(maxsize=1)
+def _connection() -> Connection:
+    return Connection(region=get_settings().region)
+
+
+def transaction() -> TransactWrite:
+    """A write transaction (all or nothing, ≤ 100 actions, never two on one item)."""
+    return TransactWrite(connection=_connection())
+
+
+def missing_tables() -> list[str]:
+    missing = []
+    for name in table_names().values():
+        try:
+            TableConnection(name, region=get_settings().region).describe_table()
+        except TableDoesNotExist:
+            missing.append(name)
+    return missing
+
+
+class guard_tables(ContextDecorator):
+    """Re-raises DynamoDB's 'resource not found' as TableMissing naming the missing tables."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if isinstance(exc, PynamoDBException) and exc.cause_response_code == NOT_FOUND:
+            names = missing_tables() or ["unknown"]
+            raise TableMissing(f"table missing: {', '.join(names)}", tables=names) from exc
+        return False

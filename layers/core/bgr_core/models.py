@@ -1,0 +1,235 @@
+"""pynamodb models, one per table in template.yaml; table names come from the environment."""
+
+from datetime import UTC, datetime
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from .config import get_settings
+
+_settings = get_settings()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Meta:
+    region = _settings.region
+
+
+class CreditAccount(Model):
+    """A user's balance. `version` increments with every change; the ledger is keyed by it."""
+
+    class Meta(_Meta):
+        table_name = _settings.accounts_table
+
+    user_id = UnicodeAttribute(hash_key=True, attr_name="userId")
+    balance = NumberAttribute(default=0)
+    version = NumberAttribute(default=0)
+    updated_at = UTCDateTimeAttribute(attr_name="updatedAt", default=utcnow)
+
+
+class LedgerEntry(Model):
+    class Meta(_Meta):
+        table_name = _settings.ledger_table
+
+    user_id = UnicodeAttribute(hash_key=True, attr_name="userId")
+    seq = NumberAttribute(range_key=True)  # the account version this entry produced
+    delta = NumberAttribute()
+    reason = UnicodeAttribute()
+    reference = UnicodeAttribute()
+    balance_after = NumberAttribute(attr_name="balanceAfter")
+    actor = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute(attr_name="createdAt", default=utcnow)
+
+
+class OutputOptionsAttribute(MapAttribute):
+    format = UnicodeAttribute(default="png")
+    channels = UnicodeAttribute(default="rgba")
+    bg_color = UnicodeAttribute(null=True, attr_name="bgColor")
+    crop = BooleanAttribute(default=False)
+    margin = NumberAttribute(default=0)
+
+
+class UserCreatedIndex(GlobalSecondaryIndex):
+    """A user's records, newest first (query with scan_index_forward=False)."""
+
+    class Meta:
+        index_name = "byUser"
+        projection = AllProjection()
+
+    user_id = UnicodeAttribute(hash_key=True, attr_name="userId")
+    created_at = UnicodeAttribute(range_key=True, attr_name="createdAt")
+
+
+class Job(Model):
+    """A single-image removal (API upload or drop folder); batch items live with their batch."""
+
+    class Meta(_Meta):
+        table_name = _settings.jobs_table
+
+    id = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute(attr_name="userId")
+    created_at = UnicodeAttribute(attr_name="createdAt")  # ISO-8601 UTC, sorts by time
+    by_user = UserCreatedIndex()
+
+    status = UnicodeAttribute(default="pending")
+    tier = UnicodeAttribute()
+    source = UnicodeAttribute(default="api")  # api | drop
+    filename = UnicodeAttribute(null=True)
+    credits_used = NumberAttribute(attr_name="creditsUsed", default=0)
+    pricing_type = UnicodeAttribute(attr_name="pricingType")
+    subscription_id = UnicodeAttribute(attr_name="subscriptionId", null=True)
+    usage_date = UnicodeAttribute(attr_name="usageDate", null=True)
+    options = OutputOptionsAttribute(default=dict)
+    original_key = UnicodeAttribute(attr_name="originalKey")
+    original_size = NumberAttribute(attr_name="originalSize", null=True)
+    processed_size = NumberAttribute(attr_name="processedSize", null=True)
+    result_key = UnicodeAttribute(attr_name="resultKey", null=True)
+    thumbnail_key = UnicodeAttribute(attr_name="thumbnailKey", null=True)
+    width = NumberAttribute(null=True)
+    height = NumberAttribute(null=True)
+    model_name = UnicodeAttribute(attr_name="modelName", null=True)
+    processing_time = NumberAttribute(attr_name="processingTime", null=True)  # milliseconds
+    error_code = UnicodeAttribute(attr_name="errorCode", null=True)
+    error_message = UnicodeAttribute(attr_name="errorMessage", null=True)
+    started_at = UTCDateTimeAttribute(attr_name="startedAt", null=True)
+    completed_at = UTCDateTimeAttribute(attr_name="completedAt", null=True)
+    refunded_at = UTCDateTimeAttribute(attr_name="refundedAt", null=True)
+
+
+class BatchItem(MapAttribute):
+    index = NumberAttribute()
+    filename = UnicodeAttribute()
+    key = UnicodeAttribute()  # the original's S3 key
+    status = UnicodeAttribute(default="pending")
+    share = NumberAttribute(default=0)  # credits this item paid
+    pricing_type = UnicodeAttribute(attr_name="pricingType")
+    size_bytes = NumberAttribute(attr_name="sizeBytes", null=True)
+    processed_size = NumberAttribute(attr_name="processedSize", null=True)
+    result_key = UnicodeAttribute(attr_name="resultKey", null=True)
+    model_name = UnicodeAttribute(attr_name="modelName", null=True)
+    processing_time = NumberAttribute(attr_name="processingTime", null=True)
+    error_code = UnicodeAttribute(attr_name="errorCode", null=True)
+    error_message = UnicodeAttribute(attr_name="errorMessage", null=True)
+    refunded = BooleanAttribute(default=False)
+
+
+BATCH_HEADER = "BATCH"
+ITEM_GROUP_SIZE = 25  # items per group record: a 500-image batch is 20 records, one transaction
+
+
+def item_group_key(index: int) -> str:
+    return f"ITEMS#{index // ITEM_GROUP_SIZE:03d}"
+
+
+class Batch(Model):
+    """A batch's header record (sk = BATCH) in the batches table."""
+
+    class Meta(_Meta):
+        table_name = _settings.batches_table
+
+    id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=BATCH_HEADER)
+    user_id = UnicodeAttribute(attr_name="userId")
+    created_at = UnicodeAttribute(attr_name="createdAt")
+    by_user = UserCreatedIndex()
+
+    status = UnicodeAttribute(default="pending")
+    tier = UnicodeAttribute()
+    source = UnicodeAttribute(default="api")  # api | an integration app's name
+    options = OutputOptionsAttribute(default=dict)
+    total_images = NumberAttribute(attr_name="totalImages")
+    processed_images = NumberAttribute(attr_name="processedImages", default=0)
+    failed_images = NumberAttribute(attr_name="failedImages", default=0)
+    original_price = NumberAttribute(attr_name="originalPrice")
+    discount_percentage = NumberAttribute(attr_name="discountPercentage")
+    final_price = NumberAttribute(attr_name="finalPrice")
+    credits_charged = NumberAttribute(attr_name="creditsCharged")
+    covered_by_subscription = NumberAttribute(attr_name="coveredBySubscription", default=0)
+    subscription_id = UnicodeAttribute(attr_name="subscriptionId", null=True)
+    usage_date = UnicodeAttribute(attr_name="usageDate", null=True)
+    credits_refunded = NumberAttribute(attr_name="creditsRefunded", default=0)
+    zip_status = UnicodeAttribute(attr_name="zipStatus", null=True)  # building | ready | failed
+    zip_key = UnicodeAttribute(attr_name="zipKey", null=True)
+    zip_size = NumberAttribute(attr_name="zipSize", null=True)
+    zip_error = UnicodeAttribute(attr_name="zipError", null=True)
+    completed_at = UTCDateTimeAttribute(attr_name="completedAt", null=True)
+
+
+class BatchItemGroup(Model):
+    """Up to ITEM_GROUP_SIZE items of a batch (sk = ITEMS#nnn) in the batches table."""
+
+    class Meta(_Meta):
+        table_name = _settings.batches_table
+
+    id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    items = ListAttribute(of=BatchItem, default=list)
+
+
+class Subscription(Model):
+    """One subscription per user (SPEC §4)."""
+
+    class Meta(_Meta):
+        table_name = _settings.subscriptions_table
+
+    user_id = UnicodeAttribute(hash_key=True, attr_name="userId")
+    id = UnicodeAttribute()
+    plan = UnicodeAttribute()
+    status = UnicodeAttribute()  # active | cancelled | expired
+    monthly_price = NumberAttribute(attr_name="monthlyPrice")
+    daily_quota = NumberAttribute(attr_name="dailyQuota")
+    professional_daily_quota = NumberAttribute(attr_name="professionalDailyQuota")
+    allowed_tiers = UnicodeSetAttribute(attr_name="allowedTiers")
+    subscribed_at = UTCDateTimeAttribute(attr_name="subscribedAt")
+    current_period_end = UTCDateTimeAttribute(attr_name="currentPeriodEnd")
+    next_billing_date = UTCDateTimeAttribute(attr_name="nextBillingDate", null=True)
+    cancelled_at = UTCDateTimeAttribute(attr_name="cancelledAt", null=True)
+    cancel_reason = UnicodeAttribute(attr_name="cancelReason", null=True)
+    auto_renew = BooleanAttribute(attr_name="autoRenew", default=True)
+    last_payment_id = UnicodeAttribute(attr_name="lastPaymentId", null=True)
+    payment_method = UnicodeAttribute(attr_name="paymentMethod", null=True)
+
+
+class UsageCounter(Model):
+    """Usage per (subscription, day, tier); the tier `all` row holds the day's total."""
+
+    class Meta(_Meta):
+        table_name = _settings.usage_table
+
+    subscription_id = UnicodeAttribute(hash_key=True, attr_name="subscriptionId")
+    day_tier = UnicodeAttribute(range_key=True, attr_name="dayTier")  # "2026-11-22#standard"
+    removals_count = NumberAttribute(attr_name="removalsCount", default=0)
+    total_credits_equivalent = NumberAttribute(attr_name="totalCreditsEquivalent", default=0)
+    expires_at = NumberAttribute(attr_name="expiresAt", null=True)  # TTL
+
+
+class RateLimitWindow(Model):
+    class Meta(_Meta):
+        table_name = _settings.rate_limits_table
+
+    key = UnicodeAttribute(hash_key=True)  # "<userId>#<scope>#<window start>"
+    count = NumberAttribute(default=0)
+    expires_at = NumberAttribute(attr_name="expiresAt")  # TTL
+
+
+MODELS: tuple[type[Model], ...] = (
+    CreditAccount,
+    LedgerEntry,
+    Job,
+    Batch,
+    Subscription,
+    UsageCounter,
+    RateLimitWindow,
+)

@@ -1,0 +1,123 @@
+"""The bucket's layout (SPEC §8) and the S3 calls every function shares.
+
+uploads/, batches/ and drop/ raise events (originals); results/, thumbs/, zips/ and apps/ do not.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from urllib.parse import unquote_plus
+
+import boto3
+
+from .config import get_settings
+from .errors import BadRequest
+
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+IMAGE_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
+INTEGRATION_APPS = ("avatar-creator", "pose-generator", "image-upscaler", "carousel-mix")
+
+
+@lru_cache(maxsize=1)
+def s3():
+    return boto3.client("s3", region_name=get_settings().region)
+
+
+def safe_filename(name: str) -> str:
+    """A file name without directories, control characters or leading dots."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = re.sub(r"[^\w.\- ()]+", "_", base).strip(" .")
+    return base[:120] or "image"
+
+
+# -- keys ---------------------------------------------------------------------------------
+def upload_key(user_id: str, job_id: str, filename: str) -> str:
+    return f"uploads/{user_id}/{job_id}/{safe_filename(filename)}"
+
+
+def batch_item_key(user_id: str, batch_id: str, index: int, filename: str) -> str:
+    return f"batches/{user_id}/{batch_id}/{index:03d}/{safe_filename(filename)}"
+
+
+def result_key(user_id: str, record_id: str, extension: str, *, folder: str = "") -> str:
+    """results/<user>/[<folder>/]<id>.<ext>: folder is `drop` or `batches/<batchId>`."""
+    return f"results/{user_id}/{folder + '/' if folder else ''}{record_id}.{extension}"
+
+
+def thumbnail_key(user_id: str, record_id: str) -> str:
+    return f"thumbs/{user_id}/{record_id}.webp"
+
+
+def zip_key(user_id: str, batch_id: str) -> str:
+    return f"zips/{user_id}/{batch_id}.zip"
+
+
+def app_prefix(app: str, user_id: str) -> str:
+    return f"apps/{app}/{user_id}/"
+
+
+@dataclass(frozen=True)
+class IngestKey:
+    """What an object created under an event-raising prefix is."""
+
+    kind: str  # upload | batch | drop
+    user_id: str
+    filename: str
+    job_id: str | None = None
+    batch_id: str | None = None
+    index: int | None = None
+    tier: str | None = None
+
+
+_INGEST_PATTERNS = {
+    "upload": re.compile(r"^uploads/(?P<user_id>[^/]+)/(?P<job_id>[^/]+)/(?P<filename>[^/]+)$"),
+    "batch": re.compile(
+        r"^batches/(?P<user_id>[^/]+)/(?P<batch_id>[^/]+)/(?P<index>\d{3})/(?P<filename>[^/]+)$"
+    ),
+    "drop": re.compile(r"^drop/(?P<user_id>[^/]+)/(?P<tier>[^/]+)/(?P<filename>.+)$"),
+}
+
+
+def event_key(raw: str) -> str:
+    """S3 event keys are URL-encoded (moto also encodes '/' as %2F): unquote_plus handles both."""
+    return unquote_plus(raw)
+
+
+def parse_ingest_key(key: str) -> IngestKey:
+    for kind, pattern in _INGEST_PATTERNS.items():
+        match = pattern.match(key)
+        if match:
+            fields = match.groupdict()
+            if "index" in fields:
+                fields["index"] = int(fields["index"])
+            return IngestKey(kind=kind, **fields)
+    raise BadRequest(f"{key!r} is not an upload, batch item or drop-folder key")
+
+
+# -- presigned URLs -----------------------------------------------------------------------
+def presigned_upload(key: str, content_type: str) -> dict:
+    """A presigned POST whose policy admits only this key, an image type and ≤ 10 MB."""
+    ttl = get_settings().upload_url_ttl_seconds
+    post = s3().generate_presigned_post(
+        Bucket=get_settings().bucket_name,
+        Key=key,
+        Fields={"Content-Type": content_type},
+        Conditions=[
+            {"Content-Type": content_type},
+            ["starts-with", "$Content-Type", "image/"],
+            ["content-length-range", 1, MAX_IMAGE_BYTES],
+        ],
+        ExpiresIn=ttl,
+    )
+    expires = datetime.now(UTC) + timedelta(seconds=ttl)
+    return {"url": post["url"], "fields": post["fields"], "expiresAt": expires.isoformat()}
+
+
+def presigned_download(key: str, filename: str | None = None) -> str:
+    params = {"Bucket": get_settings().bucket_name, "Key": key}
+    if filename:
+        params["ResponseContentDisposition"] = f'attachment; filename="{safe_filename(filename)}"'
+    return s3().generate_presigned_url(
+        "get_object", Params=params, ExpiresIn=get_settings().download_url_ttl_seconds
+    )

@@ -1,0 +1,67 @@
+import threading
+
+import pytest
+from bgr_core import credits
+from bgr_core.errors import InsufficientCredits
+from bgr_core.models import CreditAccount, LedgerEntry
+
+
+def test_new_user_has_balance_zero_and_cannot_be_charged(aws):
+    assert credits.balance("nobody") == 0
+    with pytest.raises(InsufficientCredits) as err:
+        credits.apply("nobody", -3, reason="charge", reference="job:x", actor="user:nobody")
+    assert err.value.status == 402 and err.value.code == "INSUFFICIENT_CREDITS"
+    assert list(CreditAccount.scan()) == [] and list(LedgerEntry.scan()) == []
+
+
+def test_admin_grant_adds_and_records_the_admin(aws):
+    credits.grant("u1", 100, admin_id="boss", reason="welcome")
+    entry = credits.grant("u1", 50, admin_id="boss", reason="top-up")
+    assert credits.balance("u1") == 150
+    assert (entry.delta, entry.balance_after, entry.actor, entry.reason) == (
+        50,
+        150,
+        "admin:boss",
+        "admin_grant",
+    )
+    assert entry.reference == "top-up" and entry.created_at is not None
+
+
+def test_100_threads_charging_3_against_150(aws):
+    credits.grant("u1", 150, admin_id="boss", reason="seed")
+    results, lows = [], []
+
+    def charge(i):
+        try:
+            entry = credits.apply("u1", -3, reason="charge", reference=f"job:{i}", actor="user:u1")
+            results.append(entry)
+            lows.append(entry.balance_after)
+        except InsufficientCredits:
+            results.append(None)
+
+    threads = [threading.Thread(target=charge, args=(i,)) for i in range(100)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 100
+    assert sum(r is not None for r in results) == 50
+    assert credits.balance("u1") == 0 and min(lows) == 0
+    charges = [e for e in LedgerEntry.query("u1") if e.reason == "charge"]
+    assert len(charges) == 50
+    assert sorted(e.balance_after for e in charges) == list(range(0, 150, 3))
+
+
+def test_actions_refusing_leave_nothing_behind(aws):
+    credits.grant("u1", 10, admin_id="boss", reason="seed")
+
+    def refuse(tx):  # a record that already exists refuses to be created again
+        tx.save(
+            LedgerEntry("u1", 1, delta=0, reason="x", reference="x", balance_after=0, actor="x"),
+            condition=LedgerEntry.user_id.does_not_exist(),
+        )
+
+    with pytest.raises(credits.Rejected):
+        credits.apply("u1", -3, reason="charge", reference="job:y", actor="user:u1", actions=[refuse])
+    assert credits.balance("u1") == 10
+    assert len(list(LedgerEntry.query("u1"))) == 1
