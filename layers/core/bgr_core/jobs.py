@@ -1,0 +1,110 @@
+"""A single job's life: created with its charge, processed once, completed or failed (refunded)."""
+
+import base64
+import json
+import uuid
+
+from pynamodb.exceptions import UpdateError
+
+from . import billing, storage
+from .db import guard_tables
+from .errors import NotFound
+from .models import Job, OutputOptionsAttribute, utcnow
+from .options import OutputOptions
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@guard_tables()
+def create(
+    user_id: str,
+    tier: str,
+    filename: str,
+    *,
+    options: OutputOptions,
+    size_bytes: int | None = None,
+    source: str = "api",
+    original_key: str | None = None,
+) -> Job:
+    """A pending job for an image about to be uploaded (or already stored at `original_key`),
+    written together with its charge: InsufficientCredits leaves nothing behind."""
+    job_id = _new_id()
+    job = Job(
+        job_id,
+        user_id=user_id,
+        created_at=utcnow().isoformat(),
+        tier=tier,
+        source=source,
+        filename=storage.safe_filename(filename),
+        pricing_type="credit",
+        options=OutputOptionsAttribute(**options.model_dump()),
+        original_key=original_key or storage.upload_key(user_id, job_id, filename),
+        original_size=size_bytes,
+    )
+    return billing.charge_new_job(job)
+
+
+@guard_tables()
+def get(job_id: str) -> Job | None:
+    try:
+        return Job.get(job_id, consistent_read=True)
+    except Job.DoesNotExist:
+        return None
+
+
+@guard_tables()
+def get_for_user(user_id: str, job_id: str) -> Job:
+    """The user's job; another user's job is as absent as a missing one (no existence leak)."""
+    job = get(job_id)
+    if job is None or job.user_id != user_id:
+        raise NotFound(f"job {job_id} not found")
+    return job
+
+
+@guard_tables()
+def list_for_user(user_id: str, limit: int = 20, cursor: str | None = None) -> tuple[list[Job], str | None]:
+    """The user's jobs, newest first, a page at a time (`cursor` comes from the previous page)."""
+    start = json.loads(base64.urlsafe_b64decode(cursor)) if cursor else None
+    page = Job.by_user.query(user_id, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+    jobs = list(page)
+    last = page.last_evaluated_key
+    return jobs, base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None
+
+
+@guard_tables()
+def count_for_user(user_id: str) -> int:
+    return Job.by_user.count(user_id)
+
+
+@guard_tables()
+def start(job: Job) -> bool:
+    """pending -> processing. A redelivery of a job whose worker died (still processing) may
+    start it again; a finished job never restarts (False)."""
+    try:
+        job.update(
+            actions=[Job.status.set("processing"), Job.started_at.set(utcnow())],
+            condition=Job.status.is_in("pending", "processing"),
+        )
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+@guard_tables()
+def complete(job: Job, **fields) -> None:
+    """processing -> completed with the result's fields (result_key, processed_size, ...)."""
+    actions = [getattr(Job, name).set(value) for name, value in fields.items()]
+    job.update(
+        actions=[Job.status.set("completed"), Job.completed_at.set(utcnow()), *actions],
+        condition=Job.status == "processing",
+    )
+
+
+@guard_tables()
+def fail(job: Job, code: str, message: str) -> bool:
+    """Marks the job failed and refunds it, once (False when it was already settled)."""
+    return billing.fail_job(job, code, message)
