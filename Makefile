@@ -23,6 +23,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/cfn-lint template.yaml
+	$(BIN)/hadolint --failure-threshold warning functions/inference/Dockerfile
 
 test: lint
 	$(BIN)/pytest -q

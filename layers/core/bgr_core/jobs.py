@@ -1,20 +1,27 @@
 """A single job's life: created with its charge, processed once, completed or failed (refunded)."""
 
 import base64
+import hashlib
 import json
 import uuid
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 
 from . import billing, storage
 from .db import guard_tables
-from .errors import NotFound
+from .errors import DomainError, NotFound
 from .models import Job, OutputOptionsAttribute, utcnow
 from .options import OutputOptions
 
 
 def _new_id() -> str:
     return uuid.uuid4().hex
+
+
+def drop_job_id(key: str, etag: str) -> str:
+    """A drop-folder job's id is derived from the object, so a redelivery (or the DLQ consumer)
+    finds the job the first delivery created instead of creating and charging another."""
+    return hashlib.sha256(f"{key}\n{etag}".encode()).hexdigest()[:32]
 
 
 @guard_tables()
@@ -27,11 +34,46 @@ def create(
     size_bytes: int | None = None,
     source: str = "api",
     original_key: str | None = None,
+    job_id: str | None = None,
 ) -> Job:
     """A pending job for an image about to be uploaded (or already stored at `original_key`),
     written together with its charge: InsufficientCredits leaves nothing behind."""
-    job_id = _new_id()
-    job = Job(
+    job = _new_job(user_id, tier, filename, options, size_bytes, source, original_key, job_id)
+    return billing.charge_new_job(job)
+
+
+@guard_tables()
+def record_refused(
+    user_id: str,
+    tier: str,
+    filename: str,
+    refusal: DomainError,
+    *,
+    options: OutputOptions,
+    source: str,
+    original_key: str,
+    job_id: str | None = None,
+) -> Job:
+    """A job that was never charged because it could not be (a drop-folder file with no
+    credits, say): recorded failed with the reason so the user can see what happened."""
+    job = _new_job(user_id, tier, filename, options, None, source, original_key, job_id)
+    job.status = "failed"
+    job.credits_used = 0
+    job.error_code = refusal.code
+    job.error_message = refusal.message
+    job.completed_at = utcnow()
+    try:
+        job.save(condition=Job.id.does_not_exist())
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return get(job.id)
+    return job
+
+
+def _new_job(user_id, tier, filename, options, size_bytes, source, original_key, job_id) -> Job:
+    job_id = job_id or _new_id()
+    return Job(
         job_id,
         user_id=user_id,
         created_at=utcnow().isoformat(),
@@ -43,7 +85,6 @@ def create(
         original_key=original_key or storage.upload_key(user_id, job_id, filename),
         original_size=size_bytes,
     )
-    return billing.charge_new_job(job)
 
 
 @guard_tables()

@@ -95,6 +95,27 @@ def parse_ingest_key(key: str) -> IngestKey:
     raise BadRequest(f"{key!r} is not an upload, batch item or drop-folder key")
 
 
+# -- objects ------------------------------------------------------------------------------
+def object_size(key: str) -> int:
+    return s3().head_object(Bucket=get_settings().bucket_name, Key=key)["ContentLength"]
+
+
+def get_bytes(key: str) -> bytes:
+    return s3().get_object(Bucket=get_settings().bucket_name, Key=key)["Body"].read()
+
+
+def put_image(key: str, data: bytes, content_type: str) -> None:
+    """Writes an output the caller has already decoded back and checked (seed 004)."""
+    s3().put_object(Bucket=get_settings().bucket_name, Key=key, Body=data, ContentType=content_type)
+
+
+def delete(*keys: str) -> None:
+    if keys:
+        s3().delete_objects(
+            Bucket=get_settings().bucket_name, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True}
+        )
+
+
 # -- presigned URLs -----------------------------------------------------------------------
 def presigned_upload(key: str, content_type: str) -> dict:
     """A presigned POST whose policy admits only this key, an image type and ≤ 10 MB."""
