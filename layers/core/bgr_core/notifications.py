@@ -50,7 +50,12 @@ def created_objects(body: str) -> list[CreatedObject]:
     if message.get("Event") == "s3:TestEvent":
         return []
     return [
-        CreatedObject(bucket=r.s3.bucket.name, key=event_key(r.s3.object.key), size=r.s3.object.size, etag=r.s3.object.e_tag)
+        CreatedObject(
+            bucket=r.s3.bucket.name,
+            key=event_key(r.s3.object.key),
+            size=r.s3.object.size,
+            etag=r.s3.object.e_tag,
+        )
         for r in _Notification.model_validate(message).records
         if r.event_name.startswith("ObjectCreated:")
     ]
