@@ -8,6 +8,7 @@ import zlib
 from datetime import datetime
 
 import pytest
+
 from zipper.archive import MANIFEST_NAME, SegmentBuilder, closing_bytes
 from zipper.format import Entry, central_directory, data_descriptor, dos_time, local_header
 

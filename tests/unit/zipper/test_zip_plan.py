@@ -1,4 +1,5 @@
 import pytest
+
 from zipper.format import entry_size
 from zipper.plan import MIN_PART_SIZE, plan_segments
 
