@@ -1,0 +1,109 @@
+"""Cutout + options -> encoded, verified output bytes and a thumbnail.
+
+Nothing leaves here unless it decodes back as the image it claims to be (SPEC §7, seed 004).
+"""
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from bgr_core.options import OutputOptions
+from cutout import png
+
+THUMBNAIL_SIDE = 256
+_CONTENT_TYPES = {"png": "image/png", "webp": "image/webp"}
+_CROP_THRESHOLD = 8  # alpha below this is not subject when cropping
+
+
+class OutputCheckFailed(RuntimeError):
+    """An encoded output did not decode back as expected: a bug, never written anywhere."""
+
+
+@dataclass(frozen=True)
+class Encoded:
+    data: bytes
+    content_type: str
+    extension: str
+    width: int
+    height: int
+
+
+def compose(image: Image.Image, alpha: Image.Image, options: OutputOptions) -> Image.Image:
+    """The output picture: RGBA cutout, the alpha mask alone (L), or flattened on bg_color (RGB).
+
+    `image` is RGB or RGBA and may be modified; bg_color does not apply to a mask.
+    """
+    if options.crop:
+        box = subject_box(alpha, options.margin)
+        if box is not None:
+            image, alpha = image.crop(box), alpha.crop(box)
+    if options.channels == "alpha":
+        return alpha
+    if options.bg_color:
+        flat = Image.new("RGB", image.size, options.bg_color)
+        flat.paste(image.convert("RGB") if image.mode != "RGB" else image, mask=alpha)
+        return flat
+    image.putalpha(alpha)
+    return image
+
+
+def subject_box(alpha: Image.Image, margin: int) -> tuple[int, int, int, int] | None:
+    """The subject's bounding box grown by `margin` px within the image; None if no subject."""
+    box = alpha.point(lambda v: 255 if v >= _CROP_THRESHOLD else 0).getbbox()
+    if box is None:
+        return None
+    left, top, right, bottom = box
+    return (
+        max(0, left - margin),
+        max(0, top - margin),
+        min(alpha.width, right + margin),
+        min(alpha.height, bottom + margin),
+    )
+
+
+def encode(image: Image.Image, fmt: str) -> Encoded:
+    if fmt == "png":
+        data = png.encode(np.asarray(image))
+    else:
+        buffer = io.BytesIO()
+        # A bare mask compresses best, and exactly, losslessly; pictures use lossy colour.
+        image.save(buffer, "WEBP", lossless=image.mode == "L", quality=90, method=4)
+        data = buffer.getvalue()
+    expected_mode = "RGB" if (fmt, image.mode) == ("webp", "L") else image.mode  # WebP has no grey
+    verify(data, fmt, image.size, expected_mode)
+    return Encoded(data, _CONTENT_TYPES[fmt], fmt, *image.size)
+
+
+def thumbnail(image: Image.Image) -> bytes:
+    """A WebP at most THUMBNAIL_SIDE px on its longer side (never enlarged)."""
+    scale = min(1.0, THUMBNAIL_SIDE / max(image.size))
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    # Box-reduce to about twice the size first. (resize's own reducing_gap is ignored for RGBA.)
+    small = image.reduce(max(1, int(1 / scale / 2)))
+    small = small.resize(size, Image.Resampling.LANCZOS)
+    if small.mode == "L":
+        small = small.convert("RGB")
+    buffer = io.BytesIO()
+    small.save(buffer, "WEBP", quality=80, method=4)
+    data = buffer.getvalue()
+    verify(data, "webp", size, small.mode)
+    return data
+
+
+def verify(data: bytes, fmt: str, size: tuple[int, int], mode: str) -> None:
+    """Decodes `data` back and checks it is a `fmt` image of this size and mode, or raises."""
+    try:
+        with Image.open(io.BytesIO(data)) as decoded:
+            found = (decoded.format, decoded.size, decoded.mode)
+            # A PNG's chunk CRCs and final IEND vouch for every byte without inflating megapixels;
+            # WebP has no such checks, so it is decoded in full.
+            if fmt == "png":
+                decoded.verify()
+            else:
+                decoded.load()
+    except Exception as err:
+        raise OutputCheckFailed(f"the {fmt} output does not decode: {err}") from err
+    if found != (fmt.upper(), size, mode):
+        raise OutputCheckFailed(f"the {fmt} output decodes as {found}, expected {(fmt.upper(), size, mode)}")

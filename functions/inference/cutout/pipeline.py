@@ -1,0 +1,87 @@
+"""One upload -> one cutout: decode, segment with the tier's model, refine, encode (SPEC §2, §7)."""
+
+import time
+from dataclasses import dataclass, field
+
+from PIL import ImageChops
+
+from bgr_core.config import get_settings
+from bgr_core.options import OutputOptions
+from cutout import decode, outputs, refine, segment
+
+
+@dataclass(frozen=True)
+class CutoutResult:
+    image: bytes
+    content_type: str
+    extension: str  # png | webp
+    thumbnail: bytes  # WebP, THUMBNAIL_SIDE px
+    width: int
+    height: int
+    original_size: int  # bytes received
+    model_name: str  # the model that really ran (the fallback when the tier's is not provisioned)
+    refinement: str  # what was really applied: cleanup | matting | matting+decontaminate
+    timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
+
+    @property
+    def processing_ms(self) -> int:
+        return max(1, round(sum(self.timings.values())))
+
+
+def run(data: bytes, tier: str, options: OutputOptions | None = None) -> CutoutResult:
+    """Raises InvalidImage for input that will never process, ModelNotReady when no model can run."""
+    options = options or OutputOptions()
+    settings = get_settings()
+    if tier not in settings.tier_models:
+        raise ValueError(f"unknown tier {tier!r}")
+    plan = settings.tier_models[tier]
+    model_name, model_path = segment.choose_model(settings.models_dir, plan.model, settings.fallback_model)
+    clock = _Stopwatch()
+
+    image = decode.load_image(data)
+    own_alpha = image.getchannel("A") if image.mode == "RGBA" else None
+    clock.lap("decode")
+
+    alpha = refine.clean_mask(segment.predict(image, model_name, model_path), image.size)
+    clock.lap("segment")
+
+    refinement = "cleanup"
+    if plan.refinement.startswith("matting"):
+        matted = refine.matte(image, alpha)
+        if matted is not None:
+            alpha, refinement = matted, "matting"
+            if plan.refinement == "matting+decontaminate":
+                image, refinement = refine.decontaminate(image, alpha), plan.refinement
+    if own_alpha is not None:  # what was already transparent stays transparent
+        alpha = ImageChops.multiply(alpha, own_alpha)
+    clock.lap("refine")
+
+    picture = outputs.compose(image, alpha, options)
+    encoded = outputs.encode(picture, options.format)
+    clock.lap("encode")
+    thumb = outputs.thumbnail(picture)
+    clock.lap("thumbnail")
+
+    return CutoutResult(
+        image=encoded.data,
+        content_type=encoded.content_type,
+        extension=encoded.extension,
+        thumbnail=thumb,
+        width=encoded.width,
+        height=encoded.height,
+        original_size=len(data),
+        model_name=model_name,
+        refinement=refinement,
+        timings=clock.laps,
+    )
+
+
+class _Stopwatch:
+    def __init__(self):
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = (now - self._last) * 1000
+        self._last = now
