@@ -1,4 +1,5 @@
 import pytest
+
 from bgr_core.models import CreditAccount, LedgerEntry
 
 

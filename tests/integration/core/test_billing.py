@@ -3,6 +3,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+
 from bgr_core import billing, credits, subscriptions
 from bgr_core.errors import InsufficientCredits
 from bgr_core.models import Batch, BatchItem, BatchItemGroup, Job, LedgerEntry, UsageCounter, utcnow

@@ -1,6 +1,7 @@
 import threading
 
 import pytest
+
 from bgr_core import credits
 from bgr_core.errors import InsufficientCredits
 from bgr_core.models import CreditAccount, LedgerEntry

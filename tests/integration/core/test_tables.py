@@ -1,5 +1,6 @@
 import boto3
 import pytest
+
 from bgr_core import credits, subscriptions
 from bgr_core.db import missing_tables
 from bgr_core.errors import TableMissing

@@ -1,4 +1,5 @@
 import pytest
+
 from bgr_core.charging import QuotaUse, plan_charge, quota_room
 from bgr_core.pricing import PLANS, TIERS, batch_price, break_even_images, discount_percentage
 
