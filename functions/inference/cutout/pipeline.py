@@ -42,9 +42,10 @@ def run(data: bytes, tier: str, options: OutputOptions | None = None) -> CutoutR
     own_alpha = image.getchannel("A") if image.mode == "RGBA" else None
     clock.lap("decode")
 
-    alpha = refine.clean_mask(segment.predict(image, model_name, model_path), image.size)
+    pred = segment.predict(image, model_name, model_path)
     clock.lap("segment")
 
+    alpha = refine.clean_mask(pred, image.size)
     refinement = "cleanup"
     if plan.refinement.startswith("matting"):
         matted = refine.matte(image, alpha)

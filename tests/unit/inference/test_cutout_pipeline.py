@@ -1,0 +1,163 @@
+"""Real cutouts with the real u2netp weights: subject kept, background dropped, options honoured."""
+
+import io
+import shutil
+
+import numpy as np
+import pytest
+from cutout_samples import alpha_of, encoded, iou, jpeg
+from PIL import Image
+
+from bgr_core.errors import ModelNotReady
+from bgr_core.options import OutputOptions
+from cutout import outputs, pipeline, segment
+
+
+def opened(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+@pytest.fixture(scope="module")
+def cat_jpeg(cat) -> bytes:
+    return jpeg(cat)
+
+
+@pytest.fixture(scope="module")
+def cat_cutout(cat_jpeg) -> pipeline.CutoutResult:
+    return pipeline.run(cat_jpeg, "basic")
+
+
+def test_photo_cutout_keeps_the_subject_and_drops_the_background(cat_cutout, cat_jpeg):
+    image = opened(cat_cutout.image)
+    assert (image.format, image.mode, image.size) == ("PNG", "RGBA", (451, 300))
+    assert (cat_cutout.content_type, cat_cutout.extension) == ("image/png", "png")
+    assert (cat_cutout.width, cat_cutout.height, cat_cutout.original_size) == (451, 300, len(cat_jpeg))
+    assert (cat_cutout.model_name, cat_cutout.refinement) == ("u2netp", "cleanup")
+    alpha = alpha_of(cat_cutout.image)
+    assert alpha[150, 225] == 255  # the cat's face
+    assert alpha[5, 5] == 0 and alpha[5, 445] == 0  # the wall above it
+    assert 0.3 < (alpha >= 128).mean() < 0.9
+    assert set(cat_cutout.timings) == {"decode", "segment", "refine", "encode", "thumbnail"}
+    assert cat_cutout.processing_ms >= 1
+
+
+def test_colours_are_the_photo_s_own(cat_cutout, cat_jpeg):
+    cutout = np.asarray(opened(cat_cutout.image))[..., :3]
+    assert np.array_equal(cutout, np.asarray(Image.open(io.BytesIO(cat_jpeg)).convert("RGB")))
+
+
+def test_thumbnail_is_a_256px_webp(cat_cutout):
+    thumb = opened(cat_cutout.thumbnail)
+    assert (thumb.format, thumb.mode, thumb.size) == ("WEBP", "RGBA", (256, 170))
+
+
+@pytest.mark.parametrize("photo", ["cat", "astronaut", "coffee"])
+def test_basic_mask_matches_rembg(photo, request):
+    import rembg
+
+    data = jpeg(request.getfixturevalue(photo))
+    session = rembg.new_session("u2netp")
+    ours = alpha_of(pipeline.run(data, "basic").image)
+    theirs = alpha_of(rembg.remove(data, session=session))
+    assert iou(ours, theirs) >= 0.99
+
+
+def test_mask_only(cat_jpeg, cat_cutout):
+    result = pipeline.run(cat_jpeg, "basic", OutputOptions(channels="alpha"))
+    mask = opened(result.image)
+    assert (mask.format, mask.mode, mask.size) == ("PNG", "L", (451, 300))
+    assert np.array_equal(np.asarray(mask), alpha_of(cat_cutout.image))
+
+
+def test_webp_output(cat_jpeg, cat_cutout):
+    result = pipeline.run(cat_jpeg, "basic", OutputOptions(format="webp"))
+    image = opened(result.image)
+    assert (result.content_type, result.extension) == ("image/webp", "webp")
+    assert (image.format, image.mode, image.size) == ("WEBP", "RGBA", (451, 300))
+    assert iou(alpha_of(result.image), alpha_of(cat_cutout.image)) > 0.99
+
+
+def test_background_colour_flattens_to_rgb(cat_jpeg, cat_cutout):
+    result = pipeline.run(cat_jpeg, "basic", OutputOptions(bg_color="#00ff00"))
+    image = opened(result.image)
+    assert (image.mode, image.size) == ("RGB", (451, 300))
+    assert image.getpixel((5, 5)) == (0, 255, 0)  # was transparent
+    cat = Image.open(io.BytesIO(cat_jpeg)).convert("RGB")
+    assert image.getpixel((225, 150)) == cat.getpixel((225, 150))  # was opaque
+
+
+def test_crop_to_the_subject_with_a_margin(cat_jpeg, cat_cutout):
+    alpha = Image.fromarray(alpha_of(cat_cutout.image))
+    left, top, right, bottom = alpha.point(lambda v: 255 if v >= 8 else 0).getbbox()
+    result = pipeline.run(cat_jpeg, "basic", OutputOptions(crop=True, margin=5))
+    expected = (min(451, right + 5) - max(0, left - 5), min(300, bottom + 5) - max(0, top - 5))
+    assert opened(result.image).size == (result.width, result.height) == expected
+    assert expected != (451, 300)
+    assert max(opened(result.thumbnail).size) == 256
+
+
+def test_webp_mask_with_crop(cat_jpeg):
+    result = pipeline.run(cat_jpeg, "basic", OutputOptions(format="webp", channels="alpha", crop=True))
+    image = opened(result.image)
+    assert image.format == "WEBP" and image.size == (result.width, result.height) != (451, 300)
+
+
+def test_existing_transparency_stays_transparent(cat):
+    rgba = cat.convert("RGBA")
+    rgba.putalpha(Image.new("L", cat.size, 255).crop((0, 0, 451, 300)))
+    rgba.paste((0, 0, 0, 0), (0, 0, 200, 300))
+    alpha = alpha_of(pipeline.run(encoded(rgba, "PNG"), "basic").image)
+    assert alpha[:, :200].max() == 0 and alpha[150, 300] == 255
+
+
+def test_rotated_photo_comes_out_upright(cat):
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    result = pipeline.run(jpeg(cat, exif=exif), "basic")
+    assert opened(result.image).size == (300, 451) == (result.width, result.height)
+
+
+def test_unprovisioned_tier_model_runs_the_fallback_and_says_so(cat_jpeg):
+    result = pipeline.run(cat_jpeg, "standard")  # isnet-general-use is not provisioned here
+    assert (result.model_name, result.refinement) == ("u2netp", "cleanup")
+
+
+def test_no_model_at_all_is_not_ready(cat_jpeg, tmp_path, monkeypatch):
+    monkeypatch.setenv("U2NET_HOME", str(tmp_path))
+    with pytest.raises(ModelNotReady):
+        pipeline.run(cat_jpeg, "basic")
+
+
+def test_models_are_found_where_rembg_keeps_them(tmp_path, monkeypatch):
+    source = segment.model_path(pipeline.get_settings().models_dir, "u2netp")
+    nested = tmp_path / "models" / "u2netp" / "u2netp.onnx"
+    nested.parent.mkdir(parents=True)
+    shutil.copy(source, nested)
+    assert segment.choose_model(tmp_path, "isnet-general-use", "u2netp") == ("u2netp", nested)
+    shutil.copy(source, tmp_path / "u2netp.onnx")
+    assert segment.choose_model(tmp_path, "u2netp", "u2net") == ("u2netp", tmp_path / "u2netp.onnx")
+
+
+@pytest.mark.parametrize(
+    ("tier", "refinement"), [("professional", "matting"), ("industry", "matting+decontaminate")]
+)
+def test_matting_tiers_refine_the_edges(cat, tier, refinement):
+    small = jpeg(cat.resize((300, 200)))
+    result = pipeline.run(small, tier)
+    assert (result.model_name, result.refinement) == ("u2netp", refinement)
+    alpha = alpha_of(result.image)
+    assert alpha[100, 150] == 255 and alpha[3, 3] == 0
+    assert ((alpha > 0) & (alpha < 255)).any()  # soft edges, not a hard threshold
+
+
+def test_outputs_that_do_not_decode_are_refused():
+    with pytest.raises(outputs.OutputCheckFailed):
+        outputs.verify(b"\x89PNG", "png", (10, 10), "RGBA")
+    good = encoded(Image.new("RGBA", (10, 10)), "PNG")
+    with pytest.raises(outputs.OutputCheckFailed):
+        outputs.verify(good[:-20], "png", (10, 10), "RGBA")  # truncated
+    with pytest.raises(outputs.OutputCheckFailed):
+        outputs.verify(good, "png", (10, 11), "RGBA")
+    outputs.verify(good, "png", (10, 10), "RGBA")
