@@ -17,7 +17,7 @@ from zipper.archive import SegmentBuilder, closing_bytes
 from zipper.format import dos_time
 from zipper.plan import MIN_PART_SIZE
 
-CHUNK_SIZE = 1024**2
+CHUNK_SIZE = 256 * 1024
 COPY_WORKERS = 8
 
 
@@ -41,25 +41,35 @@ def _multipart(s3, bucket: str, key: str, content_type: str) -> Iterator[tuple[s
 
 
 class _PartWriter:
-    """Buffers writes into parts of at least part_size bytes and uploads each as soon as it is full."""
+    """Fills one preallocated part buffer and uploads it each time it is full: memory stays at one part."""
 
     def __init__(self, s3, bucket: str, key: str, upload_id: str, etags: dict[int, str], part_size: int):
         self.s3, self.bucket, self.key, self.upload_id, self.etags = s3, bucket, key, upload_id, etags
-        self.part_size = part_size
-        self.buffer = io.BytesIO()
+        self.buffer = bytearray(part_size)
+        self.filled = 0
 
     def write(self, data: bytes) -> None:
-        self.buffer.write(data)
-        if self.buffer.tell() >= self.part_size:
-            self.flush()
+        view = memoryview(data)
+        while view:
+            taken = view[: len(self.buffer) - self.filled]
+            self.buffer[self.filled : self.filled + len(taken)] = taken
+            self.filled += len(taken)
+            view = view[len(taken) :]
+            if self.filled == len(self.buffer):
+                self._upload(self.buffer)
+                self.filled = 0
 
-    def flush(self) -> None:
+    def close(self) -> None:
+        """Uploads what is left as the last part (the only part when there was less than one part)."""
+        if self.filled or not self.etags:
+            del self.buffer[self.filled :]  # in place: no copy of the part
+            self._upload(self.buffer)
+
+    def _upload(self, body: bytearray) -> None:
         number = len(self.etags) + 1
-        self.buffer.seek(0)
         self.etags[number] = self.s3.upload_part(
-            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=self.buffer
+            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=body
         )["ETag"]
-        self.buffer = io.BytesIO()
 
 
 def write_segment(
@@ -80,7 +90,7 @@ def write_segment(
             builder.add(
                 entry["name"], dos_time(source["LastModified"]), source["Body"].iter_chunks(CHUNK_SIZE)
             )
-        writer.flush()
+        writer.close()
     metadata_key = f"{key}.json"
     s3.put_object(
         Bucket=bucket,
