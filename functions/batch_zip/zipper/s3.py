@@ -115,7 +115,8 @@ def finalize_zip(
     closing = closing_bytes(metadata, manifest, dos_time(modified or datetime.now(UTC)))
     # A last segment under the minimum part size cannot be a part of its own (the closing part
     # follows it), so it goes into the closing part; it is smaller than one part.
-    copied = segments[:-1] if metadata and metadata[-1]["size"] < MIN_PART_SIZE else segments
+    inline_last = bool(metadata) and metadata[-1]["size"] < MIN_PART_SIZE
+    copied = segments[:-1] if inline_last else segments
 
     with _multipart(s3, bucket, key, "application/zip") as (upload_id, etags):
 
@@ -131,7 +132,7 @@ def finalize_zip(
         with ThreadPoolExecutor(COPY_WORKERS) as pool:
             list(pool.map(copy, range(1, len(copied) + 1), copied))
         last = io.BytesIO()
-        if copied is not segments:
+        if inline_last:
             body = s3.get_object(Bucket=bucket, Key=segments[-1]["key"])["Body"]
             for chunk in body.iter_chunks(CHUNK_SIZE):
                 last.write(chunk)
