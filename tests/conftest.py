@@ -2,6 +2,7 @@
 the `aws` fixture creates the template's resources on moto (so tests and template cannot drift)."""
 
 import pytest
+
 from harness import TEMPLATE
 
 
@@ -21,14 +22,20 @@ def settings_env(monkeypatch):
 
 @pytest.fixture
 def aws():
-    """The template's tables, queues, bucket (with notifications) and state machine on moto."""
-    from bgr_core.config import get_settings
+    """The template's tables, queues, bucket (with notifications) and state machine on moto; the
+    state machine's lambda:invoke tasks run the real handlers (bgr_local.lambdas)."""
     from moto import mock_aws
 
+    from bgr_core.config import get_settings
+    from bgr_local.lambdas import bind_to_stepfunctions
     from bgr_local.moto_atomic import serialize_dynamodb_requests
     from bgr_local.stack import Stack
 
     get_settings.cache_clear()
-    with serialize_dynamodb_requests(), mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+    with (
+        serialize_dynamodb_requests(),
+        bind_to_stepfunctions(TEMPLATE),
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+    ):
         yield Stack(TEMPLATE).create()
     get_settings.cache_clear()

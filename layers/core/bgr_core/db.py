@@ -1,5 +1,8 @@
 """Turning a missing table into a clear 503 instead of a 500 (seeds 000/001)."""
 
+import base64
+import binascii
+import json
 from contextlib import ContextDecorator
 from functools import lru_cache
 
@@ -8,7 +11,7 @@ from pynamodb.exceptions import PynamoDBException, TableDoesNotExist
 from pynamodb.transactions import TransactWrite
 
 from .config import get_settings
-from .errors import TableMissing
+from .errors import BadRequest, TableMissing
 
 NOT_FOUND = "ResourceNotFoundException"
 
@@ -58,3 +61,21 @@ class guard_tables(ContextDecorator):
             names = missing_tables() or ["unknown"]
             raise TableMissing(f"table missing: {', '.join(names)}", tables=names) from exc
         return False
+
+
+def encode_cursor(last_evaluated_key: dict | None) -> str | None:
+    """An opaque page cursor for a query's last evaluated key (None: no more pages)."""
+    return (
+        base64.urlsafe_b64encode(json.dumps(last_evaluated_key).encode()).decode()
+        if last_evaluated_key
+        else None
+    )
+
+
+def decode_cursor(cursor: str | None) -> dict | None:
+    if not cursor:
+        return None
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor))
+    except (binascii.Error, ValueError) as exc:
+        raise BadRequest("invalid cursor") from exc

@@ -1,14 +1,12 @@
 """A single job's life: created with its charge, processed once, completed or failed (refunded)."""
 
-import base64
 import hashlib
-import json
 import uuid
 
 from pynamodb.exceptions import PutError, UpdateError
 
 from . import billing, storage
-from .db import guard_tables
+from .db import decode_cursor, encode_cursor, guard_tables
 from .errors import DomainError, NotFound
 from .models import Job, OutputOptionsAttribute, utcnow
 from .options import OutputOptions
@@ -107,11 +105,11 @@ def get_for_user(user_id: str, job_id: str) -> Job:
 @guard_tables()
 def list_for_user(user_id: str, limit: int = 20, cursor: str | None = None) -> tuple[list[Job], str | None]:
     """The user's jobs, newest first, a page at a time (`cursor` comes from the previous page)."""
-    start = json.loads(base64.urlsafe_b64decode(cursor)) if cursor else None
-    page = Job.by_user.query(user_id, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+    page = Job.by_user.query(
+        user_id, scan_index_forward=False, limit=limit, last_evaluated_key=decode_cursor(cursor)
+    )
     jobs = list(page)
-    last = page.last_evaluated_key
-    return jobs, base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None
+    return jobs, encode_cursor(page.last_evaluated_key)
 
 
 @guard_tables()

@@ -1,0 +1,124 @@
+"""template.yaml's zip-packaged functions as in-process handlers, and the binding that lets moto's
+Step Functions run them.
+
+moto executes state machines itself, but without Docker its Lambda backend never runs function
+code. The binding replaces the one seam where moto's `arn:aws:states:::lambda:invoke` task calls
+Lambda (`lambda_eval_utils._invoke_lambda_function`): a function of the template is run here,
+`<CodeUri>/<module>.<function>(payload, context)` as its Handler says, and answers the way Lambda
+does (the JSON result as Payload; an exception as FunctionError with errorType and errorMessage,
+which Step Functions turns into the task's error name for Retry and Catch). Any other function
+goes to moto's Lambda backend as before.
+"""
+
+import importlib.util
+import json
+import logging
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from types import ModuleType
+from unittest import mock
+
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+from .context import LambdaContext
+from .template import ROOT, Template
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LocalFunction:
+    logical_id: str
+    name: str
+    arn: str
+    code_uri: str  # relative to the repository root, as in the template
+    handler: str  # module.function
+    timeout_s: float
+    memory_mb: int
+
+    def load(self) -> Callable:
+        module, function = self.handler.rsplit(".", 1)
+        return getattr(_module(self.code_uri, module), function)
+
+    def invoke(self, event):
+        context = LambdaContext(
+            function_name=self.name, timeout_s=self.timeout_s, memory_limit_in_mb=self.memory_mb
+        )
+        context.invoked_function_arn = self.arn
+        return self.load()(event, context)
+
+
+@cache
+def _module(code_uri: str, module: str) -> ModuleType:
+    """The handler module, imported under a name of its own per CodeUri (every function's module
+    may be called `app`), with CodeUri on sys.path as Lambda's task root is."""
+    code_dir = (ROOT / code_uri).resolve()
+    if str(code_dir) not in sys.path:
+        sys.path.insert(0, str(code_dir))
+    name = ".".join((*code_dir.relative_to(ROOT).parts, module))
+    spec = importlib.util.spec_from_file_location(name, code_dir / f"{module.replace('.', '/')}.py")
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[name] = loaded
+    spec.loader.exec_module(loaded)
+    return loaded
+
+
+def functions(template: Template) -> dict[str, LocalFunction]:
+    """Every zip-packaged function of the template, by ARN and by name (what FunctionName may say)."""
+    globals_ = template.body.get("Globals", {}).get("Function", {})
+    found: dict[str, LocalFunction] = {}
+    for logical, resource in template.of_type("AWS::Serverless::Function").items():
+        props = resource["Properties"]
+        if props.get("PackageType") == "Image":
+            continue
+        function = LocalFunction(
+            logical_id=logical,
+            name=template.name(logical),
+            arn=template.arn(logical),
+            code_uri=props["CodeUri"],
+            handler=props["Handler"],
+            timeout_s=float(props.get("Timeout", globals_.get("Timeout", 3))),
+            memory_mb=int(props.get("MemorySize", globals_.get("MemorySize", 128))),
+        )
+        found[function.arn] = found[function.name] = function
+    return found
+
+
+def _lambda_response(function: LocalFunction, payload: bytes | None) -> dict:
+    event = json.loads(payload or b"{}")
+    try:
+        result = json.loads(json.dumps(function.invoke(event)))  # what Lambda can serialize
+    except Exception as exc:
+        logger.exception("%s failed", function.logical_id)
+        error = {
+            "errorType": type(exc).__name__,
+            "errorMessage": str(exc),
+            "stackTrace": traceback.format_tb(exc.__traceback__),
+        }
+        return {
+            "StatusCode": 200,
+            "FunctionError": "Unhandled",
+            "Payload": error,
+            "ExecutedVersion": "$LATEST",
+        }
+    return {"StatusCode": 200, "Payload": result, "ExecutedVersion": "$LATEST"}
+
+
+@contextmanager
+def bind_to_stepfunctions(template: Template) -> Iterator[dict[str, LocalFunction]]:
+    """While active, moto-executed lambda:invoke tasks run the template's real handlers."""
+    local = functions(template)
+    moto_invoke = lambda_eval_utils._invoke_lambda_function
+
+    def invoke(parameters: dict, region: str, state_credentials):
+        function = local.get(parameters["FunctionName"])
+        if function is None:
+            return moto_invoke(parameters, region, state_credentials)
+        return _lambda_response(function, parameters.get("Payload"))
+
+    with mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", invoke):
+        yield local

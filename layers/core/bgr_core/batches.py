@@ -1,0 +1,430 @@
+"""A batch's life (SPEC §3, §5, §6): created with its charge, items processed one by one, and the
+item that settles the batch starts the ZIP workflow, once.
+
+Every item settlement is one transaction: the item inside its group record (conditioned on the
+item's status) and the header's counters (conditioned on the counts read, so exactly one
+settlement sees the batch finish). A failed item is refunded in that same transaction.
+"""
+
+import json
+import math
+import posixpath
+import uuid
+from collections.abc import Callable
+from typing import Literal
+
+import boto3
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict, Field
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
+from . import billing, storage
+from .config import get_settings
+from .db import decode_cursor, encode_cursor, guard_tables, transaction
+from .errors import BadRequest, FeatureDisabled, NotFound, ServiceUnavailable, TooLarge, UnsupportedMedia
+from .models import (
+    BATCH_HEADER,
+    ITEM_GROUP_SIZE,
+    Batch,
+    BatchItem,
+    BatchItemGroup,
+    OutputOptionsAttribute,
+    item_group_key,
+    utcnow,
+)
+from .options import OutputOptions
+from .pricing import MAX_BATCH_IMAGES, TIERS
+
+MAX_BATCH_BYTES = 2 * 1024**3
+# Seconds per image before the batch has measured its own (seed figures: ~2 s basic, ~4 s industry).
+SECONDS_PER_IMAGE = {"basic": 2.0, "standard": 3.0, "professional": 4.0, "industry": 5.0}
+FINAL_STATUSES = ("completed", "partial", "failed")
+OPEN_ITEM = ("pending", "processing")
+CONTENT_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+
+
+class ImageSpec(BaseModel):
+    """One image a client is about to upload; create() answers 413 above 10 MB."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: Literal["image/jpeg", "image/png", "image/webp"] = Field(alias="contentType")
+    size_bytes: int = Field(gt=0, alias="sizeBytes", description=f"at most {storage.MAX_IMAGE_BYTES} bytes")
+
+
+# -- creating -----------------------------------------------------------------------------
+def _check(tier: str, images: list[ImageSpec]) -> None:
+    if tier not in TIERS:
+        raise BadRequest(f"unknown tier {tier!r}; tiers: {', '.join(TIERS)}")
+    if not 1 <= len(images) <= MAX_BATCH_IMAGES:
+        raise BadRequest(f"a batch holds 1-{MAX_BATCH_IMAGES} images, not {len(images)}")
+    for index, image in enumerate(images):
+        if image.size_bytes > storage.MAX_IMAGE_BYTES:
+            raise TooLarge(f"image {index} ({image.filename}) is over {storage.MAX_IMAGE_BYTES} bytes")
+    if sum(image.size_bytes for image in images) > MAX_BATCH_BYTES:
+        raise TooLarge(f"a batch holds at most {MAX_BATCH_BYTES} bytes")
+
+
+def _require(flag: str, what: str) -> None:
+    if not getattr(get_settings(), flag):
+        raise FeatureDisabled(f"{what} is switched off", feature=flag)
+
+
+@guard_tables()
+def create(
+    user_id: str, tier: str, images: list[ImageSpec], *, options: OutputOptions, source: str = "api"
+) -> tuple[Batch, list[BatchItem]]:
+    """A pending batch and its items, written together with the charge (quota first, then credits
+    at the batch's volume discount): a refused charge leaves nothing behind."""
+    _require("feature_batch", "batch processing")
+    _check(tier, images)
+    batch_id = uuid.uuid4().hex
+    batch = Batch(
+        batch_id,
+        BATCH_HEADER,
+        user_id=user_id,
+        created_at=utcnow().isoformat(),
+        tier=tier,
+        source=source,
+        options=OutputOptionsAttribute(**options.model_dump()),
+        total_images=len(images),
+    )
+    items = [
+        BatchItem(
+            index=index,
+            filename=storage.safe_filename(image.filename),
+            key=storage.batch_item_key(user_id, batch_id, index, image.filename),
+            size_bytes=image.size_bytes,
+            pricing_type="credit",
+        )
+        for index, image in enumerate(images)
+    ]
+    billing.charge_new_batch(batch, items)
+    return batch, items
+
+
+def upload_forms(batch: Batch, items: list[BatchItem]) -> list[dict]:
+    """One presigned POST per item: [{itemIndex, filename, url, fields}]."""
+    forms = []
+    for item in items:
+        content_type = CONTENT_TYPES.get(posixpath.splitext(item.filename.lower())[1], "image/png")
+        post = storage.presigned_upload(item.key, content_type)
+        forms.append(
+            {"itemIndex": item.index, "filename": item.filename, "url": post["url"], "fields": post["fields"]}
+        )
+    return forms
+
+
+@guard_tables()
+def create_from_app(
+    user_id: str, app: str, tier: str, *, options: OutputOptions, keys: list[str] | None = None
+) -> Batch:
+    """A batch of the images `app` stored for this user (all of them, or the named `keys`), charged
+    like any batch, then copied server-side to their batches/ keys so the usual S3 -> SQS ->
+    inference path processes them. Only the user's own prefix of that app is ever listed."""
+    _require("feature_integrations", "integrations")
+    if app not in storage.INTEGRATION_APPS:
+        raise NotFound(f"unknown app {app!r}")
+    prefix = storage.app_prefix(app, user_id)
+    stored = _stored_images(prefix)
+    if keys is not None:
+        wanted = [key if key.startswith(prefix) else prefix + key for key in keys]
+        missing = [key for key in wanted if key not in stored]
+        if missing:
+            raise NotFound(f"{len(missing)} of the named images are not stored for this user: {missing[:3]}")
+        stored = {key: stored[key] for key in wanted}
+    images = []
+    for key, size in stored.items():
+        content_type = CONTENT_TYPES.get(posixpath.splitext(key.lower())[1])
+        if content_type is None:
+            if keys is not None:
+                raise UnsupportedMedia(f"{key} is not a JPEG, PNG or WebP image")
+            continue
+        images.append(ImageSpec(filename=posixpath.basename(key), content_type=content_type, size_bytes=size))
+    if not images:
+        raise BadRequest(f"{app} has stored no images for this user")
+    sources = [key for key in stored if CONTENT_TYPES.get(posixpath.splitext(key.lower())[1])]
+    batch, items = create(user_id, tier, images, options=options, source=app)
+    bucket = get_settings().bucket_name
+    for source, item in zip(sources, items, strict=True):
+        storage.s3().copy_object(Bucket=bucket, Key=item.key, CopySource={"Bucket": bucket, "Key": source})
+    return batch
+
+
+def _stored_images(prefix: str) -> dict[str, int]:
+    """Key -> size of every object under `prefix`, in key order."""
+    pages = (
+        storage.s3()
+        .get_paginator("list_objects_v2")
+        .paginate(Bucket=get_settings().bucket_name, Prefix=prefix)
+    )
+    return {obj["Key"]: obj["Size"] for page in pages for obj in page.get("Contents", ()) if obj["Size"]}
+
+
+# -- reading ------------------------------------------------------------------------------
+@guard_tables()
+def get(batch_id: str) -> Batch | None:
+    try:
+        return Batch.get(batch_id, BATCH_HEADER, consistent_read=True)
+    except Batch.DoesNotExist:
+        return None
+
+
+@guard_tables()
+def get_for_user(user_id: str, batch_id: str) -> Batch:
+    """The user's batch; another user's batch is as absent as a missing one (no existence leak)."""
+    batch = get(batch_id)
+    if batch is None or batch.user_id != user_id:
+        raise NotFound(f"batch {batch_id} not found")
+    return batch
+
+
+@guard_tables()
+def items(batch_id: str) -> list[BatchItem]:
+    groups = BatchItemGroup.query(batch_id, BatchItemGroup.sk.startswith("ITEMS#"), consistent_read=True)
+    return [item for group in groups for item in group.items]
+
+
+def items_for_user(user_id: str, batch_id: str) -> list[BatchItem]:
+    return items(get_for_user(user_id, batch_id).id)
+
+
+@guard_tables()
+def list_for_user(user_id: str, limit: int = 20, cursor: str | None = None) -> tuple[list[Batch], str | None]:
+    """The user's batches, newest first, a page at a time (`cursor` comes from the previous page)."""
+    page = Batch.by_user.query(
+        user_id, scan_index_forward=False, limit=limit, last_evaluated_key=decode_cursor(cursor)
+    )
+    batches = list(page)
+    return batches, encode_cursor(page.last_evaluated_key)
+
+
+@guard_tables()
+def count_for_user(user_id: str) -> int:
+    return Batch.by_user.count(user_id)
+
+
+def progress_percentage(batch: Batch) -> int:
+    return int(batch.processed_images + batch.failed_images) * 100 // int(batch.total_images)
+
+
+def estimated_duration(batch: Batch, batch_items: list[BatchItem]) -> int:
+    """Seconds until every item is settled: the remaining items at the batch's own measured time
+    per image (its processed items' average), or at the tier's typical time before any is measured."""
+    times = [item.processing_time for item in batch_items if item.processing_time]
+    per_image = sum(times) / len(times) / 1000 if times else SECONDS_PER_IMAGE[batch.tier]
+    remaining = int(batch.total_images - batch.processed_images - batch.failed_images)
+    return math.ceil(remaining * per_image)
+
+
+# -- processing items (called by the inference function) ----------------------------------
+def _group(batch_id: str, index: int) -> BatchItemGroup:
+    return BatchItemGroup(batch_id, item_group_key(index))
+
+
+def _slot(index: int):
+    """The item's path inside its group record's list."""
+    return BatchItemGroup.items[index % ITEM_GROUP_SIZE]
+
+
+def _item(batch_id: str, index: int) -> BatchItem | None:
+    try:
+        group = BatchItemGroup.get(batch_id, item_group_key(index), consistent_read=True)
+    except BatchItemGroup.DoesNotExist:
+        return None
+    position = index % ITEM_GROUP_SIZE
+    return group.items[position] if position < len(group.items) else None
+
+
+@guard_tables()
+def start_item(batch_id: str, index: int) -> bool:
+    """pending -> processing (a redelivery of an item whose worker died may start it again);
+    False when the item is settled or unknown. The batch becomes processing with its first item."""
+    slot = _slot(index)
+    try:
+        _group(batch_id, index).update(
+            actions=[slot.status.set("processing")], condition=slot.status.is_in(*OPEN_ITEM)
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        batch = get(batch_id)
+        if batch is not None:
+            _start_zip(batch)  # in case the settling worker died between its commit and the start
+        return False
+    try:
+        Batch(batch_id, BATCH_HEADER).update(
+            actions=[Batch.status.set("processing")], condition=Batch.status == "pending"
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+    return True
+
+
+@guard_tables()
+def complete_item(
+    batch_id: str, index: int, *, result_key: str, processed_size: int, model_name: str, processing_time: int
+) -> None:
+    """processing -> completed with the result's fields, counted on the batch in the same write."""
+    slot = _slot(index)
+    fields = [
+        slot.status.set("completed"),
+        slot.result_key.set(result_key),
+        slot.processed_size.set(processed_size),
+        slot.model_name.set(model_name),
+        slot.processing_time.set(processing_time),
+    ]
+
+    def write(batch: Batch, item: BatchItem, header_update: Callable) -> bool:
+        try:
+            with transaction() as tx:
+                tx.update(_group(batch_id, index), actions=fields, condition=slot.status == "processing")
+                header_update(tx)
+            return True
+        except TransactWriteError as exc:
+            if exc.cause_response_code != "TransactionCanceledException":
+                raise
+            return False
+
+    _settle(batch_id, index, "completed", write, settleable=("processing",))
+
+
+@guard_tables()
+def fail_item(batch_id: str, index: int, code: str, message: str) -> bool:
+    """Marks a pending or processing item failed and refunds its share (credits, or quota) in the
+    same transaction, once: False when it was already settled."""
+    slot = _slot(index)
+
+    def write(batch: Batch, item: BatchItem, header_update: Callable) -> bool:
+        def mark_failed(tx) -> None:
+            tx.update(
+                _group(batch_id, index),
+                actions=[
+                    slot.status.set("failed"),
+                    slot.error_code.set(code),
+                    slot.error_message.set(message[:1000]),
+                    slot.refunded.set(True),
+                ],
+                condition=slot.status.is_in(*OPEN_ITEM) & (slot.refunded == False),  # noqa: E712
+            )
+            header_update(tx, refunded=int(item.share))
+
+        paid_by_quota = item.pricing_type == "subscription"
+        return billing.refund(
+            batch.user_id,
+            credits_paid=int(item.share),
+            reference=f"batch:{batch_id}#{index}",
+            mark_failed=mark_failed,
+            quota=(batch.subscription_id, batch.usage_date, batch.tier) if paid_by_quota else None,
+        )
+
+    return _settle(batch_id, index, "failed", write, settleable=OPEN_ITEM)
+
+
+def _settle(batch_id: str, index: int, outcome: str, write: Callable, settleable: tuple[str, ...]) -> bool:
+    """Writes one item's outcome with the header conditioned on the counts read; a settlement that
+    lost the race to another item's reads again. The one that settles the last item starts the ZIP."""
+    # Each lost race means another item settled, so this ends within the batch's size.
+    for _ in range(MAX_BATCH_IMAGES + 1):
+        batch, item = get(batch_id), _item(batch_id, index)
+        if batch is None or item is None:
+            raise NotFound(f"batch {batch_id} has no item {index}")
+        if item.status not in settleable or batch.status in FINAL_STATUSES:
+            return False
+        processed = int(batch.processed_images) + (outcome == "completed")
+        failed = int(batch.failed_images) + (outcome == "failed")
+        status = _status(int(batch.total_images), processed, failed)
+
+        def header_update(
+            tx, refunded: int = 0, batch=batch, processed=processed, failed=failed, status=status
+        ):
+            actions = [
+                Batch.processed_images.set(processed),
+                Batch.failed_images.set(failed),
+                Batch.status.set(status),
+            ]
+            if refunded:
+                actions.append(Batch.credits_refunded.add(refunded))
+            if status in ("completed", "partial"):
+                actions.append(Batch.zip_status.set("building"))
+            elif status == "failed":
+                actions.append(Batch.completed_at.set(utcnow()))  # nothing to zip
+            tx.update(
+                batch,
+                actions=actions,
+                condition=(Batch.processed_images == batch.processed_images)
+                & (Batch.failed_images == batch.failed_images),
+            )
+
+        if write(batch, item, header_update):
+            if status in ("completed", "partial"):
+                batch.zip_status = "building"
+                _start_zip(batch)
+            return True
+    raise ServiceUnavailable(f"batch {batch_id} is too busy to settle item {index} now; retry")
+
+
+def _status(total: int, processed: int, failed: int) -> str:
+    if processed + failed < total:
+        return "processing"
+    if failed == total:
+        return "failed"
+    return "partial" if failed else "completed"
+
+
+# -- the ZIP workflow ---------------------------------------------------------------------
+def _start_zip(batch: Batch, name: str | None = None) -> None:
+    """Starts the ZIP workflow named after the batch: a duplicate start is harmless (Step Functions
+    returns the running execution, or refuses a finished one's name)."""
+    if batch.status not in ("completed", "partial") or batch.zip_status != "building":
+        return
+    sfn = boto3.client("stepfunctions", region_name=get_settings().region)
+    try:
+        sfn.start_execution(
+            stateMachineArn=get_settings().zip_state_machine_arn,
+            name=name or batch.id,
+            input=json.dumps({"batchId": batch.id}),
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
+            raise
+
+
+@guard_tables()
+def zip_ready(batch_id: str, key: str, size: int) -> None:
+    Batch(batch_id, BATCH_HEADER).update(
+        actions=[
+            Batch.zip_status.set("ready"),
+            Batch.zip_key.set(key),
+            Batch.zip_size.set(size),
+            Batch.zip_error.remove(),
+            Batch.completed_at.set(utcnow()),
+        ]
+    )
+
+
+@guard_tables()
+def zip_failed(batch_id: str, error: str) -> None:
+    """The workflow gave up: the results stay where they are; rerun() tries again."""
+    Batch(batch_id, BATCH_HEADER).update(
+        actions=[Batch.zip_status.set("failed"), Batch.zip_error.set(error[:1000])]
+    )
+
+
+@guard_tables()
+def rerun_zip(batch_id: str) -> bool:
+    """Builds the ZIP of a batch whose workflow failed again, in a fresh execution (names are unique
+    per state machine for 90 days). False when its ZIP is not in the failed state."""
+    try:
+        Batch(batch_id, BATCH_HEADER).update(
+            actions=[Batch.zip_status.set("building")], condition=Batch.zip_status == "failed"
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False
+    batch = get(batch_id)
+    _start_zip(batch, name=f"{batch_id}-rerun-{uuid.uuid4().hex[:8]}")
+    return True
