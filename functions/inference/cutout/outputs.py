@@ -15,6 +15,7 @@ from cutout import png
 THUMBNAIL_SIDE = 256
 _CONTENT_TYPES = {"png": "image/png", "webp": "image/webp"}
 _CROP_THRESHOLD = 8  # alpha below this is not subject when cropping
+_TRANSPARENT = [255] + [0] * 255  # alpha -> paste mask of the fully transparent pixels
 
 
 class OutputCheckFailed(RuntimeError):
@@ -45,6 +46,9 @@ def compose(image: Image.Image, alpha: Image.Image, options: OutputOptions) -> I
         flat = Image.new("RGB", image.size, options.bg_color)
         flat.paste(image.convert("RGB") if image.mode != "RGB" else image, mask=alpha)
         return flat
+    # Fully transparent pixels lose their colour: what was removed cannot be recovered from the
+    # file, and the PNG is ~30 % smaller.
+    image.paste(0, mask=alpha.point(_TRANSPARENT))
     image.putalpha(alpha)
     return image
 

@@ -72,9 +72,9 @@ def predict(image: Image.Image, name: str, path: Path) -> np.ndarray:
 
 
 def _model_input(image: Image.Image, spec: ModelSpec) -> np.ndarray:
-    # reducing_gap box-reduces first, then LANCZOS: rembg's resize at a fraction of the cost.
+    # Exactly rembg's resize: a cheaper reducing_gap pre-reduction moves some masks below 0.99 IoU.
     small = image.convert("RGB") if image.mode != "RGB" else image
-    small = small.resize((spec.side, spec.side), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    small = small.resize((spec.side, spec.side), Image.Resampling.LANCZOS)
     pixels = np.asarray(small, dtype=np.float32)
     pixels /= max(float(pixels.max()), 1e-6)
     pixels -= np.asarray(spec.mean, dtype=np.float32)

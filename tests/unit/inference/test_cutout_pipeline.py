@@ -43,9 +43,12 @@ def test_photo_cutout_keeps_the_subject_and_drops_the_background(cat_cutout, cat
     assert cat_cutout.processing_ms >= 1
 
 
-def test_colours_are_the_photo_s_own(cat_cutout, cat_jpeg):
-    cutout = np.asarray(opened(cat_cutout.image))[..., :3]
-    assert np.array_equal(cutout, np.asarray(Image.open(io.BytesIO(cat_jpeg)).convert("RGB")))
+def test_visible_colours_are_the_photo_s_own_and_the_removed_background_is_gone(cat_cutout, cat_jpeg):
+    cutout = np.asarray(opened(cat_cutout.image))
+    visible = cutout[..., 3] > 0
+    photo = np.asarray(Image.open(io.BytesIO(cat_jpeg)).convert("RGB"))
+    assert np.array_equal(cutout[visible, :3], photo[visible])
+    assert not cutout[~visible].any() and (~visible).any()
 
 
 def test_thumbnail_is_a_256px_webp(cat_cutout):

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` runs every module in bench.__main__.MODULES (see there)."""
