@@ -1,0 +1,66 @@
+"""The one place exceptions become HTTP responses: `{"error": {"code", "message"}}` (SPEC §6)."""
+
+from http import HTTPStatus
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from pydantic import ValidationError
+
+from ..errors import DomainError
+
+logger = Logger()
+
+
+def error_response(status: int, code: str, message: str, headers: dict | None = None, **extra) -> Response:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body={"error": {"code": code, "message": message, **extra}},
+        headers=headers,
+    )
+
+
+def _invalid(errors: list[dict]) -> Response:
+    details = [{"loc": list(e["loc"]), "type": e["type"]} for e in errors]
+    if any(e["type"] == "json_invalid" for e in errors):
+        return error_response(400, "BAD_REQUEST", "the body is not valid JSON", details=details)
+    return error_response(422, "VALIDATION_ERROR", "the request is invalid", details=details)
+
+
+def register(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(DomainError)
+    def domain_error(exc: DomainError) -> Response:
+        if exc.status >= 500:
+            logger.warning("unavailable", extra={"code": exc.code, "reason": exc.message})
+        return error_response(exc.status, exc.code, exc.message, exc.details.get("headers"))
+
+    @app.exception_handler(RequestValidationError)
+    def request_invalid(exc: RequestValidationError) -> Response:
+        return _invalid(exc.errors())
+
+    @app.exception_handler(ValidationError)
+    def model_invalid(exc: ValidationError) -> Response:
+        return _invalid(exc.errors())
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported_content(exc: RequestUnsupportedContentType) -> Response:
+        return error_response(415, "UNSUPPORTED_MEDIA_TYPE", "send application/json")
+
+    @app.exception_handler(NotFoundError)
+    def no_route(exc: NotFoundError) -> Response:
+        return error_response(404, "NOT_FOUND", "no such route")
+
+    @app.exception_handler(ServiceError)
+    def service_error(exc: ServiceError) -> Response:
+        return error_response(exc.status_code, HTTPStatus(exc.status_code).name, exc.msg)
+
+    @app.exception_handler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        request_id = app.current_event.request_context.request_id
+        logger.exception("unexpected error", extra={"requestId": request_id})
+        return error_response(500, "INTERNAL_ERROR", "internal error", requestId=request_id)

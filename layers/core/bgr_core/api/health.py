@@ -1,0 +1,75 @@
+"""GET /health (SPEC §7): every table, the bucket, the queue, the models and the feature flags.
+
+Models: the API functions do not carry model weights (the inference image does), so where no
+model directory exists the models are reported from configuration only (`modelsChecked: false`)
+and do not affect the status. Where the directory exists (the local runtime, the inference
+image), each tier reports whether its own model is provisioned or the fallback will run, and the
+status is degraded only when the fallback itself is missing, since then that tier cannot run.
+"""
+
+from functools import lru_cache
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .. import db, storage
+from ..config import get_settings
+from .schemas import Health, TierModelStatus
+
+
+@lru_cache(maxsize=1)
+def _sqs():
+    return boto3.client("sqs", region_name=get_settings().region)
+
+
+def _bucket_ok() -> bool:
+    try:
+        storage.s3().head_bucket(Bucket=get_settings().bucket_name)
+        return True
+    except (ClientError, BotoCoreError):
+        return False
+
+
+def _queue_ok() -> bool:
+    url = get_settings().ingest_queue_url
+    try:
+        return bool(url) and bool(
+            _sqs().get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+        )
+    except (ClientError, BotoCoreError):
+        return False
+
+
+def _model_present(name: str) -> bool:
+    return (get_settings().models_dir / f"{name}.onnx").is_file()
+
+
+def check() -> Health:
+    s = get_settings()
+    missing_tables = set(db.missing_tables())
+    tables = {name: name not in missing_tables for name in db.table_names().values()}
+    bucket, queue = _bucket_ok(), _queue_ok()
+    checked = s.models_dir.is_dir()
+    fallback_ok = _model_present(s.fallback_model)
+    models = {}
+    for tier, configured in s.tier_models.items():
+        own = checked and _model_present(configured.model)
+        models[tier] = TierModelStatus(
+            model=configured.model, provisioned=own, runs=configured.model if own else s.fallback_model
+        )
+    missing = [f"table:{name}" for name, ok in tables.items() if not ok]
+    missing += [] if bucket else [f"bucket:{s.bucket_name}"]
+    missing += [] if queue else [f"queue:{s.ingest_queue_url or 'unset'}"]
+    if checked and not fallback_ok:
+        missing += [f"model:{s.fallback_model}"]
+    return Health(
+        status="degraded" if missing else "healthy",
+        missing=missing,
+        tables=tables,
+        bucket=bucket,
+        queue=queue,
+        models=models,
+        models_checked=checked,
+        fallback_model=s.fallback_model,
+        features=s.flags,
+    )

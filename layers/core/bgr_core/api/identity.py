@@ -1,0 +1,61 @@
+"""Who is calling: only ever the API Gateway authorizer's claims (SPEC §10), never the body,
+the query or a header of the caller's own."""
+
+import re
+from dataclasses import dataclass
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends, Request
+
+from ..errors import Forbidden, Unauthorized
+
+ADMIN_GROUP = "admin"
+
+
+@dataclass(frozen=True)
+class Identity:
+    user_id: str
+    groups: frozenset[str]
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN_GROUP in self.groups
+
+
+def _groups(raw) -> frozenset[str]:
+    """Cognito groups arrive as a list, a comma-separated string or "[admin other]"."""
+    if isinstance(raw, list | tuple):
+        return frozenset(str(g) for g in raw)
+    return frozenset(g for g in re.split(r"[\s,\[\]]+", raw or "") if g)
+
+
+def identity_of(event: dict) -> Identity | None:
+    """The caller's identity from a raw API Gateway proxy event; None when it carries none."""
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    claims = authorizer.get("claims") or {}
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub.strip():
+        return None
+    return Identity(sub, _groups(claims.get("cognito:groups")))
+
+
+def optional_user(request: Request) -> Identity | None:
+    return identity_of(request.resolved_event.raw_event)
+
+
+def current_user(request: Request) -> Identity:
+    identity = optional_user(request)
+    if identity is None:
+        raise Unauthorized("authentication required")
+    return identity
+
+
+def current_admin(user: Annotated[Identity, Depends(current_user)]) -> Identity:
+    if not user.is_admin:
+        raise Forbidden("admins only")
+    return user
+
+
+User = Annotated[Identity, Depends(current_user)]
+MaybeUser = Annotated[Identity | None, Depends(optional_user)]
+Admin = Annotated[Identity, Depends(current_admin)]

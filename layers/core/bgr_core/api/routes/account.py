@@ -1,0 +1,111 @@
+"""Jobs, stats, credits, admin grants, health and the API's documentation (the account function)."""
+
+import base64
+import binascii
+import json
+from dataclasses import asdict
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.router import Router
+
+from ... import credits, jobs, stats
+from ...errors import BadRequest
+from .. import health, openapi
+from ..identity import Admin, User
+from ..schemas import (
+    Balance,
+    GrantRequest,
+    GrantResponse,
+    Health,
+    JobList,
+    JobResponse,
+    JobView,
+    Ledger,
+    LedgerEntryView,
+    Stats,
+    StatsResponse,
+    respond,
+)
+from . import BGR
+
+router = Router()
+
+
+def _own_cursor(user_id: str, cursor: str | None) -> str | None:
+    """A cursor must be one this user was given: anything else is a 400, not a 500."""
+    if cursor is None:
+        return None
+    try:
+        start = json.loads(base64.urlsafe_b64decode(cursor))
+        if start["userId"]["S"] == user_id:
+            return cursor
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        pass
+    raise BadRequest("invalid cursor")
+
+
+@router.get(f"{BGR}/jobs", summary="The caller's single jobs, newest first")
+def list_jobs(
+    user: User,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query()] = None,
+) -> JobList:
+    page, next_cursor = jobs.list_for_user(user.user_id, limit, _own_cursor(user.user_id, cursor))
+    return JobList(jobs=[JobView.of(j) for j in page], next_cursor=next_cursor)
+
+
+@router.get(f"{BGR}/jobs/<jobId>", summary="One job, with download URLs once completed")
+def get_job(job_id: Annotated[str, Path(alias="jobId")], user: User) -> JobResponse:
+    return JobResponse(job=JobView.of(jobs.get_for_user(user.user_id, job_id)))
+
+
+@router.get(f"{BGR}/stats", summary="The caller's account summary")
+def get_stats(user: User) -> StatsResponse:
+    return StatsResponse(stats=Stats(**asdict(stats.for_user(user.user_id))))
+
+
+@router.get("/api/credits/balance", summary="The caller's credit balance")
+def balance(user: User) -> Balance:
+    return Balance(balance=credits.balance(user.user_id))
+
+
+@router.post("/api/admin/users/<userId>/credits", summary="Add credits to a user (admins)")
+def grant(
+    user_id: Annotated[str, Path(alias="userId")], request: Annotated[GrantRequest, Body()], admin: Admin
+) -> GrantResponse:
+    entry = credits.grant(user_id, request.amount, admin_id=admin.user_id, reason=request.reason)
+    return GrantResponse(balance=int(entry.balance_after), entry=LedgerEntryView.of(entry))
+
+
+@router.get("/api/admin/users/<userId>/credits", summary="A user's balance and ledger (admins)")
+def ledger(
+    user_id: Annotated[str, Path(alias="userId")],
+    admin: Admin,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Ledger:
+    entries = credits.ledger(user_id, limit)
+    return Ledger(
+        user_id=user_id, balance=credits.balance(user_id), entries=[LedgerEntryView.of(e) for e in entries]
+    )
+
+
+@router.get(
+    "/health",
+    summary="Tables, bucket, queue, models and feature flags: 200 healthy or 503 degraded",
+    responses={503: {"description": "degraded", "content": {"application/json": {"model": Health}}}},
+)
+def get_health() -> Response[Health]:
+    report = health.check()
+    return respond(report, 200 if report.status == "healthy" else 503)
+
+
+@router.get("/api/openapi.json", summary="This API's OpenAPI document (every route of every function)")
+def openapi_document() -> Response[dict]:
+    return Response(200, content_types.APPLICATION_JSON, openapi.document())
+
+
+@router.get("/api/docs", summary="Swagger UI for this API")
+def docs() -> Response[str]:
+    return Response(200, "text/html", openapi.swagger_html())

@@ -1,0 +1,73 @@
+"""Public price tables, quotes and subscriptions (the pricing function)."""
+
+from dataclasses import asdict
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.router import Router
+
+from ... import quotes, subscriptions
+from ...config import get_settings
+from .. import features
+from ..identity import MaybeUser, User
+from ..schemas import (
+    CancelRequest,
+    PricingTables,
+    Quote,
+    QuoteRequest,
+    QuoteResponse,
+    SubscribeRequest,
+    SubscriptionResponse,
+    SubscriptionView,
+    respond,
+)
+from . import BGR
+
+router = Router()
+subscriptions_on = [features.required("subscriptions")]
+
+
+@router.get(f"{BGR}/pricing", summary="Tiers, volume discounts and plans (public)")
+def pricing() -> PricingTables:
+    return PricingTables.current(get_settings().tier_models)
+
+
+@router.post(f"{BGR}/pricing/quote", summary="What (tier, imageCount) costs, with subscription cover")
+def quote(request: Annotated[QuoteRequest, Body()], user: MaybeUser) -> QuoteResponse:
+    figures = quotes.quote(user.user_id if user else None, request.tier, request.image_count)
+    return QuoteResponse(quote=Quote(**asdict(figures)))
+
+
+def _view(sub) -> SubscriptionView:
+    day = subscriptions.today()
+    return SubscriptionView.of(sub, subscriptions.is_usable(sub), day, subscriptions.usage(sub, day))
+
+
+@router.get(
+    f"{BGR}/subscription", summary="The caller's subscription and today's usage", middlewares=subscriptions_on
+)
+def get_subscription(user: User) -> SubscriptionResponse:
+    sub = subscriptions.get(user.user_id)
+    return SubscriptionResponse(subscription=_view(sub) if sub else None)
+
+
+@router.post(
+    f"{BGR}/subscription",
+    summary="Subscribe to a plan paid elsewhere",
+    status_code=201,
+    middlewares=subscriptions_on,
+)
+def subscribe(request: Annotated[SubscribeRequest, Body()], user: User) -> Response[SubscriptionResponse]:
+    sub = subscriptions.subscribe(
+        user.user_id, request.plan, payment_id=request.payment_id, payment_method=request.payment_method
+    )
+    return respond(SubscriptionResponse(subscription=_view(sub)), 201)
+
+
+@router.delete(
+    f"{BGR}/subscription", summary="Cancel (usable until currentPeriodEnd)", middlewares=subscriptions_on
+)
+def cancel(user: User, request: Annotated[CancelRequest | None, Body()] = None) -> SubscriptionResponse:
+    sub = subscriptions.cancel(user.user_id, request.reason if request else None)
+    return SubscriptionResponse(subscription=_view(sub))

@@ -1,0 +1,393 @@
+"""The API's contract as pydantic models: field names exactly as SPEC §6 (camelCase on the wire)."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from .. import storage
+from ..models import Job, LedgerEntry, Subscription, UsageCounter
+from ..options import OutputOptions
+from ..pricing import MAX_BATCH_IMAGES, PLANS, RUPIAH_PER_CREDIT, TIERS, VOLUME_DISCOUNTS
+from ..subscriptions import ALL_TIERS
+
+Tier = Literal["basic", "standard", "professional", "industry"]
+PlanName = Literal["starter", "pro"]
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+# -- requests ---------------------------------------------------------------------------------
+class UploadRequest(Schema):
+    tier: Tier
+    filename: Annotated[str, Field(min_length=1, max_length=255)]
+    content_type: str
+    size_bytes: Annotated[int, Field(gt=0)]
+    options: OutputOptions = Field(default_factory=OutputOptions)
+
+
+class BatchImage(Schema):
+    filename: Annotated[str, Field(min_length=1, max_length=255)]
+    content_type: str
+    size_bytes: Annotated[int, Field(gt=0)]
+
+
+class BatchRequest(Schema):
+    tier: Tier
+    images: Annotated[list[BatchImage], Field(min_length=1, max_length=MAX_BATCH_IMAGES)]
+    options: OutputOptions = Field(default_factory=OutputOptions)
+
+
+class IntegrationBatchRequest(Schema):
+    tier: Tier
+    keys: list[str] | None = Field(
+        None, description="objects under the app's prefix; all of them when absent"
+    )
+    options: OutputOptions = Field(default_factory=OutputOptions)
+
+
+class QuoteRequest(Schema):
+    tier: Tier
+    image_count: Annotated[int, Field(ge=1, le=MAX_BATCH_IMAGES)]
+
+
+class SubscribeRequest(Schema):
+    plan: PlanName
+    payment_id: Annotated[str, Field(min_length=1, max_length=200)]
+    payment_method: Annotated[str | None, Field(max_length=100)] = None
+
+
+class CancelRequest(Schema):
+    reason: Annotated[str | None, Field(max_length=500)] = None
+
+
+class GrantRequest(Schema):
+    amount: Annotated[int, Field(gt=0, le=10_000_000)]
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+# -- jobs -------------------------------------------------------------------------------------
+class JobView(Schema):
+    id: str
+    status: str
+    tier: str
+    source: str
+    filename: str | None
+    credits_used: int
+    pricing_type: str
+    model_name: str | None
+    original_size: int | None
+    processed_size: int | None
+    processing_time: int | None = Field(None, description="milliseconds")
+    error_code: str | None
+    error_message: str | None
+    options: OutputOptions
+    created_at: str
+    completed_at: datetime | None
+    result_url: str | None = Field(None, description="presigned download, once completed")
+    thumbnail_url: str | None = None
+
+    @classmethod
+    def of(cls, job: Job) -> "JobView":
+        done = job.status == "completed"
+        return cls(
+            id=job.id,
+            status=job.status,
+            tier=job.tier,
+            source=job.source,
+            filename=job.filename,
+            credits_used=int(job.credits_used),
+            pricing_type=job.pricing_type,
+            model_name=job.model_name,
+            original_size=_int(job.original_size),
+            processed_size=_int(job.processed_size),
+            processing_time=_int(job.processing_time),
+            error_code=job.error_code,
+            error_message=job.error_message,
+            options=OutputOptions.model_validate(job.options.as_dict()),
+            created_at=job.created_at,
+            completed_at=job.completed_at,
+            result_url=storage.presigned_download(job.result_key) if done and job.result_key else None,
+            thumbnail_url=storage.presigned_download(job.thumbnail_key)
+            if done and job.thumbnail_key
+            else None,
+        )
+
+
+def _int(value) -> int | None:
+    return None if value is None else int(value)
+
+
+class Upload(Schema):
+    url: str
+    fields: dict[str, str]
+    expires_at: str
+
+
+class JobResponse(Schema):
+    job: JobView
+
+
+class JobUploadResponse(Schema):
+    job: JobView
+    upload: Upload
+
+
+class JobList(Schema):
+    jobs: list[JobView]
+    next_cursor: str | None
+
+
+# -- pricing ----------------------------------------------------------------------------------
+class TierInfo(Schema):
+    name: str
+    credits: int
+    price_rp: int
+    model: str
+    refinement: str
+
+
+class DiscountBracket(Schema):
+    min_images: int
+    max_images: int
+    percentage: int
+
+
+class PlanInfo(Schema):
+    name: str
+    monthly_price_rp: int
+    daily_quota: int
+    professional_daily_quota: int
+    allowed_tiers: list[str]
+
+
+class PricingTables(Schema):
+    rupiah_per_credit: int
+    tiers: list[TierInfo]
+    discounts: list[DiscountBracket]
+    plans: list[PlanInfo]
+    max_batch_images: int
+
+    @classmethod
+    def current(cls, tier_models: dict) -> "PricingTables":
+        bounds = [low for low, _ in VOLUME_DISCOUNTS[1:]] + [MAX_BATCH_IMAGES + 1]
+        return cls(
+            rupiah_per_credit=RUPIAH_PER_CREDIT,
+            tiers=[
+                TierInfo(
+                    name=t.name,
+                    credits=t.credits,
+                    price_rp=t.price_rp,
+                    model=tier_models[t.name].model,
+                    refinement=tier_models[t.name].refinement,
+                )
+                for t in TIERS.values()
+            ],
+            discounts=[
+                DiscountBracket(min_images=low, max_images=high - 1, percentage=pct)
+                for (low, pct), high in zip(VOLUME_DISCOUNTS, bounds, strict=True)
+            ],
+            plans=[
+                PlanInfo(
+                    name=p.name,
+                    monthly_price_rp=p.monthly_price_rp,
+                    daily_quota=p.daily_quota,
+                    professional_daily_quota=p.professional_daily_quota,
+                    allowed_tiers=list(p.allowed_tiers),
+                )
+                for p in PLANS.values()
+            ],
+            max_batch_images=MAX_BATCH_IMAGES,
+        )
+
+
+class Quote(Schema):
+    """originalPrice, discount and finalPrice are the list price of all the images;
+    creditsToCharge is what is left to pay once today's subscription quota covers what it can."""
+
+    tier: str
+    image_count: int
+    credits_per_image: int
+    original_price: int
+    discount_percentage: int
+    discount: int
+    final_price: int
+    covered_by_subscription: int = Field(description="images today's subscription quota covers")
+    credits_to_charge: int
+
+
+class QuoteResponse(Schema):
+    quote: Quote
+
+
+# -- subscriptions ----------------------------------------------------------------------------
+class TierUsage(Schema):
+    removals_count: int
+    total_credits_equivalent: int
+
+
+class TodayUsage(Schema):
+    date: str
+    used: int
+    remaining: int
+    professional_used: int
+    professional_remaining: int
+    by_tier: dict[str, TierUsage]
+
+
+class SubscriptionView(Schema):
+    id: str
+    plan: str
+    status: str
+    usable: bool
+    monthly_price: int
+    daily_quota: int
+    professional_daily_quota: int
+    allowed_tiers: list[str]
+    subscribed_at: datetime
+    current_period_end: datetime
+    next_billing_date: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    auto_renew: bool
+    last_payment_id: str | None
+    payment_method: str | None
+    today: TodayUsage | None = None
+
+    @classmethod
+    def of(
+        cls,
+        sub: Subscription,
+        usable: bool,
+        day: str | None = None,
+        usage: dict[str, UsageCounter] | None = None,
+    ) -> "SubscriptionView":
+        view = cls(
+            id=sub.id,
+            plan=sub.plan,
+            status=sub.status,
+            usable=usable,
+            monthly_price=int(sub.monthly_price),
+            daily_quota=int(sub.daily_quota),
+            professional_daily_quota=int(sub.professional_daily_quota),
+            allowed_tiers=sorted(sub.allowed_tiers, key=list(TIERS).index),
+            subscribed_at=sub.subscribed_at,
+            current_period_end=sub.current_period_end,
+            next_billing_date=sub.next_billing_date,
+            cancelled_at=sub.cancelled_at,
+            cancel_reason=sub.cancel_reason,
+            auto_renew=bool(sub.auto_renew),
+            last_payment_id=sub.last_payment_id,
+            payment_method=sub.payment_method,
+        )
+        if day is not None and usage is not None:
+            view.today = _today(sub, day, usage)
+        return view
+
+
+def _today(sub: Subscription, day: str, usage: dict[str, UsageCounter]) -> TodayUsage:
+    def used(tier: str) -> int:
+        return int(usage[tier].removals_count) if tier in usage else 0
+
+    return TodayUsage(
+        date=day,
+        used=used(ALL_TIERS),
+        remaining=max(int(sub.daily_quota) - used(ALL_TIERS), 0),
+        professional_used=used("professional"),
+        professional_remaining=max(int(sub.professional_daily_quota) - used("professional"), 0),
+        by_tier={
+            tier: TierUsage(
+                removals_count=int(row.removals_count),
+                total_credits_equivalent=int(row.total_credits_equivalent),
+            )
+            for tier, row in usage.items()
+            if tier != ALL_TIERS
+        },
+    )
+
+
+class SubscriptionResponse(Schema):
+    subscription: SubscriptionView | None
+
+
+# -- account ----------------------------------------------------------------------------------
+class Stats(Schema):
+    total_single_removals: int
+    total_batches: int
+    has_subscription: bool
+    plan: str | None
+    balance: int
+
+
+class StatsResponse(Schema):
+    stats: Stats
+
+
+class Balance(Schema):
+    balance: int
+
+
+class LedgerEntryView(Schema):
+    seq: int
+    delta: int
+    reason: str
+    reference: str
+    balance_after: int
+    actor: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, entry: LedgerEntry) -> "LedgerEntryView":
+        return cls(
+            seq=int(entry.seq),
+            delta=int(entry.delta),
+            reason=entry.reason,
+            reference=entry.reference,
+            balance_after=int(entry.balance_after),
+            actor=entry.actor,
+            created_at=entry.created_at,
+        )
+
+
+class GrantResponse(Schema):
+    balance: int
+    entry: LedgerEntryView
+
+
+class Ledger(Schema):
+    user_id: str
+    balance: int
+    entries: list[LedgerEntryView]
+
+
+# -- health -----------------------------------------------------------------------------------
+class TierModelStatus(Schema):
+    model: str
+    provisioned: bool
+    runs: str = Field(description="the model that will run: the tier's own, or the fallback")
+
+
+class Health(Schema):
+    status: Literal["healthy", "degraded"]
+    missing: list[str]
+    tables: dict[str, bool]
+    bucket: bool
+    queue: bool
+    models: dict[str, TierModelStatus]
+    models_checked: bool = Field(description="whether model files are visible where this check runs")
+    fallback_model: str
+    features: dict[str, bool]
+
+
+def respond(body: Schema, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A response with a status other than the route's default (see NOTES: a returned model is 200)."""
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=body.model_dump(mode="json", by_alias=True),
+        headers=headers,
+    )

@@ -1,0 +1,70 @@
+"""What a client uploads: the in-request multipart image (≤ 5 MB) and declared presigned uploads."""
+
+from dataclasses import dataclass
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import HTTP
+
+from ..errors import BadRequest, TooLarge, UnsupportedMedia
+from ..storage import IMAGE_CONTENT_TYPES, MAX_IMAGE_BYTES
+
+MAX_INLINE_BYTES = 5 * 1024 * 1024  # Lambda's 6 MB payload limit, less base64 and form overhead
+
+
+def sniff(data: bytes) -> str | None:
+    """The image type the bytes really are (magic numbers), whatever the client claimed."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def check_declared(content_type: str, size_bytes: int) -> None:
+    """A presigned upload is refused before anything is charged if it can never be processed."""
+    if size_bytes > MAX_IMAGE_BYTES:
+        raise TooLarge(f"images are at most {MAX_IMAGE_BYTES} bytes, not {size_bytes}")
+    if content_type.split(";")[0].strip().lower() not in IMAGE_CONTENT_TYPES:
+        raise UnsupportedMedia(f"{content_type!r} is not one of {', '.join(IMAGE_CONTENT_TYPES)}")
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    filename: str
+    content_type: str  # sniffed, not claimed
+    data: bytes
+    fields: dict[str, str]
+
+
+def _form_parts(body: bytes, content_type: str) -> list[Message]:
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode() + body
+    )
+    if not message.is_multipart():
+        raise BadRequest("malformed multipart body")
+    return list(message.iter_parts())
+
+
+def parse_inline(body: bytes, content_type: str) -> InlineImage:
+    """The `image` file and the text fields of a multipart/form-data body."""
+    if len(body) > MAX_INLINE_BYTES + 64 * 1024:
+        raise TooLarge(f"in-request images are at most {MAX_INLINE_BYTES} bytes; use a presigned upload")
+    image, fields = None, {}
+    for part in _form_parts(body, content_type):
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        if name == "image":
+            image = (part.get_filename() or "image", payload)
+        elif name:
+            fields[name] = payload.decode("utf-8", "replace")
+    if image is None:
+        raise BadRequest("the form has no `image` file")
+    filename, data = image
+    if len(data) > MAX_INLINE_BYTES:
+        raise TooLarge(f"in-request images are at most {MAX_INLINE_BYTES} bytes; use a presigned upload")
+    kind = sniff(data)
+    if kind is None:
+        raise UnsupportedMedia("the file is not a JPEG, PNG or WebP image")
+    return InlineImage(filename, kind, data, fields)

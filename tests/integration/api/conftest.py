@@ -1,0 +1,110 @@
+"""Calling the API functions as API Gateway would: the sample events of events/api/ (the ones
+`sam local invoke` uses), patched only where a test varies them, sent to the function that
+template.yaml routes the path to."""
+
+import base64
+import copy
+import importlib
+import json
+from dataclasses import dataclass
+
+import pytest
+
+from bgr_core.models import CreditAccount, LedgerEntry
+from bgr_local.context import LambdaContext
+from harness import ROOT, TEMPLATE
+
+EVENTS = ROOT / "events" / "api"
+
+
+def api_routes() -> dict[tuple[str, str], str]:
+    """(METHOD, path) -> the function template.yaml sends it to."""
+    routes = {}
+    for name, fn in TEMPLATE.of_type("AWS::Serverless::Function").items():
+        for event in fn["Properties"].get("Events", {}).values():
+            if event["Type"] == "Api":
+                routes[event["Properties"]["Method"].upper(), event["Properties"]["Path"]] = name
+    return routes
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict
+    raw: dict
+
+    @property
+    def body(self):
+        return json.loads(self.raw["body"])
+
+    @property
+    def error(self) -> str:
+        return self.body["error"]["code"]
+
+
+class Api:
+    routes = api_routes()
+
+    def event(
+        self, name: str, *, user="keep", groups=None, body="keep", query="keep", path=None, headers=None
+    ):
+        event = json.loads((EVENTS / f"{name}.json").read_text())
+        if user != "keep":
+            claims = {"sub": user, "email": f"{user}@example.com"} if user else None
+            if claims and groups is not None:
+                claims["cognito:groups"] = groups
+            event["requestContext"]["authorizer"] = {"claims": claims} if claims else None
+        elif groups is not None:
+            event["requestContext"]["authorizer"]["claims"]["cognito:groups"] = groups
+        if body != "keep":
+            event["body"] = body if body is None or isinstance(body, str) else json.dumps(body)
+            event["isBase64Encoded"] = False
+        if query != "keep":
+            event["queryStringParameters"] = query
+            event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} if query else None
+        if path:
+            event["pathParameters"] = {**event["pathParameters"], **path}
+            event["path"] = event["resource"]
+            for key, value in event["pathParameters"].items():
+                event["path"] = event["path"].replace("{" + key + "}", value)
+        for key, value in (headers or {}).items():
+            event["headers"][key] = value
+            event["multiValueHeaders"][key] = [value]
+        return event
+
+    def send(self, event: dict) -> Reply:
+        function = self.routes[event["httpMethod"], event["resource"]]
+        code_uri = TEMPLATE.resources[function]["Properties"]["CodeUri"].strip("/").replace("/", ".")
+        module = importlib.import_module(f"{code_uri}.app")
+        raw = module.handler(copy.deepcopy(event), LambdaContext(function, timeout_s=29))
+        headers = {k.lower(): v for k, v in (raw.get("headers") or {}).items()}
+        for key, values in (raw.get("multiValueHeaders") or {}).items():
+            headers[key.lower()] = values[-1]
+        return Reply(raw["statusCode"], headers, raw)
+
+    def __call__(self, name: str, **patch) -> Reply:
+        return self.send(self.event(name, **patch))
+
+
+@pytest.fixture
+def api(aws):
+    yield Api()
+    # The money invariant, after every API test: each user's ledger adds up to the balance.
+    for account in CreditAccount.scan():
+        entries = sorted(LedgerEntry.query(account.user_id), key=lambda e: e.seq)
+        assert sum(int(e.delta) for e in entries) == account.balance
+        assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
+
+
+@pytest.fixture
+def funded():
+    from bgr_core import credits
+
+    def grant(user="user-1", amount=100):
+        credits.grant(user, amount, admin_id="test", reason="seed")
+
+    return grant
+
+
+def decode_policy(fields: dict) -> dict:
+    return json.loads(base64.b64decode(fields["policy"]))
