@@ -2,9 +2,8 @@
 
 from dataclasses import dataclass
 
-from . import credits, jobs, subscriptions
+from . import batches, credits, jobs, subscriptions
 from .db import guard_tables
-from .models import Batch
 
 
 @dataclass(frozen=True)
@@ -22,7 +21,7 @@ def for_user(user_id: str) -> UserStats:
     usable = subscriptions.is_usable(sub)
     return UserStats(
         total_single_removals=jobs.count_for_user(user_id),
-        total_batches=Batch.by_user.count(user_id),
+        total_batches=batches.count_for_user(user_id),
         has_subscription=usable,
         plan=sub.plan if usable else None,
         balance=credits.balance(user_id),

@@ -7,8 +7,8 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from .. import storage
-from ..models import Job, LedgerEntry, Subscription, UsageCounter
+from .. import batches, storage
+from ..models import Batch, BatchItem, Job, LedgerEntry, Subscription, UsageCounter
 from ..options import OutputOptions
 from ..pricing import MAX_BATCH_IMAGES, PLANS, RUPIAH_PER_CREDIT, TIERS, VOLUME_DISCOUNTS
 from ..subscriptions import ALL_TIERS
@@ -139,6 +139,113 @@ class JobUploadResponse(Schema):
 
 class JobList(Schema):
     jobs: list[JobView]
+    next_cursor: str | None
+
+
+# -- batches ----------------------------------------------------------------------------------
+class BatchView(Schema):
+    id: str
+    status: str
+    tier: str
+    source: str
+    total_images: int
+    processed_images: int
+    failed_images: int
+    progress_percentage: int
+    original_price: int
+    discount_percentage: int
+    final_price: int
+    credits_charged: int
+    covered_by_subscription: int
+    credits_refunded: int
+    options: OutputOptions
+    zip_status: str | None
+    zip_url: str | None = Field(None, description="presigned download of the ZIP, once ready")
+    created_at: str
+    completed_at: datetime | None
+
+    @classmethod
+    def of(cls, batch: Batch) -> "BatchView":
+        ready = batch.zip_status == "ready" and batch.zip_key
+        return cls(
+            id=batch.id,
+            status=batch.status,
+            tier=batch.tier,
+            source=batch.source,
+            total_images=int(batch.total_images),
+            processed_images=int(batch.processed_images),
+            failed_images=int(batch.failed_images),
+            progress_percentage=batches.progress_percentage(batch),
+            original_price=int(batch.original_price),
+            discount_percentage=int(batch.discount_percentage),
+            final_price=int(batch.final_price),
+            credits_charged=int(batch.credits_charged),
+            covered_by_subscription=int(batch.covered_by_subscription),
+            credits_refunded=int(batch.credits_refunded),
+            options=OutputOptions.model_validate(batch.options.as_dict()),
+            zip_status=batch.zip_status,
+            zip_url=storage.presigned_download(batch.zip_key) if ready else None,
+            created_at=batch.created_at,
+            completed_at=batch.completed_at,
+        )
+
+
+class BatchItemView(Schema):
+    item_index: int
+    filename: str
+    status: str
+    pricing_type: str
+    credits_used: int = Field(description="this item's share of the batch's charge")
+    size_bytes: int | None
+    processed_size: int | None
+    model_name: str | None
+    processing_time: int | None = Field(None, description="milliseconds")
+    error_code: str | None
+    error_message: str | None
+    result_url: str | None = None
+
+    @classmethod
+    def of(cls, item: BatchItem) -> "BatchItemView":
+        done = item.status == "completed" and item.result_key
+        return cls(
+            item_index=int(item.index),
+            filename=item.filename,
+            status=item.status,
+            pricing_type=item.pricing_type,
+            credits_used=int(item.share),
+            size_bytes=_int(item.size_bytes),
+            processed_size=_int(item.processed_size),
+            model_name=item.model_name,
+            processing_time=_int(item.processing_time),
+            error_code=item.error_code,
+            error_message=item.error_message,
+            result_url=storage.presigned_download(item.result_key) if done else None,
+        )
+
+
+class BatchUpload(Schema):
+    item_index: int
+    filename: str
+    url: str
+    fields: dict[str, str]
+
+
+class BatchCreated(Schema):
+    batch: BatchView
+    uploads: list[BatchUpload]
+
+
+class BatchResponse(Schema):
+    batch: BatchView
+
+
+class BatchItems(Schema):
+    batch_id: str
+    items: list[BatchItemView]
+
+
+class BatchList(Schema):
+    batches: list[BatchView]
     next_cursor: str | None
 
 

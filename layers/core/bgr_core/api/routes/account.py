@@ -1,8 +1,5 @@
 """Jobs, stats, credits, admin grants, health and the API's documentation (the account function)."""
 
-import base64
-import binascii
-import json
 from dataclasses import asdict
 from typing import Annotated
 
@@ -10,12 +7,18 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import Router
 
-from ... import credits, jobs, stats
+from ... import batches, credits, jobs, stats
+from ...db import decode_cursor
 from ...errors import BadRequest
-from .. import health, openapi
+from .. import features, health, openapi
 from ..identity import Admin, User
 from ..schemas import (
     Balance,
+    BatchItems,
+    BatchItemView,
+    BatchList,
+    BatchResponse,
+    BatchView,
     GrantRequest,
     GrantResponse,
     Health,
@@ -35,23 +38,18 @@ router = Router()
 
 def _own_cursor(user_id: str, cursor: str | None) -> str | None:
     """A cursor must be one this user was given: anything else is a 400, not a 500."""
-    if cursor is None:
-        return None
-    try:
-        start = json.loads(base64.urlsafe_b64decode(cursor))
-        if start["userId"]["S"] == user_id:
-            return cursor
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        pass
-    raise BadRequest("invalid cursor")
+    start = decode_cursor(cursor)
+    if start is not None and not (isinstance(start, dict) and start.get("userId") == {"S": user_id}):
+        raise BadRequest("invalid cursor")
+    return cursor
+
+
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(description="nextCursor of the previous page")]
 
 
 @router.get(f"{BGR}/jobs", summary="The caller's single jobs, newest first")
-def list_jobs(
-    user: User,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query()] = None,
-) -> JobList:
+def list_jobs(user: User, limit: Limit = 20, cursor: Cursor = None) -> JobList:
     page, next_cursor = jobs.list_for_user(user.user_id, limit, _own_cursor(user.user_id, cursor))
     return JobList(jobs=[JobView.of(j) for j in page], next_cursor=next_cursor)
 
@@ -59,6 +57,26 @@ def list_jobs(
 @router.get(f"{BGR}/jobs/<jobId>", summary="One job, with download URLs once completed")
 def get_job(job_id: Annotated[str, Path(alias="jobId")], user: User) -> JobResponse:
     return JobResponse(job=JobView.of(jobs.get_for_user(user.user_id, job_id)))
+
+
+batch_on = [features.required("batch")]
+
+
+@router.get(f"{BGR}/batches", summary="The caller's batches, newest first", middlewares=batch_on)
+def list_batches(user: User, limit: Limit = 20, cursor: Cursor = None) -> BatchList:
+    page, next_cursor = batches.list_for_user(user.user_id, limit, _own_cursor(user.user_id, cursor))
+    return BatchList(batches=[BatchView.of(b) for b in page], next_cursor=next_cursor)
+
+
+@router.get(f"{BGR}/batch/<batchId>", summary="A batch's progress, prices and ZIP", middlewares=batch_on)
+def get_batch(batch_id: Annotated[str, Path(alias="batchId")], user: User) -> BatchResponse:
+    return BatchResponse(batch=BatchView.of(batches.get_for_user(user.user_id, batch_id)))
+
+
+@router.get(f"{BGR}/batch/<batchId>/items", summary="Each image of a batch", middlewares=batch_on)
+def get_batch_items(batch_id: Annotated[str, Path(alias="batchId")], user: User) -> BatchItems:
+    items = batches.items_for_user(user.user_id, batch_id)
+    return BatchItems(batch_id=batch_id, items=[BatchItemView.of(i) for i in items])
 
 
 @router.get(f"{BGR}/stats", summary="The caller's account summary")

@@ -1,16 +1,32 @@
-"""POST /remove: single images (the upload function)."""
+"""Everything that charges: single images, batches and integration batches (the upload function)."""
 
 import base64
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Request, Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import Router
 
+from ... import batches
 from ...errors import UnsupportedMedia
-from .. import ratelimit, removals
+from ...storage import INTEGRATION_APPS
+from .. import features, ratelimit, removals
 from ..identity import User
-from ..schemas import JobResponse, JobUploadResponse, JobView, Upload, UploadRequest, respond
+from ..schemas import (
+    BatchCreated,
+    BatchRequest,
+    BatchResponse,
+    BatchUpload,
+    BatchView,
+    IntegrationBatchRequest,
+    JobResponse,
+    JobUploadResponse,
+    JobView,
+    Upload,
+    UploadRequest,
+    respond,
+)
+from ..uploads import check_declared
 from . import BGR
 
 router = Router()
@@ -68,3 +84,42 @@ def _waited(job, wait: float, request: Request):
     context = request.context.get("lambda_context")
     left = context.get_remaining_time_in_millis() if context else 29_000
     return removals.wait_for(job, wait, left)
+
+
+batch_on = [features.required("batch"), ratelimit.charging]
+
+
+@router.post(
+    f"{BGR}/batch",
+    summary="Create a batch: charged up front, one presigned upload per image",
+    status_code=201,
+    middlewares=batch_on,
+)
+def create_batch(request: Annotated[BatchRequest, Body()], user: User) -> Response[BatchCreated]:
+    for image in request.images:
+        check_declared(image.content_type, image.size_bytes)
+    specs = [
+        batches.ImageSpec(filename=i.filename, content_type=i.content_type, size_bytes=i.size_bytes)
+        for i in request.images
+    ]
+    batch, items = batches.create(user.user_id, request.tier, specs, options=request.options)
+    uploads = [BatchUpload(**form) for form in batches.upload_forms(batch, items)]
+    created = BatchCreated(batch=BatchView.of(batch), uploads=uploads)
+    return respond(created, 201, credits_header(int(batch.credits_charged)))
+
+
+@router.post(
+    "/api/integrations/<app>/batch",
+    summary="A batch of the images a platform app stored for the caller (no upload)",
+    status_code=201,
+    middlewares=[features.required("integrations"), *batch_on],
+)
+def integration_batch(
+    app: Annotated[str, Path(description=", ".join(INTEGRATION_APPS))],
+    request: Annotated[IntegrationBatchRequest, Body()],
+    user: User,
+) -> Response[BatchResponse]:
+    batch = batches.create_from_app(
+        user.user_id, app, request.tier, options=request.options, keys=request.keys
+    )
+    return respond(BatchResponse(batch=BatchView.of(batch)), 201, credits_header(int(batch.credits_charged)))

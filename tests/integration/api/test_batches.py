@@ -1,0 +1,59 @@
+import boto3
+
+from bgr_core import credits
+from bgr_core.models import Batch
+from conftest import decode_policy
+from harness import TEMPLATE
+
+
+def test_batch_is_charged_up_front_with_one_upload_per_image(api, funded):
+    funded(amount=30)
+    reply = api("batch-create")
+    assert reply.status == 201 and reply.headers["x-credits-charged"] == "24"
+    batch, uploads = reply.body["batch"], reply.body["uploads"]
+    assert batch["totalImages"] == 3 and batch["finalPrice"] == 24 and batch["progressPercentage"] == 0
+    assert batch["zipUrl"] is None
+    assert [u["itemIndex"] for u in uploads] == [0, 1, 2]
+    assert ["content-length-range", 1, 10 * 1024 * 1024] in decode_policy(uploads[0]["fields"])["conditions"]
+    assert credits.balance("user-1") == 6
+
+    path = {"batchId": batch["id"]}
+    assert api("batch", path=path).body["batch"]["id"] == batch["id"]
+    items = api("batch-items", path=path).body["items"]
+    assert [i["status"] for i in items] == ["pending"] * 3 and sum(i["creditsUsed"] for i in items) == 24
+    assert [b["id"] for b in api("batches").body["batches"]] == [batch["id"]]
+    assert api("stats").body["stats"]["totalBatches"] == 1
+    assert api("batch", path=path, user="someone-else").status == 404
+
+
+def test_batch_refusals_write_nothing(api, funded):
+    image = {"filename": "a.jpg", "contentType": "image/jpeg", "sizeBytes": 100}
+    assert api("batch-create", body={"tier": "basic", "images": [image]}).status == 402
+    funded(amount=100)
+    too_big = {**image, "sizeBytes": 10 * 1024 * 1024 + 1}
+    assert api("batch-create", body={"tier": "basic", "images": [image, too_big]}).status == 413
+    text = {**image, "contentType": "text/plain"}
+    assert api("batch-create", body={"tier": "basic", "images": [text]}).status == 415
+    assert api("batch-create", body={"tier": "basic", "images": []}).status == 422
+    assert credits.balance("user-1") == 100 and not list(Batch.scan())
+
+
+def test_a_disabled_batch_feature_answers_503_and_writes_nothing(api, funded, settings_env):
+    funded(amount=100)
+    settings_env(FEATURE_BATCH="false")
+    reply = api("batch-create")
+    assert reply.status == 503 and reply.error == "FEATURE_DISABLED"
+    assert api("batches").status == 503
+    assert credits.balance("user-1") == 100 and not list(Batch.scan())
+
+
+def test_integration_batch_from_the_apps_stored_images(api, funded):
+    funded(amount=10)
+    s3, bucket = boto3.client("s3"), TEMPLATE.name("ImagesBucket")
+    for name in ("a.png", "b.jpg"):
+        s3.put_object(Bucket=bucket, Key=f"apps/avatar-creator/user-1/{name}", Body=b"\x89PNG\r\n\x1a\n....")
+    reply = api("batch-integration")
+    assert reply.status == 201 and reply.headers["x-credits-charged"] == "6"
+    assert reply.body["batch"]["source"] == "avatar-creator" and reply.body["batch"]["totalImages"] == 2
+    assert api("batch-integration", path={"app": "photo-booth"}).status == 404
+    assert credits.balance("user-1") == 4
