@@ -360,7 +360,7 @@ def _settle(batch_id: str, index: int, outcome: str, write: Callable, settleable
 
         if write(batch, item, header_update):
             if status in ("completed", "partial"):
-                batch.zip_status = "building"
+                batch.status, batch.zip_status = status, "building"
                 _start_zip(batch)
             return True
     raise ServiceUnavailable(f"batch {batch_id} is too busy to settle item {index} now; retry")

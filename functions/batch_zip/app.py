@@ -1,0 +1,117 @@
+"""The batch ZIP workflow's tasks (infra/batch_zip.asl.json), thin over the zipper and the core.
+
+The state stays small whatever the batch size: the plan lives in S3 next to the segments (under
+the ZIP's `.parts/` prefix) and the state carries its key, segment numbers and segment keys.
+"""
+
+import contextlib
+import json
+import posixpath
+
+from bgr_core import batches, storage
+from bgr_core.config import get_settings
+from bgr_core.models import Batch, BatchItem
+from zipper import finalize_zip, plan_segments, write_segment, zip_names
+
+PLAN = "plan.json"
+
+
+def _batch(event: dict) -> Batch:
+    batch = batches.get(event["batchId"])
+    if batch is None:
+        raise LookupError(f"batch {event['batchId']} not found")
+    return batch
+
+
+def _parts(batch: Batch) -> str:
+    return f"{storage.zip_key(batch.user_id, batch.id)}.parts/"
+
+
+def _named_results(batch: Batch, items: list[BatchItem]) -> list[tuple[BatchItem, str]]:
+    """The completed items, in index order, with their (sanitized, unique) names in the ZIP."""
+    done = [item for item in items if item.status == "completed"]
+    return list(
+        zip(done, zip_names([item.filename for item in done], f".{batch.options.format}"), strict=True)
+    )
+
+
+def _bucket() -> str:
+    return get_settings().bucket_name
+
+
+def plan(event: dict, context) -> dict:
+    """{batchId} -> {planKey, segments: [segment numbers]}: results grouped into segments ≥ 5 MiB."""
+    batch = _batch(event)
+    results = [
+        {"key": item.result_key, "size": int(item.processed_size), "name": name}
+        for item, name in _named_results(batch, batches.items(batch.id))
+    ]
+    segments = plan_segments(results)
+    plan_key = _parts(batch) + PLAN
+    storage.s3().put_object(
+        Bucket=_bucket(), Key=plan_key, Body=json.dumps(segments).encode(), ContentType="application/json"
+    )
+    return {"planKey": plan_key, "segments": [segment["index"] for segment in segments]}
+
+
+def segment(event: dict, context) -> dict:
+    """{planKey, segment} -> {key, metadataKey, size}: one segment object of stored ZIP entries."""
+    planned = json.loads(storage.get_bytes(event["planKey"]))[event["segment"]]
+    key = f"{posixpath.dirname(event['planKey'])}/segment-{planned['index']:03d}"
+    return write_segment(storage.s3(), _bucket(), key, planned["entries"])
+
+
+def _manifest(batch: Batch, items: list[BatchItem]) -> bytes:
+    names = {item.index: name for item, name in _named_results(batch, items)}
+    return json.dumps(
+        {
+            "batchId": batch.id,
+            "tier": batch.tier,
+            "status": batch.status,
+            "totalImages": int(batch.total_images),
+            "processedImages": int(batch.processed_images),
+            "failedImages": int(batch.failed_images),
+            "items": [
+                {
+                    "index": int(item.index),
+                    "filename": item.filename,
+                    "file": names.get(item.index),
+                    "status": item.status,
+                    "errorCode": item.error_code,
+                    "error": item.error_message,
+                }
+                for item in items
+            ],
+        },
+        indent=2,
+    ).encode()
+
+
+def finalize(event: dict, context) -> dict:
+    """{batchId, planKey, segments} -> {zipKey, zipSize}: the segments joined server-side, then
+    manifest.json and the central directory; the batch's ZIP is ready."""
+    batch = _batch(event)
+    manifest = _manifest(batch, batches.items(batch.id))
+    key = storage.zip_key(batch.user_id, batch.id)
+    built = finalize_zip(storage.s3(), _bucket(), key, event["segments"], manifest)
+    batches.zip_ready(batch.id, built["key"], built["size"])
+    storage.delete(event["planKey"])
+    return {"zipKey": built["key"], "zipSize": built["size"]}
+
+
+def _reason(error: dict) -> str:
+    """Step Functions' {Error, Cause}; a Lambda's Cause is its JSON error payload."""
+    cause = error.get("Cause") or ""
+    with contextlib.suppress(ValueError, AttributeError):
+        cause = json.loads(cause).get("errorMessage", cause)
+    return f"{error.get('Error', 'Error')}: {cause}"
+
+
+def failed(event: dict, context) -> dict:
+    """{batchId, error} -> the batch's ZIP marked failed (results untouched) and its parts removed,
+    so that batches.rerun_zip() starts clean."""
+    batch = _batch(event)
+    batches.zip_failed(batch.id, _reason(event.get("error") or {}))
+    pages = storage.s3().get_paginator("list_objects_v2").paginate(Bucket=_bucket(), Prefix=_parts(batch))
+    storage.delete(*(obj["Key"] for page in pages for obj in page.get("Contents", ())))
+    return {"zipStatus": "failed"}

@@ -1,0 +1,177 @@
+"""The batch ZIP workflow end to end: infra/batch_zip.asl.json executed by moto's Step Functions,
+its lambda:invoke tasks running functions/batch_zip/app.py (the binding in bgr_local.lambdas)."""
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import boto3
+from workflow import executions, process, wait_for_zip
+
+from bgr_core import batches, credits, storage
+from bgr_core.batches import ImageSpec
+from bgr_core.models import LedgerEntry
+from bgr_core.options import OutputOptions
+from bgr_local.lambdas import functions
+from harness import TEMPLATE
+
+BUCKET = TEMPLATE.name("ImagesBucket")
+
+
+def s3():
+    return boto3.client("s3", region_name=TEMPLATE.region)
+
+
+def new_batch(count: int, user: str = "u1", names=None):
+    credits.grant(user, 10_000, admin_id="a", reason="seed")
+    images = [
+        ImageSpec(filename=(names or {}).get(i, f"IMG_{i:04d}.jpg"), contentType="image/jpeg", sizeBytes=1000)
+        for i in range(count)
+    ]
+    return batches.create(user, "standard", images, options=OutputOptions())
+
+
+def zip_bytes(batch) -> bytes:
+    return storage.get_bytes(batch.zip_key)
+
+
+def assert_unzip_accepts(data: bytes, tmp_path) -> None:
+    unzip = shutil.which("unzip")
+    assert unzip, "Info-ZIP unzip is needed: apt-get install -y unzip (make setup installs it)"
+    path = tmp_path / "batch.zip"
+    path.write_bytes(data)
+    subprocess.run([unzip, "-tq", str(path)], capture_output=True, check=True)
+
+
+def open_uploads() -> list[dict]:
+    return s3().list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])
+
+
+def test_a_partial_batch_zips_its_results_with_a_manifest(aws, tmp_path):
+    names = {4: "../../etc/passwd.jpg", 5: "IMG_0000.jpg", 6: "sub/dir\\evil:name.jpg"}
+    batch, items = new_batch(25, names=names)
+    assert (batch.discount_percentage, batch.final_price) == (5, 190)
+    corrupt = frozenset({2, 11, 19})
+    results = process(batch, corrupt)
+
+    done = wait_for_zip(batch.id)
+    assert (done.status, done.zip_status, done.zip_error) == ("partial", "ready", None)
+    assert done.zip_key == storage.zip_key("u1", batch.id) and done.completed_at is not None
+    refunds = sorted((e.delta, e.reference) for e in LedgerEntry.query("u1") if e.reason == "refund")
+    assert refunds == sorted((items[i].share, f"batch:{batch.id}#{i}") for i in corrupt)
+    assert int(done.credits_refunded) == sum(items[i].share for i in corrupt)
+
+    data = zip_bytes(done)
+    assert done.zip_size == len(data)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert archive.testzip() is None
+    assert_unzip_accepts(data, tmp_path)
+    members = archive.namelist()
+    assert len(members) == 23 and members[-1] == "manifest.json"
+    assert all(m.endswith(".png") and "/" not in m and ".." not in m for m in members[:-1])
+    assert len({m.casefold() for m in members}) == 23
+
+    # The same results, zipped one after another by the standard library, hold the same members.
+    plain = io.BytesIO()
+    with zipfile.ZipFile(plain, "w") as expected:
+        for name, index in zip(members[:-1], sorted(results), strict=True):
+            expected.writestr(name, results[index])
+    expected = zipfile.ZipFile(plain)
+    assert [(i.filename, i.file_size, i.CRC) for i in archive.infolist()[:-1]] == [
+        (i.filename, i.file_size, i.CRC) for i in expected.infolist()
+    ]
+    assert all(archive.read(name) == expected.read(name) for name in expected.namelist())
+
+    manifest = json.loads(archive.read("manifest.json"))
+    assert [item["index"] for item in manifest["items"]] == list(range(25))
+    failed = [item for item in manifest["items"] if item["status"] == "failed"]
+    assert [(f["index"], f["errorCode"], f["file"]) for f in failed] == [
+        (i, "CORRUPT_IMAGE", None) for i in sorted(corrupt)
+    ]
+    assert all(item["error"] for item in failed)
+    assert {item["file"] for item in manifest["items"] if item["file"]} == set(members[:-1])
+    # Nothing of the workflow's own is left behind.
+    parts = s3().list_objects_v2(Bucket=BUCKET, Prefix=f"{done.zip_key}.parts/").get("KeyCount")
+    assert parts == 0 and open_uploads() == []
+
+
+def test_a_one_image_batch_makes_a_single_small_segment(aws):
+    batch, _ = new_batch(1)
+    results = process(batch)
+    done = wait_for_zip(batch.id)
+    assert (done.status, done.zip_status) == ("completed", "ready")
+    archive = zipfile.ZipFile(io.BytesIO(zip_bytes(done)))
+    assert archive.namelist() == ["IMG_0000.png", "manifest.json"]
+    assert archive.read("IMG_0000.png") == results[0] and archive.testzip() is None
+
+
+def test_duplicate_completion_events_start_one_execution(aws):
+    batch, _ = new_batch(2)
+    process(batch)
+    for _ in range(3):  # redelivered: the item is settled, so nothing is counted or started twice
+        assert not batches.start_item(batch.id, 1)
+        batches.complete_item(
+            batch.id, 1, result_key="results/x.png", processed_size=1, model_name="u2netp", processing_time=1
+        )
+        assert not batches.fail_item(batch.id, 1, "X", "late")
+    done = wait_for_zip(batch.id)
+    assert (done.processed_images, done.failed_images, done.zip_status) == (2, 0, "ready")
+    assert [e["name"] for e in executions(batch.id)] == [batch.id]
+
+
+class RefusingParts:
+    """An S3 client whose part uploads fail: finalize gets as far as an open multipart upload."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def upload_part(self, **kwargs):
+        raise ConnectionError("S3 went away mid-upload")
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+
+def test_a_failed_finalize_leaves_no_zip_and_a_rerun_builds_it(aws, monkeypatch):
+    finalize = functions(TEMPLATE)[TEMPLATE.arn("ZipFinalizeFunction")].load()
+    app = sys.modules[finalize.__module__]
+    real = app.finalize_zip
+    monkeypatch.setattr(app, "finalize_zip", lambda client, *args: real(RefusingParts(client), *args))
+    batch, _ = new_batch(3)
+    process(batch)
+    failed = wait_for_zip(batch.id)
+    assert (failed.status, failed.zip_status) == ("completed", "failed")
+    assert "S3 went away mid-upload" in failed.zip_error
+    assert "Contents" not in s3().list_objects_v2(Bucket=BUCKET, Prefix="zips/")  # no ZIP, no parts
+    assert open_uploads() == []
+    for item in batches.items(batch.id):
+        s3().head_object(Bucket=BUCKET, Key=item.result_key)  # results intact
+
+    monkeypatch.undo()
+    assert batches.rerun_zip(batch.id)
+    assert not batches.rerun_zip(batch.id)  # already building
+    done = wait_for_zip(batch.id)
+    assert (done.zip_status, done.zip_error) == ("ready", None)
+    archive = zipfile.ZipFile(io.BytesIO(zip_bytes(done)))
+    assert archive.testzip() is None and len(archive.namelist()) == 4
+    assert len(executions(batch.id)) == 2
+
+
+def test_the_workflow_state_stays_small_for_500_items(aws):
+    count = 500
+    batch, _ = new_batch(count, names={i: "n" * 200 + f"{i}.jpg" for i in range(count)})
+    process(batch, result=lambda index: b"\x89PNG" + bytes(index % 7))
+    done = wait_for_zip(batch.id)
+    assert done.zip_status == "ready"
+    sfn = boto3.client("stepfunctions", region_name=TEMPLATE.region)
+    history = sfn.get_execution_history(executionArn=executions(batch.id)[0]["executionArn"], maxResults=1000)
+    sizes = [
+        len(details.get("input") or details.get("output") or "")
+        for event in history["events"]
+        for details in event.values()
+        if isinstance(details, dict)
+    ]
+    assert max(sizes) < 16 * 1024
