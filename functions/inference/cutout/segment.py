@@ -91,6 +91,9 @@ def _session(path: Path) -> ort.InferenceSession:
             options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             options.log_severity_level = 3
+            # No busy-waiting between ops: on a small or shared host a spinning thread steals the
+            # CPU its sibling needs.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             _sessions[path] = ort.InferenceSession(
                 str(path), sess_options=options, providers=["CPUExecutionProvider"]
             )

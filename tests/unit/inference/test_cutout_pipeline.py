@@ -1,7 +1,11 @@
 """Real cutouts with the real u2netp weights: subject kept, background dropped, options honoured."""
 
 import io
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -164,3 +168,26 @@ def test_outputs_that_do_not_decode_are_refused():
     with pytest.raises(outputs.OutputCheckFailed):
         outputs.verify(good, "png", (10, 11), "RGBA")
     outputs.verify(good, "png", (10, 10), "RGBA")
+
+
+def test_the_light_tiers_never_import_numba(cat_jpeg, tmp_path):
+    """A cold container must not JIT-compile numba for basic or standard (NOTES: rembg)."""
+    photo = tmp_path / "cat.jpg"
+    photo.write_bytes(cat_jpeg)
+    script = (
+        "import sys, pathlib\n"
+        "from cutout import pipeline\n"
+        "for tier in ('basic', 'standard'):\n"
+        f"    pipeline.run(pathlib.Path({str(photo)!r}).read_bytes(), tier)\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'rembg', 'pymatting', 'numba', 'scipy'}))\n"
+    )
+    root = Path(__file__).resolve().parents[3]
+    path = os.pathsep.join(str(root / p) for p in ("layers/core", "functions/inference"))
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=os.environ | {"PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"
