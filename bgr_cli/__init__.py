@@ -1,0 +1,1 @@
+"""`bgr`: the command-line client of the Background Remover Pro API."""

@@ -1,0 +1,86 @@
+"""`python -m bgr_local serve|token|invoke|demo` (the Makefile's serve, token, invoke and demo)."""
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+
+def serve(args) -> None:
+    from .runtime import LocalRuntime
+
+    runtime = LocalRuntime(host=args.host, api_port=args.api_port, s3_port=args.s3_port).start()
+    try:
+        workers = ", ".join(
+            f"{w.mapping.function} <- {w.mapping.queue_url.rsplit('/', 1)[1]}" for w in runtime.workers
+        )
+        print(
+            f"Local runtime ready (stack {runtime.template.stack_name}; Ctrl-C stops it)\n"
+            f"  API      {runtime.api.url}\n"
+            f"  S3       {runtime.stack.url}  bucket {runtime.stack.bucket}\n"
+            f"  workers  {workers}\n"
+            f"  token    make token USER=alice [ADMIN=1]",
+            flush=True,
+        )
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("stopping", flush=True)
+    finally:
+        runtime.stop()
+
+
+def token(args) -> None:
+    from . import tokens
+
+    groups = ("admin",) if args.admin else ()
+    print(tokens.sign(args.user, groups, secret=tokens.local_secret(), ttl_s=args.ttl))
+
+
+def invoke(args) -> None:
+    from .invoke import invoke_function
+
+    event = json.loads(Path(args.event).read_text()) if args.event else {}
+    print(json.dumps(invoke_function(args.function, event, args.endpoint_url), indent=2, default=str))
+
+
+def demo(args) -> None:
+    from .demo import run
+
+    run(Path(args.out))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bgr_local", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("serve", help="the API, the S3 endpoint, the workers, until Ctrl-C")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--api-port", type=int, default=3000, help="0: any free port")
+    p.add_argument("--s3-port", type=int, default=5000, help="0: any free port")
+    p.set_defaults(run=serve)
+    p = commands.add_parser("token", help="print a bearer token the local API accepts")
+    p.add_argument("user")
+    p.add_argument("--admin", action="store_true", help="in the admin group")
+    p.add_argument("--ttl", type=int, default=7 * 24 * 3600, help="seconds (default: a week)")
+    p.set_defaults(run=token)
+    p = commands.add_parser("invoke", help="run one function with an event, like `sam local invoke`")
+    p.add_argument("function", help="logical id in template.yaml, e.g. AccountFunction")
+    p.add_argument("event", nargs="?", help="event JSON file (default: {})")
+    p.add_argument(
+        "--endpoint-url", help="a running `make serve`'s S3 endpoint (default: a fresh local stack)"
+    )
+    p.set_defaults(run=invoke)
+    p = commands.add_parser("demo", help="sample images through the whole pipeline")
+    p.add_argument("--out", default="out")
+    p.set_defaults(run=demo)
+    args = parser.parse_args(argv)
+    # Ctrl-C and `kill` shut the runtime down cleanly, even when started in the background
+    # (where a shell starts it with SIGINT ignored).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
+    sys.exit(args.run(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""The local runtime (SPEC §11): moto as one S3-compatible endpoint for every AWS service, the
+stack created from template.yaml on it, the API served over HTTP, the queues' workers and the
+batch workflow running the real handlers, in one process until `stop()`.
+
+The process environment becomes the functions' environment (as template.yaml gives it) and
+points boto3 and pynamodb at moto (AWS_ENDPOINT_URL), before any handler, and so any bgr_core
+module, is imported: pynamodb binds table names at import.
+"""
+
+import logging
+import os
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+
+import boto3
+import requests
+from moto.server import ThreadedMotoServer
+
+from . import tokens
+from .api_server import ApiServer, LocalApi
+from .functions import Functions
+from .lambdas import bind_to_stepfunctions
+from .moto_atomic import serialize_dynamodb_requests
+from .stack import Stack
+from .template import ROOT, Template
+from .workers import QueueWorker, mappings
+
+# Queues keep the template's 720 s visibility timeout in AWS; locally a failed message comes
+# back (and reaches the DLQ after maxReceiveCount) after this many seconds instead.
+VISIBILITY_ENV = "BGR_LOCAL_VISIBILITY_TIMEOUT"
+DEFAULT_VISIBILITY_S = 30
+
+
+def use_endpoint(template: Template, endpoint_url: str, log_level: str = "INFO") -> None:
+    """This process's environment as the template's functions get it, talking to `endpoint_url`
+    with fake credentials."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        os.environ.pop(name, None)
+    os.environ.update(
+        AWS_ENDPOINT_URL=endpoint_url,
+        AWS_ACCESS_KEY_ID="local",
+        AWS_SECRET_ACCESS_KEY="local",
+        AWS_DEFAULT_REGION=template.region,
+        AWS_REGION=template.region,
+        POWERTOOLS_TRACE_DISABLED="true",  # no X-Ray daemon here
+        POWERTOOLS_METRICS_DISABLED="true",
+    )
+    for function in template.of_type("AWS::Serverless::Function"):
+        os.environ.update(template.environment(function))
+    os.environ["POWERTOOLS_LOG_LEVEL"] = log_level
+    os.environ.setdefault("U2NET_HOME", str(ROOT / "models"))
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache"))
+
+
+@dataclass
+class LocalStack:
+    """moto on a local port with the template's resources, Step Functions executing state
+    machines with the real handlers, and DynamoDB requests atomic."""
+
+    host: str = "127.0.0.1"
+    port: int = 5000  # 0: any free port
+    template: Template = field(default_factory=Template)
+    log_level: str = "INFO"
+
+    def __post_init__(self):
+        self._moto = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
+        self._running = False
+        self._patches = ExitStack()
+
+    @property
+    def url(self) -> str:
+        host, port = self._moto.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    @property
+    def bucket(self) -> str:
+        return self.template.name(next(iter(self.template.of_type("AWS::S3::Bucket"))))
+
+    def start(self) -> "LocalStack":
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
+        self._moto.start()
+        self._running = True
+        try:
+            use_endpoint(self.template, self.url, self.log_level)
+            config = {"stepfunctions": {"execute_state_machine": True}}
+            requests.post(f"{self.url}/moto-api/config", json=config, timeout=10).raise_for_status()
+            self._patches.enter_context(serialize_dynamodb_requests())
+            self._patches.enter_context(bind_to_stepfunctions(self.template))
+            Stack(self.template).create()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        self._patches.close()
+        if self._running:
+            self._moto.stop()
+            self._running = False
+
+
+@dataclass
+class LocalRuntime:
+    host: str = "127.0.0.1"
+    api_port: int = 3000  # 0: any free port
+    s3_port: int = 5000
+    template: Template = field(default_factory=Template)
+    log_level: str = "INFO"
+    visibility_timeout_s: int = field(
+        default_factory=lambda: int(os.environ.get(VISIBILITY_ENV, DEFAULT_VISIBILITY_S))
+    )
+
+    def __post_init__(self):
+        self.stack = LocalStack(self.host, self.s3_port, self.template, self.log_level)
+        self.api: ApiServer | None = None
+        self.workers: list[QueueWorker] = []
+
+    def start(self) -> "LocalRuntime":
+        self.stack.start()
+        try:
+            functions = Functions(self.template)
+            sqs = boto3.client("sqs", region_name=self.template.region)
+            for mapping in mappings(self.template):
+                sqs.set_queue_attributes(
+                    QueueUrl=mapping.queue_url,
+                    Attributes={"VisibilityTimeout": str(self.visibility_timeout_s)},
+                )
+                self.workers.append(QueueWorker(mapping, functions, self.template.region))
+            api = LocalApi(self.template, functions, tokens.local_secret())
+            self.api = ApiServer(api, self.host, self.api_port).start()
+            for worker in self.workers:
+                worker.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            if worker.is_alive():
+                worker.stop()
+        self.workers = []
+        if self.api is not None:
+            self.api.stop()
+            self.api = None
+        self.stack.stop()
+
+    def __enter__(self) -> "LocalRuntime":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
