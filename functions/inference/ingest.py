@@ -1,0 +1,146 @@
+"""What the inference function does with one object created under uploads/, batches/ or drop/.
+
+Permanent failures (an image that will never decode, a drop that cannot be paid for) end the
+job or item `failed`, refunded, and return normally: retrying them would change nothing.
+Anything else raises, so SQS redelivers the message; after maxReceiveCount it lands in the
+DLQ, whose consumer fails and refunds what is left (functions/dead_letters).
+"""
+
+import time
+from dataclasses import dataclass
+
+from aws_lambda_powertools import Logger
+
+from bgr_core import batches, jobs, storage
+from bgr_core.config import get_settings
+from bgr_core.errors import BadRequest, DomainError, FeatureDisabled, InsufficientCredits, InvalidImage
+from bgr_core.models import Job
+from bgr_core.options import OutputOptions
+from bgr_core.pricing import TIERS
+from cutout import pipeline
+from cutout.decode import MAX_BYTES
+
+logger = Logger(child=True)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # completed | failed | skipped
+    reason: str = ""
+
+    def as_dict(self) -> dict:
+        return {"status": self.status, "reason": self.reason}
+
+
+def process(bucket: str, key: str, etag: str = "") -> Outcome:
+    """Routes one created object by its prefix (SPEC §8)."""
+    target = storage.parse_ingest_key(key)
+    if target.kind == "upload":
+        job = jobs.get(target.job_id)
+        if job is None or job.user_id != target.user_id or job.original_key != key:
+            logger.warning("object matches no job; left alone", extra={"key": key})
+            return Outcome("skipped", "no such job")
+        return _run_job(bucket, job)
+    if target.kind == "batch":
+        return _run_batch_item(bucket, key, target)
+    return _run_drop(bucket, key, etag, target)
+
+
+def _run_job(bucket: str, job: Job) -> Outcome:
+    if not jobs.start(job):
+        return Outcome("skipped", f"job already {job.status}")
+    try:
+        result = _cutout(
+            bucket, job.original_key, job.tier, OutputOptions.model_validate(job.options.as_dict())
+        )
+    except InvalidImage as err:
+        jobs.fail(job, err.code, err.message)
+        return Outcome("failed", err.code)
+    folder = "drop" if job.source == "drop" else ""
+    result_key = storage.result_key(job.user_id, job.id, result.extension, folder=folder)
+    thumb_key = storage.thumbnail_key(job.user_id, job.id)
+    storage.put_image(result_key, result.image, result.content_type)
+    storage.put_image(thumb_key, result.thumbnail, "image/webp")
+    jobs.complete(
+        job,
+        result_key=result_key,
+        thumbnail_key=thumb_key,
+        original_size=result.original_size,
+        processed_size=len(result.image),
+        width=result.width,
+        height=result.height,
+        model_name=result.model_name,
+        processing_time=result.processing_ms,
+    )
+    return Outcome("completed")
+
+
+def _run_batch_item(bucket: str, key: str, target: storage.IngestKey) -> Outcome:
+    batch = batches.get(target.batch_id)
+    if batch is None:
+        logger.warning("object matches no batch; left alone", extra={"key": key})
+        return Outcome("skipped", "no such batch")
+    if batch.user_id != target.user_id or not batches.start_item(batch.id, target.index):
+        return Outcome("skipped", "item not pending")
+    try:
+        result = _cutout(bucket, key, batch.tier, OutputOptions.model_validate(batch.options.as_dict()))
+    except InvalidImage as err:
+        batches.fail_item(batch.id, target.index, err.code, err.message)
+        return Outcome("failed", err.code)
+    result_key = storage.result_key(
+        batch.user_id, f"{target.index:03d}", result.extension, folder=f"batches/{batch.id}"
+    )
+    storage.put_image(result_key, result.image, result.content_type)
+    batches.complete_item(
+        batch.id,
+        target.index,
+        result_key=result_key,
+        processed_size=len(result.image),
+        model_name=result.model_name,
+        processing_time=result.processing_ms,
+    )
+    return Outcome("completed")
+
+
+def _run_drop(bucket: str, key: str, etag: str, target: storage.IngestKey) -> Outcome:
+    job_id = jobs.drop_job_id(key, etag)
+    job = jobs.get(job_id) or _create_drop_job(job_id, key, target)
+    if job.status == "failed":
+        return Outcome("failed", job.error_code)
+    return _run_job(bucket, job)
+
+
+def _create_drop_job(job_id: str, key: str, target: storage.IngestKey) -> Job:
+    """Charged like POST /remove; a drop that cannot be charged still gets a job, failed with
+    the reason, so the user sees it in GET /jobs."""
+    common = {"options": OutputOptions(), "source": "drop", "original_key": key, "job_id": job_id}
+    refusal: DomainError | None = None
+    if not get_settings().feature_drop_folder:
+        refusal = FeatureDisabled("the drop folder is switched off")
+    elif target.tier not in TIERS:
+        refusal = BadRequest(f"unknown tier {target.tier!r}; tiers: {', '.join(TIERS)}")
+    else:
+        try:
+            return jobs.create(target.user_id, target.tier, target.filename, **common)
+        except InsufficientCredits as err:
+            refusal = err
+    return jobs.record_refused(target.user_id, target.tier, target.filename, refusal, **common)
+
+
+def _cutout(bucket: str, key: str, tier: str, options: OutputOptions) -> pipeline.CutoutResult:
+    size = storage.object_size(key)
+    if size > MAX_BYTES:  # refuse before downloading
+        raise InvalidImage("TOO_LARGE", f"{size} bytes is over the {MAX_BYTES} byte limit", 413)
+    data = storage.get_bytes(key)
+    started = time.perf_counter()
+    result = pipeline.run(data, tier, options)
+    logger.info(
+        "cutout",
+        extra={
+            "key": key,
+            "tier": tier,
+            "model": result.model_name,
+            "ms": (time.perf_counter() - started) * 1000,
+        },
+    )
+    return result

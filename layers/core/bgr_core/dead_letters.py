@@ -1,0 +1,34 @@
+"""Giving up on an object whose message exhausted its retries (it reached the DLQ): its job or
+batch item ends failed and refunded, and whatever outputs a dying attempt wrote are removed,
+so nothing stays `processing` forever. What already completed is left as it is."""
+
+from . import batches, jobs, storage
+from .notifications import CreatedObject
+
+CODE = "PROCESSING_FAILED"
+MESSAGE = "processing failed repeatedly; the image was refunded"
+EXTENSIONS = ("png", "webp")  # whatever a dying attempt may have written
+
+
+def give_up(created: CreatedObject) -> str:
+    target = storage.parse_ingest_key(created.key)
+    if target.kind == "batch":
+        if not batches.fail_item(target.batch_id, target.index, CODE, MESSAGE):
+            return "batch item already settled"
+        folder = f"batches/{target.batch_id}"
+        storage.delete(
+            *(storage.result_key(target.user_id, f"{target.index:03d}", e, folder=folder) for e in EXTENSIONS)
+        )
+        return "batch item failed"
+    job_id = target.job_id if target.kind == "upload" else jobs.drop_job_id(created.key, created.etag)
+    job = jobs.get(job_id)
+    if job is None or job.user_id != target.user_id:
+        return "no job"
+    if not jobs.fail(job, CODE, MESSAGE):
+        return f"job already {job.status}"
+    folder = "drop" if job.source == "drop" else ""
+    storage.delete(
+        *(storage.result_key(job.user_id, job.id, e, folder=folder) for e in EXTENSIONS),
+        storage.thumbnail_key(job.user_id, job.id),
+    )
+    return "job failed"

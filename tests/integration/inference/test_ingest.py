@@ -1,0 +1,218 @@
+"""The inference function against moto: real S3 notifications, real SQS messages, real u2netp."""
+
+import io
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+from PIL import Image
+
+from bgr_core import credits, jobs, storage
+from bgr_core.models import Job, LedgerEntry
+from bgr_core.options import OutputOptions
+from bgr_local.context import LambdaContext
+from conftest import alpha_fraction
+
+
+def new_job(user="u1", tier="basic", options=None, filename="photo.jpg"):
+    return jobs.create(user, tier, filename, options=options or OutputOptions())
+
+
+def test_upload_is_cut_out_and_the_job_completed(inference, funded, photo_jpeg):
+    funded()
+    job = new_job()
+    inference.put(job.original_key, photo_jpeg)
+    response = inference.run()
+    assert response == {"batchItemFailures": []}
+    done = Job.get(job.id)
+    assert (done.status, done.model_name, done.pricing_type, done.credits_used) == (
+        "completed",
+        "u2netp",
+        "credit",
+        3,
+    )
+    assert done.processing_time > 0 and done.completed_at and done.original_size == len(photo_jpeg)
+    cutout = inference.image(done.result_key)
+    assert (cutout.format, cutout.mode, cutout.size) == ("PNG", "RGBA", (512, 512))
+    assert 0.1 < alpha_fraction(cutout) < 0.9  # keeps the subject, drops the background
+    thumb = inference.image(done.thumbnail_key)
+    assert thumb.format == "WEBP" and max(thumb.size) == 256
+    head = inference.s3.head_object(Bucket=inference.bucket, Key=done.result_key)
+    assert head["ContentType"] == "image/png" and done.processed_size == head["ContentLength"]
+
+
+def test_options_travel_with_the_job(inference, funded, cat_png):
+    funded()
+    job = new_job(options=OutputOptions(format="webp", bg_color="#ffffff", crop=True, margin=4))
+    inference.put(job.original_key, cat_png)
+    inference.run()
+    done = Job.get(job.id)
+    result = inference.image(done.result_key)
+    assert done.result_key.endswith(".webp") and result.format == "WEBP" and result.mode == "RGB"
+    assert result.size != (451, 300)  # cropped to the cat
+
+
+def test_same_message_three_times_one_result_one_charge(inference, funded, photo_jpeg):
+    funded()
+    job = new_job()
+    inference.put(job.original_key, photo_jpeg)
+    message = inference.receive()
+    for _ in range(3):
+        assert inference.invoke(message) == {"batchItemFailures": []}
+    assert len(inference.keys(f"results/u1/{job.id}")) == 1
+    assert credits.balance("u1") == 97
+    assert [e.reason for e in LedgerEntry.query("u1")] == ["admin_grant", "charge"]
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"", "EMPTY_FILE"),
+        (b"hello, I am text and not a picture at all", "NOT_AN_IMAGE"),
+        (b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n", "NOT_AN_IMAGE"),
+        (b"<!doctype html><html><body>hi</body></html>", "NOT_AN_IMAGE"),
+    ],
+)
+def test_bad_input_fails_the_job_refunds_it_and_writes_nothing(inference, funded, body, code):
+    funded()
+    job = new_job()
+    inference.put(job.original_key, body)
+    assert inference.run() == {"batchItemFailures": []}  # permanent: not retried
+    failed = Job.get(job.id)
+    assert (failed.status, failed.error_code) == ("failed", code) and failed.error_message
+    assert credits.balance("u1") == 100
+    assert inference.keys("results/") == [] and inference.keys("thumbs/") == []
+
+
+def test_truncated_jpeg_fails_cleanly(inference, funded, photo_jpeg):
+    funded()
+    job = new_job()
+    inference.put(job.original_key, photo_jpeg[: len(photo_jpeg) // 2])
+    inference.run()
+    assert Job.get(job.id).error_code == "CORRUPT_IMAGE" and credits.balance("u1") == 100
+
+
+def test_ten_records_two_poison(inference, funded, photo_jpeg):
+    funded(amount=1000)
+    created = [new_job() for _ in range(10)]
+    for i, job in enumerate(created):
+        inference.put(job.original_key, b"not an image" if i in (3, 7) else photo_jpeg)
+    messages = inference.receive()
+    assert len(messages) == 10
+    assert inference.invoke(messages) == {"batchItemFailures": []}
+    statuses = [Job.get(j.id).status for j in created]
+    assert statuses.count("completed") == 8 and [statuses[3], statuses[7]] == ["failed", "failed"]
+    assert len(inference.keys("results/")) == 8
+    assert credits.balance("u1") == 1000 - 8 * 3
+
+
+def test_transient_error_is_retried_then_dead_lettered_and_refunded(
+    inference, funded, photo_jpeg, monkeypatch
+):
+    from functions.dead_letters import app as dead_letters
+
+    funded()
+    job = new_job()
+    inference.put(job.original_key, photo_jpeg)
+
+    def throttled(key):
+        raise ClientError({"Error": {"Code": "SlowDown", "Message": "slow down"}}, "GetObject")
+
+    monkeypatch.setattr(storage, "get_bytes", throttled)
+    for _attempt in range(3):  # maxReceiveCount in template.yaml
+        messages = inference.receive()
+        assert len(messages) == 1
+        response = inference.invoke(messages)
+        assert response == {"batchItemFailures": [{"itemIdentifier": messages[0]["MessageId"]}]}
+        inference.sqs.change_message_visibility(
+            QueueUrl=inference.queue_url, ReceiptHandle=messages[0]["ReceiptHandle"], VisibilityTimeout=0
+        )
+    assert inference.receive() == []  # moved to the DLQ on the next receive
+    dead = inference.receive(inference.dlq_url)
+    assert len(dead) == 1
+    assert Job.get(job.id).status == "processing"  # what the dead attempts left
+    for _ in range(2):  # the DLQ consumer may see it twice: refunded once
+        result = dead_letters.handler(inference.event(dead), LambdaContext("DeadLetterFunction"))
+        assert result == {"batchItemFailures": []}
+    failed = Job.get(job.id)
+    assert (failed.status, failed.error_code) == ("failed", "PROCESSING_FAILED")
+    assert credits.balance("u1") == 100
+
+
+def test_drop_folder_creates_charges_and_processes(inference, funded, photo_jpeg):
+    funded()
+    inference.put("drop/u1/standard/holiday photo.jpg", photo_jpeg)
+    inference.run()
+    (job,) = Job.by_user.query("u1")
+    assert (job.source, job.status, job.tier, job.credits_used) == ("drop", "completed", "standard", 8)
+    assert job.model_name == "u2netp"  # isnet-general-use is not provisioned here: the fallback ran
+    assert job.result_key.startswith("results/u1/drop/")
+    assert credits.balance("u1") == 92
+
+
+def test_drop_without_credits_gets_a_failed_job_and_no_charge(inference, photo_jpeg):
+    inference.put("drop/u2/basic/a.png", photo_jpeg)
+    inference.put("drop/u2/platinum/b.png", photo_jpeg)
+    assert inference.run() == {"batchItemFailures": []}
+    failed = {j.filename: j for j in Job.by_user.query("u2")}
+    assert failed["a.png"].status == "failed" and failed["a.png"].error_code == "INSUFFICIENT_CREDITS"
+    assert failed["b.png"].error_code == "BAD_REQUEST" and "platinum" in failed["b.png"].error_message
+    assert credits.balance("u2") == 0 and inference.keys("results/") == []
+    assert list(LedgerEntry.query("u2")) == []
+
+
+def test_s3_test_event_is_skipped(inference):
+    message = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": inference.bucket}
+    inference.sqs.send_message(QueueUrl=inference.queue_url, MessageBody=json.dumps(message))
+    assert inference.run() == {"batchItemFailures": []}
+
+
+def test_object_for_no_job_is_left_alone(inference, photo_jpeg):
+    inference.put("uploads/u1/nojob/x.jpg", photo_jpeg)
+    assert inference.run() == {"batchItemFailures": []}
+    assert inference.keys("results/") == []
+
+
+def test_key_with_spaces_and_unicode_is_decoded(inference, funded, photo_jpeg):
+    funded()
+    job = new_job(filename="foto liburan é+1.jpg")
+    inference.put(job.original_key, photo_jpeg)
+    inference.run()
+    assert Job.get(job.id).status == "completed"
+
+
+def test_cmyk_and_exif_rotated_inputs_process(inference, funded):
+    funded()
+    cmyk = io.BytesIO()
+    Image.new("CMYK", (64, 48), (0, 128, 255, 0)).save(cmyk, "JPEG")
+    rotated = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise when shown
+    Image.new("RGB", (80, 40), "red").save(rotated, "JPEG", exif=exif)
+    a, b = new_job(), new_job()
+    inference.put(a.original_key, cmyk.getvalue())
+    inference.put(b.original_key, rotated.getvalue())
+    inference.run()
+    assert inference.image(Job.get(a.id).result_key).size == (64, 48)
+    assert inference.image(Job.get(b.id).result_key).size == (40, 80)
+
+
+def test_batch_items_are_processed_and_a_corrupt_one_refunded(inference, funded, photo_jpeg):
+    from bgr_core import batches
+    from bgr_core.batches import ImageSpec
+
+    funded()
+    specs = [
+        ImageSpec(filename=f"p{i}.jpg", contentType="image/jpeg", sizeBytes=len(photo_jpeg)) for i in range(3)
+    ]
+    batch, items = batches.create("u1", "basic", specs, options=OutputOptions())
+    assert credits.balance("u1") == 91
+    for item in items:
+        inference.put(item.key, b"garbage" if item.index == 1 else photo_jpeg)
+    assert inference.run() == {"batchItemFailures": []}
+    settled = {i.index: i for i in batches.items(batch.id)}
+    assert [settled[i].status for i in range(3)] == ["completed", "failed", "completed"]
+    assert settled[1].error_code == "NOT_AN_IMAGE" and credits.balance("u1") == 94
+    assert inference.image(settled[0].result_key).mode == "RGBA"
+    done = batches.get(batch.id)
+    assert (done.processed_images, done.failed_images, done.status) == (2, 1, "partial")
