@@ -106,5 +106,7 @@ def funded():
     return grant
 
 
-def decode_policy(fields: dict) -> dict:
-    return json.loads(base64.b64decode(fields["policy"]))
+@pytest.fixture
+def policy_conditions():
+    """The conditions of a presigned POST's policy (base64 JSON in its `policy` field)."""
+    return lambda fields: json.loads(base64.b64decode(fields["policy"]))["conditions"]

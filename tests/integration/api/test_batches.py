@@ -2,11 +2,10 @@ import boto3
 
 from bgr_core import credits
 from bgr_core.models import Batch
-from conftest import decode_policy
 from harness import TEMPLATE
 
 
-def test_batch_is_charged_up_front_with_one_upload_per_image(api, funded):
+def test_batch_is_charged_up_front_with_one_upload_per_image(api, funded, policy_conditions):
     funded(amount=30)
     reply = api("batch-create")
     assert reply.status == 201 and reply.headers["x-credits-charged"] == "24"
@@ -14,7 +13,7 @@ def test_batch_is_charged_up_front_with_one_upload_per_image(api, funded):
     assert batch["totalImages"] == 3 and batch["finalPrice"] == 24 and batch["progressPercentage"] == 0
     assert batch["zipUrl"] is None
     assert [u["itemIndex"] for u in uploads] == [0, 1, 2]
-    assert ["content-length-range", 1, 10 * 1024 * 1024] in decode_policy(uploads[0]["fields"])["conditions"]
+    assert ["content-length-range", 1, 10 * 1024 * 1024] in policy_conditions(uploads[0]["fields"])
     assert credits.balance("user-1") == 6
 
     path = {"batchId": batch["id"]}

@@ -6,7 +6,6 @@ from PIL import Image
 
 from bgr_core import credits
 from bgr_core.models import Job
-from conftest import decode_policy
 from harness import TEMPLATE
 
 BUCKET = TEMPLATE.name("ImagesBucket")
@@ -17,14 +16,14 @@ def keys(prefix="uploads/"):
     return [o["Key"] for o in listing.get("Contents", [])]
 
 
-def test_json_upload_charges_and_returns_a_presigned_post(api, funded):
+def test_json_upload_charges_and_returns_a_presigned_post(api, funded, policy_conditions):
     funded(amount=20)
     reply = api("remove-json")
     assert reply.status == 201 and reply.headers["x-credits-charged"] == "8"
     job, upload = reply.body["job"], reply.body["upload"]
     assert job["status"] == "pending" and job["tier"] == "standard" and job["pricingType"] == "credit"
     assert job["creditsUsed"] == 8 and job["resultUrl"] is None
-    conditions = decode_policy(upload["fields"])["conditions"]
+    conditions = policy_conditions(upload["fields"])
     assert ["content-length-range", 1, 10 * 1024 * 1024] in conditions
     assert ["starts-with", "$Content-Type", "image/"] in conditions
     assert {"key": Job.get(job["id"]).original_key} in conditions

@@ -120,10 +120,10 @@ def get_health() -> Response[Health]:
 
 
 @router.get("/api/openapi.json", summary="This API's OpenAPI document (every route of every function)")
-def openapi_document() -> Response[dict]:
+def openapi_document():
     return Response(200, content_types.APPLICATION_JSON, openapi.document())
 
 
 @router.get("/api/docs", summary="Swagger UI for this API")
-def docs() -> Response[str]:
+def docs():
     return Response(200, "text/html", openapi.swagger_html())

@@ -1,0 +1,73 @@
+import json
+
+import boto3
+
+from harness import TEMPLATE
+
+
+def test_health_is_healthy_with_every_resource(api):
+    reply = api("health")
+    assert reply.status == 200, reply.body["missing"]
+    body = reply.body
+    assert body["status"] == "healthy" and body["missing"] == []
+    assert all(body["tables"].values()) and len(body["tables"]) == 8
+    assert body["features"] == {
+        "batch": True,
+        "subscriptions": True,
+        "integrations": True,
+        "dropFolder": True,
+    }
+    assert body["models"]["basic"]["runs"] == "u2netp"
+
+
+def test_health_names_a_missing_table_and_a_missing_bucket(api):
+    boto3.client("dynamodb").delete_table(TableName=TEMPLATE.name("UsageTable"))
+    reply = api("health")
+    assert reply.status == 503 and reply.body["status"] == "degraded"
+    assert reply.body["missing"] == [f"table:{TEMPLATE.name('UsageTable')}"]
+
+
+def test_missing_tables_answer_503_never_500(api, funded):
+    funded(amount=10)
+    boto3.client("dynamodb").delete_table(TableName=TEMPLATE.name("SubscriptionsTable"))
+    for name in ("subscription-get", "stats", "remove-json", "quote"):
+        reply = api(name)
+        assert reply.status == 503 and reply.error == "TABLE_MISSING", name
+        assert TEMPLATE.name("SubscriptionsTable") in reply.body["error"]["message"]
+
+
+def test_rate_limit_answers_429_with_retry_after(api, settings_env):
+    settings_env(RATE_LIMIT_PER_MINUTE="3")
+    replies = [api("balance") for _ in range(4)]
+    assert [r.status for r in replies] == [200, 200, 200, 429]
+    assert [r.headers["x-ratelimit-remaining"] for r in replies[:3]] == ["2", "1", "0"]
+    assert replies[3].error == "RATE_LIMITED" and 1 <= int(replies[3].headers["retry-after"]) <= 60
+    assert api("balance", user="another-user").status == 200
+
+
+def test_unexpected_errors_are_500_with_a_request_id_and_no_trace(api, monkeypatch):
+    from bgr_core import credits
+
+    def broken(user_id):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(credits, "balance", broken)
+    reply = api("balance")
+    assert reply.status == 500 and reply.error == "INTERNAL_ERROR"
+    assert reply.body["error"]["requestId"] == "sample-balance"
+    assert "secret" not in reply.raw["body"] and "Traceback" not in reply.raw["body"]
+
+
+def test_unknown_job_or_cursor(api):
+    assert api("job").status == 404
+    assert api("jobs", query={"cursor": "not-a-cursor!"}).status == 400
+
+
+def test_openapi_covers_every_route_of_the_template(api):
+    document = json.loads(api("openapi").raw["body"])
+    served = {(method.upper(), path) for path, ops in document["paths"].items() for method in ops}
+    assert set(api.routes) <= served, set(api.routes) - served
+    assert document["openapi"].startswith("3.")
+    docs = api("docs")
+    assert docs.status == 200 and docs.headers["content-type"] == "text/html"
+    assert "swagger" in docs.raw["body"].lower()

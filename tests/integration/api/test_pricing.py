@@ -1,0 +1,61 @@
+from bgr_core import credits
+
+
+def test_pricing_is_public(api):
+    reply = api("pricing")
+    assert reply.status == 200
+    tiers = {t["name"]: t for t in reply.body["tiers"]}
+    assert tiers["standard"]["credits"] == 8 and tiers["industry"]["priceRp"] == 2500
+    assert {p["name"] for p in reply.body["plans"]} == {"starter", "pro"}
+    assert reply.body["discounts"][1] == {"minImages": 20, "maxImages": 50, "percentage": 5}
+
+
+def test_quote_without_and_with_subscription_cover(api):
+    quote = api("quote").body["quote"]
+    assert quote == {
+        "tier": "standard",
+        "imageCount": 50,
+        "creditsPerImage": 8,
+        "originalPrice": 400,
+        "discountPercentage": 5,
+        "discount": 20,
+        "finalPrice": 380,
+        "coveredBySubscription": 0,
+        "creditsToCharge": 380,
+    }
+    assert api("subscription-post").status == 201
+    covered = api("quote", body={"tier": "standard", "imageCount": 60}).body["quote"]
+    assert covered["coveredBySubscription"] == 50 and covered["creditsToCharge"] == 10 * 8 * 90 // 100
+    assert api("quote", body={"tier": "standard", "imageCount": 501}).status == 422
+
+
+def test_subscribe_use_and_cancel(api, funded):
+    created = api("subscription-post")
+    assert created.status == 201
+    sub = created.body["subscription"]
+    assert sub["plan"] == "starter" and sub["status"] == "active" and sub["dailyQuota"] == 50
+    assert sub["lastPaymentId"] == "pay_123" and sub["today"]["remaining"] == 50
+    assert api("subscription-post").status == 400  # already subscribed
+
+    job = api(
+        "remove-json", body={"tier": "basic", "filename": "a.png", "contentType": "image/png", "sizeBytes": 9}
+    )
+    assert job.status == 201 and job.body["job"]["pricingType"] == "subscription"
+    assert job.headers["x-credits-charged"] == "0"
+    today = api("subscription-get").body["subscription"]["today"]
+    assert today["used"] == 1 and today["byTier"]["basic"]["removalsCount"] == 1
+
+    cancelled = api("subscription-delete").body["subscription"]
+    assert cancelled["status"] == "cancelled" and cancelled["cancelReason"] == "too expensive"
+    assert cancelled["usable"] is True
+    assert api("subscription-delete").status == 404
+    assert api("stats").body["stats"]["plan"] == "starter"
+    assert credits.balance("user-1") == 0
+
+
+def test_disabled_subscriptions_answer_503(api, settings_env):
+    settings_env(FEATURE_SUBSCRIPTIONS="false")
+    reply = api("subscription-post")
+    assert reply.status == 503 and reply.error == "FEATURE_DISABLED"
+    settings_env(FEATURE_SUBSCRIPTIONS="true")
+    assert api("subscription-get").body == {"subscription": None}
