@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export U2NET_HOME := $(CURDIR)/models
 export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
 
-.PHONY: setup test lint unit integration e2e bench demo serve token clean
+.PHONY: setup test lint unit integration e2e bench demo serve token invoke clean
 
 setup: $(STAMP) models/u2netp.onnx
 
@@ -39,6 +39,23 @@ e2e: setup
 
 bench: setup
 	$(BIN)/python -m bench
+
+# The local runtime (README "Local runtime"): moto built from template.yaml, the real handlers.
+API_PORT ?= 3000
+S3_PORT ?= 5000
+
+demo: setup
+	$(BIN)/python -m bgr_local demo
+
+serve: setup
+	$(BIN)/python -m bgr_local serve --api-port $(API_PORT) --s3-port $(S3_PORT)
+
+token: setup
+	@$(BIN)/python -m bgr_local token $(USER) $(if $(ADMIN),--admin)
+
+# Docker-free `sam local invoke`: FN=<logical id> EVENT=<file> [ENDPOINT=<a running serve's S3 URL>]
+invoke: setup
+	$(BIN)/python -m bgr_local invoke $(FN) $(EVENT) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT))
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .numba_cache

@@ -1,0 +1,170 @@
+"""`make demo`: sample images through the whole pipeline over HTTP and the S3 endpoint — a REST
+upload, a batch with its ZIP, a drop-folder file and a drop that is not an image — with real
+inference on a local runtime, then a summary of what ran and what it cost. Results go to out/."""
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import requests
+from PIL import Image
+from skimage import data
+
+from bgr_cli.client import Client, download, upload
+
+from . import tokens
+from .runtime import LocalRuntime
+
+SAMPLES = ("astronaut", "chelsea", "coffee")
+USER, ADMIN = "demo-user", "demo-admin"
+GRANT = 200
+
+
+@dataclass
+class Row:
+    what: str
+    tier: str
+    status: str
+    model: str | None
+    credits: int
+    pricing: str
+    seconds: float
+    output: str
+
+
+def write_samples(folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in SAMPLES:
+        path = folder / f"{name}.jpg"
+        Image.fromarray(getattr(data, name)()).convert("RGB").save(path, quality=92)
+        paths.append(path)
+    return paths
+
+
+def single(user: Client, image: Path, tier: str, out: Path) -> Row:
+    started = time.monotonic()
+    job = user.wait_job(user.remove(image, tier)["id"])
+    dest = download(job["resultUrl"], out / f"{image.stem}-cutout.png")
+    return _job_row("REST upload", job, time.monotonic() - started, str(dest))
+
+
+def batch(user: Client, images: list[Path], tier: str, out: Path) -> tuple[dict, list[Row], Path, float]:
+    started = time.monotonic()
+    created = user.create_batch(images, tier)
+    for item, image in zip(created["uploads"], images, strict=True):
+        upload(item, image)
+    done = user.wait_batch(created["batch"]["id"], on_poll=lambda _: None)
+    seconds = time.monotonic() - started
+    zip_path = download(done["zipUrl"], out / f"batch-{done['id']}.zip")
+    items = user.get(f"/api/background-remover/batch/{done['id']}/items")["items"]
+    rows = [
+        Row(
+            f"batch #{i['itemIndex']} {i['filename']}",
+            tier,
+            i["status"],
+            i.get("modelName"),
+            i["creditsUsed"],
+            i["pricingType"],
+            (i.get("processingTime") or 0) / 1000,
+            "in the ZIP",
+        )
+        for i in items
+    ]
+    return done, rows, zip_path, seconds
+
+
+def drop(user: Client, bucket: str, key: str, body: bytes, out: Path) -> Row:
+    """Puts `body` under drop/ through the S3 endpoint, as `aws s3 cp` would, and follows the job."""
+    started = time.monotonic()
+    seen = {j["id"] for j in user.jobs()}
+    boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
+    while not (new := [j for j in user.jobs() if j["id"] not in seen]):
+        if time.monotonic() - started > 120:
+            raise TimeoutError(f"no job for s3://{bucket}/{key} after 120 s")
+        time.sleep(0.5)
+    job = user.wait_job(new[0]["id"])
+    output = "-"
+    if job["status"] == "completed":
+        output = str(download(job["resultUrl"], out / f"{Path(key).stem}-drop-cutout.png"))
+    return _job_row("drop folder", job, time.monotonic() - started, output)
+
+
+def _job_row(what: str, job: dict, seconds: float, output: str) -> Row:
+    status = job["status"] if job["status"] == "completed" else f"{job['status']}: {job.get('errorCode')}"
+    return Row(
+        what,
+        job["tier"],
+        status,
+        job.get("modelName"),
+        job["creditsUsed"],
+        job["pricingType"],
+        seconds,
+        output,
+    )
+
+
+def run(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    images = write_samples(out / "samples")
+    print("Starting the local runtime (moto for AWS, the template's resources, the real handlers)…")
+    with LocalRuntime(api_port=0, s3_port=0, log_level="WARNING") as runtime:
+        secret = tokens.local_secret()
+        admin = Client(runtime.api.url, tokens.sign(ADMIN, ("admin",), secret=secret))
+        user = Client(runtime.api.url, tokens.sign(USER, secret=secret))
+        print(f"  API {runtime.api.url}   S3 {runtime.stack.url}   bucket {runtime.stack.bucket}\n")
+
+        health = requests.get(f"{runtime.api.url}/health", timeout=30).json()
+        print(f"health: {health['status']}; tier models: {_models(health['models'])}")
+        sub = user.get("/api/background-remover/subscription")["subscription"]
+        print(
+            f"new user {USER}: balance {user.balance()}, subscription {json.dumps(sub)}, jobs {user.jobs()}"
+        )
+        granted = admin.grant(USER, GRANT, "demo")
+        print(f"admin {ADMIN} granted {GRANT} credits -> balance {granted['balance']}")
+        started = time.monotonic()
+        rows = [single(user, images[0], "standard", out)]
+        done, batch_rows, zip_path, batch_s = batch(user, images, "professional", out)
+        rows += batch_rows
+        bucket = runtime.stack.bucket
+        rows.append(drop(user, bucket, f"drop/{USER}/basic/{images[2].name}", images[2].read_bytes(), out))
+        rows.append(drop(user, bucket, f"drop/{USER}/basic/not-a-photo.jpg", b"plain text, not a JPEG", out))
+        total_s = time.monotonic() - started
+        ledger = admin.get(f"/api/admin/users/{USER}/credits")
+        stats = user.get("/api/background-remover/stats")["stats"]
+
+    _summary(rows, done, zip_path, batch_s, ledger, stats, total_s)
+
+
+def _models(models: dict) -> str:
+    return ", ".join(
+        f"{tier} {m['model']}" + ("" if m["provisioned"] else f" (not provisioned here: {m['runs']} runs)")
+        for tier, m in models.items()
+    )
+
+
+def _summary(rows, batch_done, zip_path, batch_s, ledger, stats, total_s) -> None:
+    header = ("what", "tier", "status", "model", "credits", "paid by", "time")
+    print("\n{:<28} {:<13} {:<22} {:<10} {:>7}  {:<12} {:>6}  output".format(*header))
+    for r in rows:
+        print(
+            f"{r.what:<28} {r.tier:<13} {r.status:<22} {r.model or '-':<10} {r.credits:>7}  "
+            f"{r.pricing:<12} {r.seconds:>5.1f}s  {r.output}"
+        )
+    b = batch_done
+    print(
+        f"\nbatch {b['id']}: {b['status']}, {b['totalImages']} images, {b['originalPrice']} credits "
+        f"- {b['discountPercentage']}% = {b['finalPrice']}; ZIP {zip_path} "
+        f"({zip_path.stat().st_size // 1024} KiB), {batch_s:.1f} s from upload to ZIP"
+    )
+    charged = -sum(e["delta"] for e in ledger["entries"] if e["delta"] < 0)
+    refunded = sum(e["delta"] for e in ledger["entries"] if e["reason"] == "refund")
+    print(f"\ncredits: granted {GRANT}, charged {charged}, refunded {refunded}, balance {ledger['balance']}")
+    for e in sorted(ledger["entries"], key=lambda e: e["seq"]):
+        print(
+            f"  #{e['seq']:<3} {e['delta']:>+5}  {e['reason']:<12} {e['reference']:<34} > {e['balanceAfter']}"
+        )
+    print(f"stats: {stats}")
+    print(f"\nall of it in {total_s:.1f} s; cutouts and the ZIP are in {zip_path.parent}/")
