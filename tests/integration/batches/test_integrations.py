@@ -1,0 +1,101 @@
+"""Integration batches (SPEC §6): made from what a platform app stored under apps/<app>/<user>/."""
+
+import json
+
+import boto3
+import pytest
+from workflow import png
+
+from bgr_core import batches, credits, storage
+from bgr_core.errors import BadRequest, FeatureDisabled, NotFound, UnsupportedMedia
+from bgr_core.models import Batch
+from bgr_core.options import OutputOptions
+from harness import TEMPLATE
+
+BUCKET = TEMPLATE.name("ImagesBucket")
+
+
+@pytest.fixture
+def s3(aws):
+    return boto3.client("s3", region_name=TEMPLATE.region)
+
+
+def store(s3, key: str, body: bytes = b"") -> None:
+    s3.put_object(Bucket=BUCKET, Key=key, Body=body or png(1))
+
+
+def from_app(user="u1", app="avatar-creator", keys=None):
+    return batches.create_from_app(user, app, "standard", options=OutputOptions(), keys=keys)
+
+
+def ingested_keys(aws) -> list[str]:
+    """The keys the S3 notifications sent to the ingest queue."""
+    sqs = aws.client("sqs")
+    messages = sqs.receive_message(QueueUrl=TEMPLATE.ref("IngestQueue"), MaxNumberOfMessages=10)
+    bodies = [json.loads(m["Body"]) for m in messages.get("Messages", [])]
+    return sorted(storage.event_key(r["s3"]["object"]["key"]) for b in bodies for r in b["Records"])
+
+
+def test_an_app_batch_is_charged_and_copied_to_batch_keys(aws, s3):
+    credits.grant("u1", 100, admin_id="a", reason="seed")
+    store(s3, "apps/avatar-creator/u1/a.png")
+    store(s3, "apps/avatar-creator/u1/sub/b.jpg")
+    store(s3, "apps/avatar-creator/u1/notes.txt", b"not an image")
+    store(s3, "apps/avatar-creator/u2/theirs.png")
+    store(s3, "apps/pose-generator/u1/other-app.png")
+    batch = from_app()
+    assert (batch.source, batch.total_images, batch.final_price) == ("avatar-creator", 2, 16)
+    assert credits.balance("u1") == 84
+    items = batches.items_for_user("u1", batch.id)
+    assert [i.filename for i in items] == ["a.png", "b.jpg"]
+    for item in items:
+        assert item.key.startswith(f"batches/u1/{batch.id}/")
+        assert storage.get_bytes(item.key) == png(1)
+    assert ingested_keys(aws) == sorted(i.key for i in items)
+
+
+def test_named_keys_reach_only_the_users_own_prefix(aws, s3):
+    credits.grant("u1", 100, admin_id="a", reason="seed")
+    store(s3, "apps/avatar-creator/u1/a.png")
+    store(s3, "apps/avatar-creator/u1/b.png")
+    store(s3, "apps/avatar-creator/u2/theirs.png")
+    batch = from_app(keys=["b.png"])
+    assert [i.filename for i in batches.items(batch.id)] == ["b.png"]
+    for foreign in (
+        "apps/avatar-creator/u2/theirs.png",
+        "../u2/theirs.png",
+        "apps/avatar-creator/u1/../u2/theirs.png",
+    ):
+        with pytest.raises(NotFound):
+            from_app(keys=[foreign])
+    assert credits.balance("u1") == 92 and batches.count_for_user("u1") == 1
+
+
+def test_refused_app_batches_charge_nothing(aws, s3, settings_env):
+    credits.grant("u1", 100, admin_id="a", reason="seed")
+    store(s3, "apps/avatar-creator/u1/notes.txt", b"text")
+    with pytest.raises(NotFound):
+        from_app(app="photo-stealer")
+    with pytest.raises(BadRequest):
+        from_app()  # nothing but a text file
+    with pytest.raises(BadRequest):
+        from_app(app="carousel-mix")  # nothing stored at all
+    with pytest.raises(UnsupportedMedia):
+        from_app(keys=["notes.txt"])
+    settings_env(FEATURE_INTEGRATIONS="false")
+    with pytest.raises(FeatureDisabled):
+        from_app()
+    assert list(Batch.scan()) == [] and credits.balance("u1") == 100
+
+
+def test_upload_forms_admit_each_item_at_its_own_key(aws):
+    credits.grant("u1", 100, admin_id="a", reason="seed")
+    images = [
+        batches.ImageSpec(filename="a.png", contentType="image/png", sizeBytes=10),
+        batches.ImageSpec(filename="../b.webp", contentType="image/webp", sizeBytes=10),
+    ]
+    batch, items = batches.create("u1", "basic", images, options=OutputOptions())
+    forms = batches.upload_forms(batch, items)
+    assert [(f["itemIndex"], f["filename"]) for f in forms] == [(0, "a.png"), (1, "b.webp")]
+    assert [f["fields"]["key"] for f in forms] == [i.key for i in items]
+    assert [f["fields"]["Content-Type"] for f in forms] == ["image/png", "image/webp"]
