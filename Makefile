@@ -6,9 +6,13 @@ STAMP := $(VENV)/.installed
 export U2NET_HOME := $(CURDIR)/models
 export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
 
-.PHONY: setup test lint unit integration e2e bench demo serve token invoke clean
+.PHONY: setup unzip test lint unit integration e2e bench demo serve token invoke clean
 
-setup: $(STAMP) models/u2netp.onnx
+setup: $(STAMP) models/u2netp.onnx unzip
+
+# Info-ZIP unzip: the tests check every batch ZIP with `unzip -t` as well as Python's zipfile.
+unzip:
+	@command -v unzip >/dev/null || $$(command -v sudo) apt-get install -y -q unzip
 
 $(STAMP): requirements-dev.txt layers/core/requirements.txt functions/inference/requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
