@@ -104,12 +104,15 @@ def create(
     return batch, items
 
 
+def _content_type(name: str) -> str | None:
+    return CONTENT_TYPES.get(posixpath.splitext(name.lower())[1])
+
+
 def upload_forms(batch: Batch, items: list[BatchItem]) -> list[dict]:
     """One presigned POST per item: [{itemIndex, filename, url, fields}]."""
     forms = []
     for item in items:
-        content_type = CONTENT_TYPES.get(posixpath.splitext(item.filename.lower())[1], "image/png")
-        post = storage.presigned_upload(item.key, content_type)
+        post = storage.presigned_upload(item.key, _content_type(item.filename) or "image/png")
         forms.append(
             {"itemIndex": item.index, "filename": item.filename, "url": post["url"], "fields": post["fields"]}
         )
@@ -134,18 +137,17 @@ def create_from_app(
         if missing:
             raise NotFound(f"{len(missing)} of the named images are not stored for this user: {missing[:3]}")
         stored = {key: stored[key] for key in wanted}
-    images = []
+    sources: dict[str, ImageSpec] = {}
     for key, size in stored.items():
-        content_type = CONTENT_TYPES.get(posixpath.splitext(key.lower())[1])
+        content_type = _content_type(key)
         if content_type is None:
             if keys is not None:
                 raise UnsupportedMedia(f"{key} is not a JPEG, PNG or WebP image")
             continue
-        images.append(ImageSpec(filename=posixpath.basename(key), content_type=content_type, size_bytes=size))
-    if not images:
+        sources[key] = ImageSpec(filename=posixpath.basename(key), content_type=content_type, size_bytes=size)
+    if not sources:
         raise BadRequest(f"{app} has stored no images for this user")
-    sources = [key for key in stored if CONTENT_TYPES.get(posixpath.splitext(key.lower())[1])]
-    batch, items = create(user_id, tier, images, options=options, source=app)
+    batch, items = create(user_id, tier, list(sources.values()), options=options, source=app)
     bucket = get_settings().bucket_name
     for source, item in zip(sources, items, strict=True):
         storage.s3().copy_object(Bucket=bucket, Key=item.key, CopySource={"Bucket": bucket, "Key": source})
