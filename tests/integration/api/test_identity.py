@@ -1,14 +1,11 @@
-import pytest
-
 from bgr_core import credits
 from bgr_core.api.identity import identity_of
 from bgr_core.models import LedgerEntry
 
 
-@pytest.mark.parametrize("groups", ["admin", "admin,ops", "[admin ops]", ["ops", "admin"]])
-def test_admin_groups_in_every_shape_cognito_sends(api, groups):
-    reply = api("admin-grant", user="admin-1", groups=groups)
-    assert reply.status == 200, reply.raw["body"]
+def test_admin_groups_in_every_shape_cognito_sends(api):
+    for groups in ("admin", "admin,ops", "[admin ops]", ["ops", "admin"]):
+        assert api("admin-grant", user="admin-1", groups=groups).status == 200, groups
 
 
 def test_admin_grant_adds_and_records_the_admin(api, funded):
@@ -35,12 +32,10 @@ def test_bad_grant_amounts_are_422(api):
     assert api("admin-grant", body={"amount": 5}).status == 422
 
 
-@pytest.mark.parametrize(
-    "name", ["jobs", "stats", "balance", "subscription-get", "remove-json", "batch-create"]
-)
-def test_no_identity_is_401_never_500(api, name):
-    reply = api(name, user=None)
-    assert reply.status == 401 and reply.error == "UNAUTHORIZED"
+def test_no_identity_is_401_never_500(api):
+    for name in ("jobs", "stats", "balance", "subscription-get", "remove-json", "batch-create", "batch"):
+        reply = api(name, user=None)
+        assert reply.status == 401 and reply.error == "UNAUTHORIZED", name
 
 
 def test_a_forged_user_id_in_body_or_query_is_ignored(api, funded):
