@@ -1,0 +1,159 @@
+"""The local runtime end to end, over HTTP and the S3 endpoint only: `python -m bgr_local serve`
+on free ports in a subprocess, driven as a user would (SPEC §11), stopped with Ctrl-C."""
+
+import io
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import uuid
+import zipfile
+
+import boto3
+import pytest
+import requests
+from PIL import Image
+from skimage import data
+
+from bgr_cli.client import ApiError, Client, download, upload
+from bgr_local import tokens
+from harness import ROOT, TEMPLATE
+
+pytestmark = pytest.mark.slow
+BGR = "/api/background-remover"
+SECRET = secrets.token_urlsafe(16)
+STARTUP_S = 60
+BANNER = r"^\s+API\s+(?P<api>http://\S+)\n\s+S3\s+(?P<s3>http://\S+)\s+bucket (?P<bucket>\S+)"
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory):
+    """The runtime's URLs; on teardown it must exit cleanly on SIGINT (Ctrl-C)."""
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    env = {**os.environ, tokens.SECRET_ENV: SECRET, "PYTHONUNBUFFERED": "1"}
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bgr_local", "serve", "--api-port", "0", "--s3-port", "0"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_S
+        while not (ready := re.search(BANNER, log.read_text(), re.MULTILINE)):
+            assert process.poll() is None, f"the runtime exited:\n{log.read_text()}"
+            assert time.monotonic() < deadline, f"not ready after {STARTUP_S} s:\n{log.read_text()}"
+            time.sleep(0.2)
+        yield ready.groupdict()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0, log.read_text()[-3000:]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def client(runtime, user: str | None = None, admin: bool = False) -> Client:
+    token = tokens.sign(user, ("admin",) if admin else (), secret=SECRET.encode()) if user else None
+    return Client(runtime["api"], token, poll_s=0.3)
+
+
+def new_user(runtime, credits: int = 0) -> tuple[str, Client]:
+    user_id = f"e2e-{uuid.uuid4().hex[:8]}"
+    if credits:
+        client(runtime, "e2e-admin", admin=True).grant(user_id, credits, "e2e")
+    return user_id, client(runtime, user_id)
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("images")
+    paths = []
+    for name in ("chelsea", "coffee"):
+        paths.append(folder / f"{name}.jpg")
+        Image.fromarray(getattr(data, name)()).save(paths[-1], quality=90)
+    return paths
+
+
+def assert_cutout(png: bytes, size: tuple[int, int]) -> None:
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.mode == "RGBA" and image.size == size
+    low, high = image.getchannel("A").getextrema()
+    assert low == 0 and high == 255  # a background removed, a subject kept
+
+
+def test_a_new_user_sees_empty_shapes_not_errors(runtime):
+    _, user = new_user(runtime)
+    assert user.get(f"{BGR}/subscription") == {"subscription": None}
+    assert user.get(f"{BGR}/jobs")["jobs"] == []
+    stats = user.get(f"{BGR}/stats")["stats"]
+    assert stats["totalSingleRemovals"] == 0 and stats["totalBatches"] == 0
+    assert stats["hasSubscription"] is False and stats["plan"] is None
+    assert user.balance() == 0
+
+
+def test_public_routes_need_no_token_and_protected_ones_refuse_bad_ones(runtime):
+    assert requests.get(f"{runtime['api']}{BGR}/pricing", timeout=30).status_code == 200
+    for headers in ({}, {"Authorization": "Bearer forged.token.here"}):
+        response = requests.get(f"{runtime['api']}/api/credits/balance", headers=headers, timeout=30)
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "UNAUTHORIZED"
+
+
+def test_admin_grants_add_credits_and_only_admins_may(runtime):
+    user_id, user = new_user(runtime)
+    granted = client(runtime, "e2e-admin", admin=True).grant(user_id, 40, "e2e")
+    assert granted["balance"] == 40 and granted["entry"]["delta"] == 40
+    with pytest.raises(ApiError) as refused:
+        user.grant(user_id, 1000, "self-service")
+    assert refused.value.status == 403
+    assert user.balance() == 40
+
+
+def test_a_user_without_credits_is_refused_with_402_and_no_job(runtime, images):
+    _, user = new_user(runtime)
+    with pytest.raises(ApiError) as refused:
+        user.remove(images[0], "basic")
+    assert refused.value.status == 402 and refused.value.code == "INSUFFICIENT_CREDITS"
+    assert user.jobs() == []
+
+
+def test_a_single_removal_through_presigned_upload_queue_and_inference(runtime, images, tmp_path):
+    _, user = new_user(runtime, credits=10)
+    job = user.wait_job(user.remove(images[0], "basic")["id"], timeout_s=60)
+    assert job["status"] == "completed", job
+    assert job["creditsUsed"] == 3 and job["pricingType"] == "credit" and job["modelName"] == "u2netp"
+    assert_cutout(download(job["resultUrl"], tmp_path / "cutout.png").read_bytes(), (451, 300))
+    assert [j["id"] for j in user.jobs()] == [job["id"]]
+    assert user.balance() == 7
+
+
+def test_a_batch_ends_in_one_zip(runtime, images, tmp_path):
+    _, user = new_user(runtime, credits=10)
+    created = user.create_batch(images, "basic")
+    assert created["batch"]["finalPrice"] == 6
+    for item, image in zip(created["uploads"], images, strict=True):
+        upload(item, image)
+    batch = user.wait_batch(created["batch"]["id"], timeout_s=90, on_poll=lambda _: None)
+    assert batch["status"] == "completed" and batch["processedImages"] == 2, batch
+    with zipfile.ZipFile(download(batch["zipUrl"], tmp_path / "batch.zip")) as archive:
+        pngs = sorted(n for n in archive.namelist() if n.endswith(".png"))
+        assert pngs == ["chelsea.png", "coffee.png"]
+        assert_cutout(archive.read("coffee.png"), (600, 400))
+
+
+def test_a_file_dropped_in_the_drop_folder_becomes_a_job(runtime, images):
+    user_id, user = new_user(runtime, credits=10)
+    s3 = boto3.client("s3", endpoint_url=runtime["s3"], region_name=TEMPLATE.region)
+    s3.upload_file(str(images[1]), runtime["bucket"], f"drop/{user_id}/basic/dropped.jpg")
+    deadline = time.monotonic() + 60
+    while not (listed := user.jobs()):
+        assert time.monotonic() < deadline, "no job for the dropped file"
+        time.sleep(0.3)
+    job = user.wait_job(listed[0]["id"], timeout_s=60)
+    assert job["status"] == "completed" and job["tier"] == "basic" and job["creditsUsed"] == 3, job
+    assert_cutout(requests.get(job["resultUrl"], timeout=30).content, (600, 400))
