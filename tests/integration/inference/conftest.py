@@ -1,7 +1,6 @@
 import io
 
 import boto3
-import numpy as np
 import pytest
 from PIL import Image
 from skimage import data as samples
@@ -99,7 +98,3 @@ def funded():
         credits.grant(user, amount, admin_id="test", reason="seed")
 
     return grant
-
-
-def alpha_fraction(img: Image.Image) -> float:
-    return float((np.asarray(img.getchannel("A")) > 127).mean())

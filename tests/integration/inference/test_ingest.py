@@ -3,6 +3,7 @@
 import io
 import json
 
+import numpy as np
 import pytest
 from botocore.exceptions import ClientError
 from PIL import Image
@@ -11,7 +12,10 @@ from bgr_core import credits, jobs, storage
 from bgr_core.models import Job, LedgerEntry
 from bgr_core.options import OutputOptions
 from bgr_local.context import LambdaContext
-from conftest import alpha_fraction
+
+
+def alpha_fraction(img: Image.Image) -> float:
+    return float((np.asarray(img.getchannel("A")) > 127).mean())
 
 
 def new_job(user="u1", tier="basic", options=None, filename="photo.jpg"):
