@@ -12,7 +12,7 @@ setup: $(STAMP) models/u2netp.onnx unzip
 
 # Info-ZIP unzip: the tests check every batch ZIP with `unzip -t` as well as Python's zipfile.
 unzip:
-	@command -v unzip >/dev/null || $$(command -v sudo) apt-get install -y -q unzip
+	@command -v unzip >/dev/null || { $$(command -v sudo) apt-get update -q && $$(command -v sudo) apt-get install -y -q unzip; }
 
 $(STAMP): requirements-dev.txt layers/core/requirements.txt functions/inference/requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
