@@ -2,6 +2,7 @@
 on free ports in a subprocess, driven as a user would (SPEC §11), stopped with Ctrl-C."""
 
 import io
+import json
 import os
 import re
 import secrets
@@ -11,6 +12,8 @@ import sys
 import time
 import uuid
 import zipfile
+from contextlib import contextmanager
+from pathlib import Path
 
 import boto3
 import pytest
@@ -20,20 +23,22 @@ from skimage import data
 
 from bgr_cli.client import ApiError, Client, download, upload
 from bgr_local import tokens
-from harness import ROOT, TEMPLATE
+from bgr_local.template import Template
+from harness import ROOT
 
 pytestmark = pytest.mark.slow
 BGR = "/api/background-remover"
 SECRET = secrets.token_urlsafe(16)
 STARTUP_S = 60
+LOCAL = Template()  # the stack `serve` creates
 BANNER = r"^\s+API\s+(?P<api>http://\S+)\n\s+S3\s+(?P<s3>http://\S+)\s+bucket (?P<bucket>\S+)"
 
 
-@pytest.fixture(scope="module")
-def runtime(tmp_path_factory):
-    """The runtime's URLs; on teardown it must exit cleanly on SIGINT (Ctrl-C)."""
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    env = {**os.environ, tokens.SECRET_ENV: SECRET, "PYTHONUNBUFFERED": "1"}
+@contextmanager
+def serving(log: Path, **env):
+    """`python -m bgr_local serve` on free ports until the block ends, then Ctrl-C: it must exit
+    cleanly. Yields the banner's api, s3 and bucket."""
+    env = {**os.environ, tokens.SECRET_ENV: SECRET, "PYTHONUNBUFFERED": "1", **env}
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "bgr_local", "serve", "--api-port", "0", "--s3-port", "0"],
@@ -55,6 +60,12 @@ def runtime(tmp_path_factory):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory):
+    with serving(tmp_path_factory.mktemp("serve") / "serve.log") as urls:
+        yield urls
 
 
 def client(runtime, user: str | None = None, admin: bool = False) -> Client:
@@ -148,7 +159,7 @@ def test_a_batch_ends_in_one_zip(runtime, images, tmp_path):
 
 def test_a_file_dropped_in_the_drop_folder_becomes_a_job(runtime, images):
     user_id, user = new_user(runtime, credits=10)
-    s3 = boto3.client("s3", endpoint_url=runtime["s3"], region_name=TEMPLATE.region)
+    s3 = boto3.client("s3", endpoint_url=runtime["s3"], region_name=LOCAL.region)
     s3.upload_file(str(images[1]), runtime["bucket"], f"drop/{user_id}/basic/dropped.jpg")
     deadline = time.monotonic() + 60
     while not (listed := user.jobs()):
@@ -157,3 +168,27 @@ def test_a_file_dropped_in_the_drop_folder_becomes_a_job(runtime, images):
     job = user.wait_job(listed[0]["id"], timeout_s=60)
     assert job["status"] == "completed" and job["tier"] == "basic" and job["creditsUsed"] == 3, job
     assert_cutout(requests.get(job["resultUrl"], timeout=30).content, (600, 400))
+
+
+def test_a_message_that_keeps_failing_is_dead_lettered_and_refunded(tmp_path):
+    """The ingest worker leaves a failing record on the queue; after maxReceiveCount SQS moves it
+    to the DLQ, whose worker fails the job and refunds it (visibility shortened to 1 s)."""
+    with serving(tmp_path / "serve.log", BGR_LOCAL_VISIBILITY_TIMEOUT="1") as runtime:
+        user_id, user = new_user(runtime, credits=10)
+        sqs = boto3.client("sqs", endpoint_url=runtime["s3"], region_name=LOCAL.region)
+        queue = sqs.get_queue_url(QueueName=LOCAL.name("IngestQueue"))
+        # What S3 would send for a drop whose object is gone by the time it is read: every try fails.
+        record = {
+            "eventSource": "aws:s3",
+            "eventName": "ObjectCreated:Put",
+            "s3": {
+                "bucket": {"name": runtime["bucket"]},
+                "object": {"key": f"drop/{user_id}/basic/gone.jpg"},
+            },
+        }
+        sqs.send_message(QueueUrl=queue["QueueUrl"], MessageBody=json.dumps({"Records": [record]}))
+        deadline = time.monotonic() + 45
+        while not ((jobs := user.jobs()) and jobs[0]["status"] == "failed"):
+            assert time.monotonic() < deadline, jobs
+            time.sleep(0.5)
+        assert jobs[0]["creditsUsed"] == 3 and user.balance() == 10
