@@ -194,3 +194,20 @@ def test_the_workflow_state_stays_small_for_500_items(aws):
         for field in ("input", "output", "parameters")
     ]
     assert max(map(len, payloads)) < 16 * 1024  # far under Step Functions' 256 KiB
+
+
+def test_a_redelivery_starts_the_zip_a_dying_settler_did_not(aws, monkeypatch):
+    batch, _ = new_batch(2)
+    real_start = batches._start_zip
+    monkeypatch.setattr(batches, "_start_zip", lambda batch: None)  # the worker dies after its commit
+    process(batch)
+    assert batches.get(batch.id).zip_status == "building" and executions(batch.id) == []
+    monkeypatch.setattr(batches, "_start_zip", real_start)
+    assert not batches.start_item(batch.id, 1)  # the message comes back: the item is settled
+    assert wait_for_zip(batch.id).zip_status == "ready"
+
+
+def test_a_batch_whose_items_all_failed_builds_no_zip(aws):
+    batch, _ = new_batch(2)
+    process(batch, corrupt=frozenset({0, 1}))
+    assert (batches.get(batch.id).status, executions(batch.id)) == ("failed", [])
