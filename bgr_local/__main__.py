@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import logging
 import signal
 import sys
 import threading
@@ -11,8 +12,11 @@ from pathlib import Path
 def serve(args) -> None:
     from .runtime import LocalRuntime
 
-    runtime = LocalRuntime(host=args.host, api_port=args.api_port, s3_port=args.s3_port).start()
+    logging.basicConfig(format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("bgr_local").setLevel(logging.INFO)  # the API's access log, worker failures
+    runtime = LocalRuntime(host=args.host, api_port=args.api_port, s3_port=args.s3_port)
     try:
+        runtime.start()
         workers = ", ".join(
             f"{w.mapping.function} <- {w.mapping.queue_url.rsplit('/', 1)[1]}" for w in runtime.workers
         )

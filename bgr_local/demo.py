@@ -30,7 +30,8 @@ class Row:
     model: str | None
     credits: int
     pricing: str
-    seconds: float
+    inference_s: float  # the job's processingTime
+    total_s: float | None  # from the API call to the downloaded cutout
     output: str
 
 
@@ -69,6 +70,7 @@ def batch(user: Client, images: list[Path], tier: str, out: Path) -> tuple[dict,
             i["creditsUsed"],
             i["pricingType"],
             (i.get("processingTime") or 0) / 1000,
+            None,
             "in the ZIP",
         )
         for i in items
@@ -101,6 +103,7 @@ def _job_row(what: str, job: dict, seconds: float, output: str) -> Row:
         job.get("modelName"),
         job["creditsUsed"],
         job["pricingType"],
+        (job.get("processingTime") or 0) / 1000,
         seconds,
         output,
     )
@@ -138,6 +141,10 @@ def run(out: Path) -> None:
     _summary(rows, done, zip_path, batch_s, ledger, stats, total_s)
 
 
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}s"
+
+
 def _models(models: dict) -> str:
     return ", ".join(
         f"{tier} {m['model']}" + ("" if m["provisioned"] else f" (not provisioned here: {m['runs']} runs)")
@@ -146,12 +153,12 @@ def _models(models: dict) -> str:
 
 
 def _summary(rows, batch_done, zip_path, batch_s, ledger, stats, total_s) -> None:
-    header = ("what", "tier", "status", "model", "credits", "paid by", "time")
-    print("\n{:<28} {:<13} {:<22} {:<10} {:>7}  {:<12} {:>6}  output".format(*header))
+    header = ("what", "tier", "status", "model", "credits", "paid by", "model", "end-to-end")
+    print("\n{:<28} {:<13} {:<22} {:<10} {:>7}  {:<12} {:>6} {:>10}  output".format(*header))
     for r in rows:
         print(
             f"{r.what:<28} {r.tier:<13} {r.status:<22} {r.model or '-':<10} {r.credits:>7}  "
-            f"{r.pricing:<12} {r.seconds:>5.1f}s  {r.output}"
+            f"{r.pricing:<12} {r.inference_s:>5.1f}s {_seconds(r.total_s):>10}  {r.output}"
         )
     b = batch_done
     print(
@@ -166,5 +173,5 @@ def _summary(rows, batch_done, zip_path, batch_s, ledger, stats, total_s) -> Non
         print(
             f"  #{e['seq']:<3} {e['delta']:>+5}  {e['reason']:<12} {e['reference']:<34} > {e['balanceAfter']}"
         )
-    print(f"stats: {stats}")
+    print(f"stats: {json.dumps(stats)}")
     print(f"\nall of it in {total_s:.1f} s; cutouts and the ZIP are in {zip_path.parent}/")
