@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from .. import batches, storage
+from ..charging import ChargePlan
 from ..models import Batch, BatchItem, Job, LedgerEntry, Subscription, UsageCounter
 from ..options import OutputOptions
 from ..pricing import MAX_BATCH_IMAGES, PLANS, RUPIAH_PER_CREDIT, TIERS, VOLUME_DISCOUNTS
@@ -325,6 +326,21 @@ class Quote(Schema):
     final_price: int
     covered_by_subscription: int = Field(description="images today's subscription quota covers")
     credits_to_charge: int
+
+    @classmethod
+    def of(cls, plan: ChargePlan) -> "Quote":
+        listed = plan.list_price
+        return cls(
+            tier=plan.tier,
+            image_count=plan.image_count,
+            credits_per_image=TIERS[plan.tier].credits,
+            original_price=listed.base,
+            discount_percentage=listed.discount_percentage,
+            discount=listed.discount,
+            final_price=listed.final,
+            covered_by_subscription=plan.covered,
+            credits_to_charge=plan.credits,
+        )
 
 
 class QuoteResponse(Schema):

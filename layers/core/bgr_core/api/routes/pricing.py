@@ -1,6 +1,5 @@
 """Public price tables, quotes and subscriptions (the pricing function)."""
 
-from dataclasses import asdict
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -35,8 +34,8 @@ def pricing() -> PricingTables:
 
 @router.post(f"{BGR}/pricing/quote", summary="What (tier, imageCount) costs, with subscription cover")
 def quote(request: Annotated[QuoteRequest, Body()], user: MaybeUser) -> QuoteResponse:
-    figures = quotes.quote(user.user_id if user else None, request.tier, request.image_count)
-    return QuoteResponse(quote=Quote(**asdict(figures)))
+    plan = quotes.quote(user.user_id if user else None, request.tier, request.image_count)
+    return QuoteResponse(quote=Quote.of(plan))
 
 
 def _view(sub) -> SubscriptionView:
