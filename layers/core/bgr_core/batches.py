@@ -149,8 +149,16 @@ def create_from_app(
         raise BadRequest(f"{app} has stored no images for this user")
     batch, items = create(user_id, tier, list(sources.values()), options=options, source=app)
     bucket = get_settings().bucket_name
-    for source, item in zip(sources, items, strict=True):
-        storage.s3().copy_object(Bucket=bucket, Key=item.key, CopySource={"Bucket": bucket, "Key": source})
+    for copied, (source, item) in enumerate(zip(sources, items, strict=True)):
+        try:
+            storage.s3().copy_object(
+                Bucket=bucket, Key=item.key, CopySource={"Bucket": bucket, "Key": source}
+            )
+        except ClientError:
+            # Items whose original never arrives would stay pending forever: refund them now.
+            for left in items[copied:]:
+                fail_item(batch.id, left.index, "COPY_FAILED", f"could not copy {app}'s image into the batch")
+            raise
     return batch
 
 

@@ -4,6 +4,7 @@ import json
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from workflow import png
 
 from bgr_core import batches, credits, storage
@@ -99,3 +100,26 @@ def test_upload_forms_admit_each_item_at_its_own_key(aws):
     assert [(f["itemIndex"], f["filename"]) for f in forms] == [(0, "a.png"), (1, "b.webp")]
     assert [f["fields"]["key"] for f in forms] == [i.key for i in items]
     assert [f["fields"]["Content-Type"] for f in forms] == ["image/png", "image/webp"]
+
+
+def test_a_failed_copy_refunds_the_items_that_never_arrived(aws, monkeypatch):
+    credits.grant("u1", 100, admin_id="a", reason="seed")
+    for name in ("a.png", "b.png", "c.png"):
+        storage.s3().put_object(
+            Bucket=storage.get_settings().bucket_name, Key=f"apps/avatar-creator/u1/{name}", Body=b"x"
+        )
+    real_copy, calls = storage.s3().copy_object, []
+
+    def flaky_copy(**kwargs):
+        calls.append(kwargs["Key"])
+        if len(calls) == 2:
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "boom"}}, "CopyObject")
+        return real_copy(**kwargs)
+
+    monkeypatch.setattr(storage.s3(), "copy_object", flaky_copy)
+    with pytest.raises(ClientError):
+        batches.create_from_app("u1", "avatar-creator", "basic", options=OutputOptions())
+    (batch,) = batches.list_for_user("u1")[0]
+    statuses = [item.status for item in batches.items(batch.id)]
+    assert statuses == ["pending", "failed", "failed"]
+    assert credits.balance("u1") == 100 - 3
