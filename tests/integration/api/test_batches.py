@@ -11,13 +11,14 @@ def test_batch_is_charged_up_front_with_one_upload_per_image(api, funded, policy
     assert reply.status == 201 and reply.headers["x-credits-charged"] == "24"
     batch, uploads = reply.body["batch"], reply.body["uploads"]
     assert batch["totalImages"] == 3 and batch["finalPrice"] == 24 and batch["progressPercentage"] == 0
-    assert batch["zipUrl"] is None
+    assert batch["zipUrl"] is None and batch["estimatedDuration"] > 0
     assert [u["itemIndex"] for u in uploads] == [0, 1, 2]
     assert ["content-length-range", 1, 10 * 1024 * 1024] in policy_conditions(uploads[0]["fields"])
     assert credits.balance("user-1") == 6
 
     path = {"batchId": batch["id"]}
-    assert api("batch", path=path).body["batch"]["id"] == batch["id"]
+    progress = api("batch", path=path).body["batch"]
+    assert progress["id"] == batch["id"] and progress["estimatedDuration"] == batch["estimatedDuration"]
     items = api("batch-items", path=path).body["items"]
     assert [i["status"] for i in items] == ["pending"] * 3 and sum(i["creditsUsed"] for i in items) == 24
     assert [b["id"] for b in api("batches").body["batches"]] == [batch["id"]]

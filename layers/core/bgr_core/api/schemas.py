@@ -162,11 +162,13 @@ class BatchView(Schema):
     options: OutputOptions
     zip_status: str | None
     zip_url: str | None = Field(None, description="presigned download of the ZIP, once ready")
+    estimated_duration: int | None = Field(None, description="seconds until every image is processed")
     created_at: str
     completed_at: datetime | None
 
     @classmethod
-    def of(cls, batch: Batch) -> "BatchView":
+    def of(cls, batch: Batch, items: list[BatchItem] | None = None) -> "BatchView":
+        """`items` (when read) give the estimate from the batch's own measured time per image."""
         ready = batch.zip_status == "ready" and batch.zip_key
         return cls(
             id=batch.id,
@@ -186,6 +188,7 @@ class BatchView(Schema):
             options=OutputOptions.model_validate(batch.options.as_dict()),
             zip_status=batch.zip_status,
             zip_url=storage.presigned_download(batch.zip_key) if ready else None,
+            estimated_duration=batches.estimated_duration(batch, items) if items is not None else None,
             created_at=batch.created_at,
             completed_at=batch.completed_at,
         )

@@ -70,7 +70,8 @@ def list_batches(user: User, limit: Limit = 20, cursor: Cursor = None) -> BatchL
 
 @router.get(f"{BGR}/batch/<batchId>", summary="A batch's progress, prices and ZIP", middlewares=batch_on)
 def get_batch(batch_id: Annotated[str, Path(alias="batchId")], user: User) -> BatchResponse:
-    return BatchResponse(batch=BatchView.of(batches.get_for_user(user.user_id, batch_id)))
+    batch = batches.get_for_user(user.user_id, batch_id)
+    return BatchResponse(batch=BatchView.of(batch, batches.items(batch.id)))
 
 
 @router.get(f"{BGR}/batch/<batchId>/items", summary="Each image of a batch", middlewares=batch_on)

@@ -104,7 +104,7 @@ def create_batch(request: Annotated[BatchRequest, Body()], user: User) -> Respon
     ]
     batch, items = batches.create(user.user_id, request.tier, specs, options=request.options)
     uploads = [BatchUpload(**form) for form in batches.upload_forms(batch, items)]
-    created = BatchCreated(batch=BatchView.of(batch), uploads=uploads)
+    created = BatchCreated(batch=BatchView.of(batch, items), uploads=uploads)
     return respond(created, 201, credits_header(int(batch.credits_charged)))
 
 
