@@ -75,8 +75,7 @@ def encode(image: Image.Image, fmt: str) -> Encoded:
         # A bare mask compresses best, and exactly, losslessly; pictures use lossy colour.
         image.save(buffer, "WEBP", lossless=image.mode == "L", quality=90, method=4)
         data = buffer.getvalue()
-    expected_mode = "RGB" if (fmt, image.mode) == ("webp", "L") else image.mode  # WebP has no grey
-    verify(data, fmt, image.size, expected_mode)
+    verify(data, fmt, image.size, _webp_mode(image) if fmt == "webp" else image.mode)
     return Encoded(data, _CONTENT_TYPES[fmt], fmt, *image.size)
 
 
@@ -92,8 +91,15 @@ def thumbnail(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     small.save(buffer, "WEBP", quality=80, method=4)
     data = buffer.getvalue()
-    verify(data, "webp", size, small.mode)
+    verify(data, "webp", size, _webp_mode(small))
     return data
+
+
+def _webp_mode(image: Image.Image) -> str:
+    """How a WebP of `image` decodes: WebP has no grey, and libwebp drops an all-opaque alpha."""
+    if image.mode == "L" or (image.mode == "RGBA" and image.getchannel("A").getextrema() == (255, 255)):
+        return "RGB"
+    return image.mode
 
 
 def verify(data: bytes, fmt: str, size: tuple[int, int], mode: str) -> None:

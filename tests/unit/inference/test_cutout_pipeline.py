@@ -170,6 +170,15 @@ def test_outputs_that_do_not_decode_are_refused():
     outputs.verify(good, "png", (10, 10), "RGBA")
 
 
+@pytest.mark.parametrize("fmt", ["png", "webp"])
+def test_a_fully_opaque_cutout_encodes(fmt):
+    # libwebp drops an alpha channel that is opaque everywhere: still a valid output
+    opaque = Image.new("RGBA", (300, 200), (10, 200, 30, 255))
+    result = outputs.encode(opaque, fmt)
+    assert Image.open(io.BytesIO(result.data)).size == (300, 200)
+    assert Image.open(io.BytesIO(outputs.thumbnail(opaque))).size == (256, 171)
+
+
 def test_the_light_tiers_never_import_numba(cat_jpeg, tmp_path):
     """A cold container must not JIT-compile numba for basic or standard (NOTES: rembg)."""
     photo = tmp_path / "cat.jpg"
