@@ -89,7 +89,7 @@ def thumbnail(image: Image.Image) -> bytes:
     if small.mode == "L":
         small = small.convert("RGB")
     buffer = io.BytesIO()
-    small.save(buffer, "WEBP", quality=80, method=4)
+    small.save(buffer, "WEBP", quality=80, method=2)
     data = buffer.getvalue()
     verify(data, "webp", size, _webp_mode(small))
     return data

@@ -7,7 +7,7 @@ from PIL import ImageChops
 
 from bgr_core.config import get_settings
 from bgr_core.options import OutputOptions
-from cutout import decode, outputs, refine, segment
+from cutout import background, decode, outputs, refine, segment
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class CutoutResult:
     original_size: int  # bytes received
     model_name: str  # the model that really ran (the fallback when the tier's is not provisioned)
     refinement: str  # what was really applied: cleanup | matting | matting+decontaminate
-    timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
+    timings: dict[str, float] = field(default_factory=dict)  # ms: decode, segment, refine, encode
 
     @property
     def processing_ms(self) -> int:
@@ -58,10 +58,10 @@ def run(data: bytes, tier: str, options: OutputOptions | None = None) -> CutoutR
     clock.lap("refine")
 
     picture = outputs.compose(image, alpha, options)
+    thumbnail = background.pool.submit(outputs.thumbnail, picture)  # beside the encode
     encoded = outputs.encode(picture, options.format)
+    thumb = thumbnail.result()
     clock.lap("encode")
-    thumb = outputs.thumbnail(picture)
-    clock.lap("thumbnail")
 
     return CutoutResult(
         image=encoded.data,
