@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export U2NET_HOME := $(CURDIR)/models
 export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
 
-.PHONY: setup unzip test lint unit integration e2e bench demo serve token invoke clean
+.PHONY: setup unzip test lint unit integration e2e bench demo serve token invoke clean swagger-check
 
 setup: $(STAMP) models/u2netp.onnx unzip
 
@@ -63,3 +63,8 @@ invoke: setup
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .numba_cache
+
+# Swagger UI in a real headless browser (Debian's chromium): every template route must show.
+swagger-check: setup
+	@command -v chromium >/dev/null || { $$(command -v sudo) apt-get update -q && $$(command -v sudo) apt-get install -y -q chromium; }
+	$(BIN)/python scripts/check_swagger.py
