@@ -220,3 +220,13 @@ def test_batch_items_are_processed_and_a_corrupt_one_refunded(inference, funded,
     assert inference.image(settled[0].result_key).mode == "RGBA"
     done = batches.get(batch.id)
     assert (done.processed_images, done.failed_images, done.status) == (2, 1, "partial")
+
+
+def test_an_object_over_10_mb_is_refused_without_being_read(inference, funded, monkeypatch):
+    funded()
+    job = new_job()
+    inference.put(job.original_key, b"\xff\xd8\xff" + bytes(10 * 1024 * 1024))
+    monkeypatch.setattr(storage, "get_bytes", lambda key: pytest.fail("a too-large object was downloaded"))
+    assert inference.run() == {"batchItemFailures": []}
+    failed = Job.get(job.id)
+    assert (failed.status, failed.error_code) == ("failed", "TOO_LARGE") and credits.balance("u1") == 100
