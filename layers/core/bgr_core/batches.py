@@ -20,7 +20,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from . import billing, storage
 from .config import get_settings
-from .db import decode_cursor, encode_cursor, guard_tables, transaction
+from .db import decode_cursor, encode_cursor, get_or_none, guard_tables, owned, transaction
 from .errors import BadRequest, FeatureDisabled, NotFound, ServiceUnavailable, TooLarge, UnsupportedMedia
 from .models import (
     BATCH_HEADER,
@@ -175,19 +175,12 @@ def _stored_images(prefix: str) -> dict[str, int]:
 # -- reading ------------------------------------------------------------------------------
 @guard_tables()
 def get(batch_id: str) -> Batch | None:
-    try:
-        return Batch.get(batch_id, BATCH_HEADER, consistent_read=True)
-    except Batch.DoesNotExist:
-        return None
+    return get_or_none(Batch, batch_id, BATCH_HEADER)
 
 
 @guard_tables()
 def get_for_user(user_id: str, batch_id: str) -> Batch:
-    """The user's batch; another user's batch is as absent as a missing one (no existence leak)."""
-    batch = get(batch_id)
-    if batch is None or batch.user_id != user_id:
-        raise NotFound(f"batch {batch_id} not found")
-    return batch
+    return owned(get(batch_id), user_id, "batch", batch_id)
 
 
 @guard_tables()
@@ -239,9 +232,8 @@ def _slot(index: int):
 
 
 def _item(batch_id: str, index: int) -> BatchItem | None:
-    try:
-        group = BatchItemGroup.get(batch_id, item_group_key(index), consistent_read=True)
-    except BatchItemGroup.DoesNotExist:
+    group = get_or_none(BatchItemGroup, batch_id, item_group_key(index))
+    if group is None:
         return None
     position = index % ITEM_GROUP_SIZE
     return group.items[position] if position < len(group.items) else None

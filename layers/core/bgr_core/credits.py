@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from .db import guard_tables, transaction
+from .db import get_or_none, guard_tables, transaction
 from .errors import Conflict, InsufficientCredits, ServiceUnavailable
 from .models import CreditAccount, LedgerEntry, utcnow
 
@@ -29,10 +29,7 @@ class Rejected(Conflict):
 
 
 def _account(user_id: str) -> CreditAccount | None:
-    try:
-        return CreditAccount.get(user_id, consistent_read=True)
-    except CreditAccount.DoesNotExist:
-        return None
+    return get_or_none(CreditAccount, user_id)
 
 
 @guard_tables()

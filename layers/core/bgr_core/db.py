@@ -11,7 +11,7 @@ from pynamodb.exceptions import PynamoDBException, TableDoesNotExist
 from pynamodb.transactions import TransactWrite
 
 from .config import get_settings
-from .errors import BadRequest, TableMissing
+from .errors import BadRequest, NotFound, TableMissing
 
 NOT_FOUND = "ResourceNotFoundException"
 
@@ -79,3 +79,18 @@ def decode_cursor(cursor: str | None) -> dict | None:
         return json.loads(base64.urlsafe_b64decode(cursor))
     except (binascii.Error, ValueError) as exc:
         raise BadRequest("invalid cursor") from exc
+
+
+def get_or_none(model, *key):
+    """The record under `key`, read consistently, or None."""
+    try:
+        return model.get(*key, consistent_read=True)
+    except model.DoesNotExist:
+        return None
+
+
+def owned(record, user_id: str, what: str, record_id: str):
+    """The user's record; another user's is as absent as a missing one (no existence leak)."""
+    if record is None or record.user_id != user_id:
+        raise NotFound(f"{what} {record_id} not found")
+    return record

@@ -6,8 +6,8 @@ import uuid
 from pynamodb.exceptions import PutError, UpdateError
 
 from . import billing, storage
-from .db import decode_cursor, encode_cursor, guard_tables
-from .errors import DomainError, NotFound
+from .db import decode_cursor, encode_cursor, get_or_none, guard_tables, owned
+from .errors import DomainError
 from .models import Job, OutputOptionsAttribute, utcnow
 from .options import OutputOptions
 
@@ -87,19 +87,12 @@ def _new_job(user_id, tier, filename, options, size_bytes, source, original_key,
 
 @guard_tables()
 def get(job_id: str) -> Job | None:
-    try:
-        return Job.get(job_id, consistent_read=True)
-    except Job.DoesNotExist:
-        return None
+    return get_or_none(Job, job_id)
 
 
 @guard_tables()
 def get_for_user(user_id: str, job_id: str) -> Job:
-    """The user's job; another user's job is as absent as a missing one (no existence leak)."""
-    job = get(job_id)
-    if job is None or job.user_id != user_id:
-        raise NotFound(f"job {job_id} not found")
-    return job
+    return owned(get(job_id), user_id, "job", job_id)
 
 
 @guard_tables()

@@ -8,7 +8,7 @@ from pynamodb.transactions import TransactWrite
 
 from .charging import QuotaUse
 from .config import get_settings
-from .db import guard_tables
+from .db import get_or_none, guard_tables
 from .errors import BadRequest, NotFound
 from .models import Subscription, UsageCounter, utcnow
 from .pricing import PLANS, TIERS
@@ -30,10 +30,7 @@ def is_usable(sub: Subscription | None, now: datetime | None = None) -> bool:
 
 @guard_tables()
 def get(user_id: str) -> Subscription | None:
-    try:
-        return Subscription.get(user_id, consistent_read=True)
-    except Subscription.DoesNotExist:
-        return None
+    return get_or_none(Subscription, user_id)
 
 
 @guard_tables()
