@@ -192,3 +192,22 @@ def test_a_message_that_keeps_failing_is_dead_lettered_and_refunded(tmp_path):
             assert time.monotonic() < deadline, jobs
             time.sleep(0.5)
         assert jobs[0]["creditsUsed"] == 3 and user.balance() == 10
+
+
+def test_an_in_request_upload_can_wait_for_its_cutout(runtime, images):
+    user_id, user = new_user(runtime, credits=10)
+    token = tokens.sign(user_id, (), secret=SECRET.encode())
+    with images[1].open("rb") as photo:
+        response = requests.post(
+            f"{runtime['api']}{BGR}/remove",
+            params={"wait": "20"},
+            headers={"Authorization": f"Bearer {token}"},
+            files={"image": ("coffee.jpg", photo, "image/jpeg")},
+            data={"tier": "basic"},
+            timeout=60,
+        )
+    assert response.status_code == 202 and response.headers["X-Credits-Charged"] == "3", response.text
+    job = response.json()["job"]
+    assert job["status"] == "completed" and job["modelName"] == "u2netp", job
+    assert_cutout(requests.get(job["resultUrl"], timeout=30).content, (600, 400))
+    assert user.balance() == 7
