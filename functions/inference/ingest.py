@@ -34,7 +34,11 @@ class Outcome:
 
 def process(bucket: str, key: str, etag: str = "") -> Outcome:
     """Routes one created object by its prefix (SPEC §8)."""
-    target = storage.parse_ingest_key(key)
+    try:
+        target = storage.parse_ingest_key(key)
+    except BadRequest:  # e.g. uploads/x.jpg, written by hand: no job can be behind it
+        logger.warning("object is no upload, batch item or drop; left alone", extra={"key": key})
+        return Outcome("skipped", "unknown key")
     if target.kind == "upload":
         job = jobs.get(target.job_id)
         if job is None or job.user_id != target.user_id or job.original_key != key:

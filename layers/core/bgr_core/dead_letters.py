@@ -3,6 +3,7 @@ batch item ends failed and refunded, and whatever outputs a dying attempt wrote 
 so nothing stays `processing` forever. What already completed is left as it is."""
 
 from . import batches, jobs, storage
+from .errors import BadRequest, NotFound
 from .notifications import CreatedObject
 
 CODE = "PROCESSING_FAILED"
@@ -11,6 +12,15 @@ EXTENSIONS = ("png", "webp")  # whatever a dying attempt may have written
 
 
 def give_up(created: CreatedObject) -> str:
+    """What became of the object's job or item; an object that stands for none is left alone
+    (raising would only bring the message back until its retention ends)."""
+    try:
+        return _settle(created)
+    except (BadRequest, NotFound) as err:
+        return f"nothing to settle: {err.message}"
+
+
+def _settle(created: CreatedObject) -> str:
     target = storage.parse_ingest_key(created.key)
     if target.kind == "batch":
         if not batches.fail_item(target.batch_id, target.index, CODE, MESSAGE):

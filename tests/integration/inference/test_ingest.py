@@ -230,3 +230,15 @@ def test_an_object_over_10_mb_is_refused_without_being_read(inference, funded, m
     assert inference.run() == {"batchItemFailures": []}
     failed = Job.get(job.id)
     assert (failed.status, failed.error_code) == ("failed", "TOO_LARGE") and credits.balance("u1") == 100
+
+
+def test_keys_that_stand_for_nothing_are_left_alone_not_retried(inference, photo_jpeg):
+    from functions.dead_letters import app as dead_letters
+
+    inference.put("uploads/stray.jpg", photo_jpeg)
+    inference.put("batches/u1/nobatch/000/a.jpg", photo_jpeg)
+    messages = inference.receive()
+    assert inference.invoke(messages) == {"batchItemFailures": []}
+    dead = dead_letters.handler(inference.event(messages), LambdaContext("DeadLetterFunction"))
+    assert dead == {"batchItemFailures": []}
+    assert inference.keys("results/") == []
