@@ -16,11 +16,11 @@ from typing import Literal
 import boto3
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 
 from . import billing, storage
 from .config import get_settings
-from .db import decode_cursor, encode_cursor, get_or_none, guard_tables, owned, transaction
+from .db import applied, get_or_none, guard_tables, owned, page_by_user, transaction
 from .errors import BadRequest, FeatureDisabled, NotFound, ServiceUnavailable, TooLarge, UnsupportedMedia
 from .models import (
     BATCH_HEADER,
@@ -195,12 +195,7 @@ def items_for_user(user_id: str, batch_id: str) -> list[BatchItem]:
 
 @guard_tables()
 def list_for_user(user_id: str, limit: int = 20, cursor: str | None = None) -> tuple[list[Batch], str | None]:
-    """The user's batches, newest first, a page at a time (`cursor` comes from the previous page)."""
-    page = Batch.by_user.query(
-        user_id, scan_index_forward=False, limit=limit, last_evaluated_key=decode_cursor(cursor)
-    )
-    batches = list(page)
-    return batches, encode_cursor(page.last_evaluated_key)
+    return page_by_user(Batch.by_user, user_id, limit, cursor)
 
 
 @guard_tables()
@@ -244,24 +239,21 @@ def start_item(batch_id: str, index: int) -> bool:
     """pending -> processing (a redelivery of an item whose worker died may start it again);
     False when the item is settled or unknown. The batch becomes processing with its first item."""
     slot = _slot(index)
-    try:
-        _group(batch_id, index).update(
+    started = applied(
+        lambda: _group(batch_id, index).update(
             actions=[slot.status.set("processing")], condition=slot.status.is_in(*OPEN_ITEM)
         )
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    )
+    if not started:
         batch = get(batch_id)
         if batch is not None:
             _start_zip(batch)  # in case the settling worker died between its commit and the start
         return False
-    try:
-        Batch(batch_id, BATCH_HEADER).update(
+    applied(
+        lambda: Batch(batch_id, BATCH_HEADER).update(
             actions=[Batch.status.set("processing")], condition=Batch.status == "pending"
         )
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    )
     return True
 
 
@@ -419,13 +411,11 @@ def zip_failed(batch_id: str, error: str) -> None:
 def rerun_zip(batch_id: str) -> bool:
     """Builds the ZIP of a batch whose workflow failed again, in a fresh execution (names are unique
     per state machine for 90 days). False when its ZIP is not in the failed state."""
-    try:
-        Batch(batch_id, BATCH_HEADER).update(
+    if not applied(
+        lambda: Batch(batch_id, BATCH_HEADER).update(
             actions=[Batch.zip_status.set("building")], condition=Batch.zip_status == "failed"
         )
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    ):
         return False
     batch = get(batch_id)
     _start_zip(batch, name=f"{batch_id}-rerun-{uuid.uuid4().hex[:8]}")

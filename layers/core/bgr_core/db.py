@@ -1,13 +1,15 @@
-"""Turning a missing table into a clear 503 instead of a 500 (seeds 000/001)."""
+"""DynamoDB plumbing every module shares: transactions, reads, conditional writes, pages, and a
+missing table turned into a clear 503 instead of a 500 (seeds 000/001)."""
 
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from contextlib import ContextDecorator
 from functools import lru_cache
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PynamoDBException, TableDoesNotExist
+from pynamodb.exceptions import PutError, PynamoDBException, TableDoesNotExist, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from .config import get_settings
@@ -94,3 +96,24 @@ def owned(record, user_id: str, what: str, record_id: str):
     if record is None or record.user_id != user_id:
         raise NotFound(f"{what} {record_id} not found")
     return record
+
+
+def applied(write: Callable[[], object]) -> bool:
+    """Runs one conditional write: False when its condition refused it."""
+    try:
+        write()
+        return True
+    except (PutError, UpdateError) as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False
+
+
+def page_by_user(index, user_id: str, limit: int, cursor: str | None) -> tuple[list, str | None]:
+    """A user's records through a byUser index, newest first, a page at a time (`cursor` comes
+    from the previous page)."""
+    page = index.query(
+        user_id, scan_index_forward=False, limit=limit, last_evaluated_key=decode_cursor(cursor)
+    )
+    records = list(page)
+    return records, encode_cursor(page.last_evaluated_key)

@@ -3,10 +3,8 @@
 import hashlib
 import uuid
 
-from pynamodb.exceptions import PutError, UpdateError
-
 from . import billing, storage
-from .db import decode_cursor, encode_cursor, get_or_none, guard_tables, owned
+from .db import applied, get_or_none, guard_tables, owned, page_by_user
 from .errors import DomainError
 from .models import Job, OutputOptionsAttribute, utcnow
 from .options import OutputOptions
@@ -60,13 +58,7 @@ def record_refused(
     job.error_code = refusal.code
     job.error_message = refusal.message
     job.completed_at = utcnow()
-    try:
-        job.save(condition=Job.id.does_not_exist())
-    except PutError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        return get(job.id)
-    return job
+    return job if applied(lambda: job.save(condition=Job.id.does_not_exist())) else get(job.id)
 
 
 def _new_job(user_id, tier, filename, options, size_bytes, source, original_key, job_id) -> Job:
@@ -97,12 +89,7 @@ def get_for_user(user_id: str, job_id: str) -> Job:
 
 @guard_tables()
 def list_for_user(user_id: str, limit: int = 20, cursor: str | None = None) -> tuple[list[Job], str | None]:
-    """The user's jobs, newest first, a page at a time (`cursor` comes from the previous page)."""
-    page = Job.by_user.query(
-        user_id, scan_index_forward=False, limit=limit, last_evaluated_key=decode_cursor(cursor)
-    )
-    jobs = list(page)
-    return jobs, encode_cursor(page.last_evaluated_key)
+    return page_by_user(Job.by_user, user_id, limit, cursor)
 
 
 @guard_tables()
@@ -114,16 +101,12 @@ def count_for_user(user_id: str) -> int:
 def start(job: Job) -> bool:
     """pending -> processing. A redelivery of a job whose worker died (still processing) may
     start it again; a finished job never restarts (False)."""
-    try:
-        job.update(
+    return applied(
+        lambda: job.update(
             actions=[Job.status.set("processing"), Job.started_at.set(utcnow())],
             condition=Job.status.is_in("pending", "processing"),
         )
-        return True
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+    )
 
 
 @guard_tables()
