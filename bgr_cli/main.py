@@ -1,8 +1,10 @@
-"""bgr remove | batch | quote | credits | jobs — the API from a terminal."""
+"""bgr remove | batch | cancel | batches | download | quote | credits | jobs — the API from a terminal."""
 
 import argparse
+import json
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -25,34 +27,116 @@ def remove(client: Client, args) -> None:
     print(f"{out}  ({job['modelName']}, {job['processingTime']} ms)")
 
 
-def batch(client: Client, args) -> None:
-    paths = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not paths:
-        raise SystemExit(f"no .jpg, .png or .webp images in {args.folder}")
-    created = client.create_batch(paths, args.tier)
-    b = created["batch"]
-    print(
-        f"batch {b['id']}: {b['totalImages']} × {b['tier']}, {b['originalPrice']} credits "
-        f"- {b['discountPercentage']}% = {b['finalPrice']}"
-    )
-    by_index = {u["itemIndex"]: u for u in created["uploads"]}
-    for done, (index, path) in enumerate(enumerate(paths), 1):
-        upload(by_index[index], path)
-        progress.show("upload ", done, len(paths))
-    progress.end()
+def _state_path(batch_id: str) -> Path:
+    """Where `bgr batch` keeps a batch's upload forms, so that an interrupted run can resume."""
+    home = Path(os.environ.get("BGR_STATE_DIR") or Path.home() / ".bgr")
+    return home / "batches" / f"{batch_id}.json"
 
+
+def _images(folder: Path) -> list[Path]:
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
+        raise SystemExit(f"no .jpg, .png or .webp images in {folder}")
+    return paths
+
+
+def batch(client: Client, args) -> None:
+    if args.resume:
+        batch_id, uploads = _resumed(client, args.resume, args.folder)
+    else:
+        paths = _images(args.folder)
+        created = client.create_batch(paths, args.tier)
+        b, batch_id = created["batch"], created["batch"]["id"]
+        print(
+            f"batch {batch_id}: {b['totalImages']} × {b['tier']}, {b['originalPrice']} credits "
+            f"- {b['discountPercentage']}% = {b['finalPrice']}"
+        )
+        state = _state_path(batch_id)
+        state.parent.mkdir(parents=True, exist_ok=True)
+        names = [p.name for p in paths]
+        state.write_text(json.dumps({"batchId": batch_id, "files": names, "uploads": created["uploads"]}))
+        uploads = [(u, paths[u["itemIndex"]]) for u in created["uploads"]]
+    try:
+        for done, (form, path) in enumerate(uploads, 1):
+            upload(form, path)
+            progress.show("upload ", done, len(uploads))
+    except KeyboardInterrupt:
+        progress.end()
+        until = uploads[0][0].get("expiresAt", "its upload deadline")
+        raise SystemExit(
+            f"interrupted: `bgr batch --resume {batch_id} {args.folder}` uploads the rest until {until}; "
+            f"images not uploaded by then are refunded (`bgr cancel {batch_id}` refunds them now)"
+        ) from None
+    progress.end()
+    _finish(
+        client, batch_id, args.timeout, args.output or Path(f"{args.folder.name or 'batch'}-{batch_id}.zip")
+    )
+
+
+def _resumed(client: Client, batch_id: str, folder: Path) -> tuple[str, list[tuple[dict, Path]]]:
+    """The saved forms of the items still waiting for their image, while the forms are valid."""
+    state = _state_path(batch_id)
+    if not state.exists():
+        raise SystemExit(f"no saved upload forms for batch {batch_id} here ({state})")
+    saved = json.loads(state.read_text())
+    forms = {u["itemIndex"]: u for u in saved["uploads"]}
+    waiting = [i["itemIndex"] for i in client.batch_items(batch_id) if i["status"] == "pending"]
+    now = datetime.now(UTC)
+    valid = [i for i in waiting if datetime.fromisoformat(forms[i]["expiresAt"]) > now]
+    if len(valid) < len(waiting):
+        print(f"{len(waiting) - len(valid)} upload forms expired: those images are refunded")
+    print(f"batch {batch_id}: {len(valid)} images left to upload")
+    return batch_id, [(forms[i], folder / saved["files"][i]) for i in valid]
+
+
+def _finish(client: Client, batch_id: str, timeout: float, out: Path) -> None:
     def on_poll(current: dict) -> None:
         settled = current["processedImages"] + current["failedImages"]
         zipping = "zipping" if current.get("zipStatus") == "building" else ""
         progress.show("process", settled, current["totalImages"], zipping)
 
-    b = client.wait_batch(b["id"], args.timeout, on_poll)
+    try:
+        b = client.wait_batch(batch_id, timeout, on_poll)
+    except KeyboardInterrupt:
+        progress.end()
+        raise SystemExit(
+            f"stopped waiting; the batch goes on: `bgr download {batch_id}` once it is done"
+        ) from None
     progress.end()
     print(f"batch {b['id']}: {b['status']}, {b['processedImages']} done, {b['failedImages']} failed")
+    _download_zip(b, out)
+
+
+def _download_zip(b: dict, out: Path) -> None:
     if not b.get("zipUrl"):
-        raise SystemExit(f"no ZIP (zip status: {b.get('zipStatus')})")
-    out = args.output or Path(f"{args.folder.name or 'batch'}-{b['id']}.zip")
+        raise SystemExit(
+            f"batch {b['id']} has no ZIP (status {b['status']}, zip status: {b.get('zipStatus')})"
+        )
     print(download(b["zipUrl"], out))
+
+
+def cancel(client: Client, args) -> None:
+    b = client.cancel_batch(args.batch_id)
+    print(
+        f"batch {b['id']} cancelled: {b['status']}, {b['processedImages']} done, {b['failedImages']} failed,"
+        f" {b['creditsRefunded']} credits refunded"
+    )
+
+
+def batches(client: Client, args) -> None:
+    listed = client.batches()
+    if not listed:
+        print("no batches yet")
+    for b in listed:
+        settled = b["processedImages"] + b["failedImages"]
+        print(
+            f"{b['id']}  {b['createdAt'][:19]}  {b['status']:<10} {b['tier']:<12} "
+            f"{settled:>3}/{b['totalImages']:<3} {b['finalPrice']:>5} cr  zip: {b.get('zipStatus') or '-'}"
+        )
+
+
+def download_batch(client: Client, args) -> None:
+    _download_zip(client.batch(args.batch_id), args.output or Path(f"batch-{args.batch_id}.zip"))
 
 
 def quote(client: Client, args) -> None:
@@ -93,9 +177,18 @@ def parser() -> argparse.ArgumentParser:
     c = commands.add_parser("batch", help="a folder of images -> one ZIP")
     c.add_argument("folder", type=Path)
     c.add_argument("--tier", choices=TIERS, default="basic")
+    c.add_argument("--resume", metavar="BATCH_ID", help="upload what an interrupted run left, then wait")
     c.add_argument("-o", "--output", type=Path)
     c.add_argument("--timeout", type=float, default=3600)
     c.set_defaults(run=batch)
+    c = commands.add_parser("cancel", help="cancel a batch: images not started are refunded")
+    c.add_argument("batch_id")
+    c.set_defaults(run=cancel)
+    commands.add_parser("batches", help="your batches, newest first").set_defaults(run=batches)
+    c = commands.add_parser("download", help="a finished batch's ZIP")
+    c.add_argument("batch_id")
+    c.add_argument("-o", "--output", type=Path)
+    c.set_defaults(run=download_batch)
     c = commands.add_parser("quote", help="the price of a batch")
     c.add_argument("--tier", choices=TIERS, required=True)
     c.add_argument("--count", type=int, required=True)
@@ -110,6 +203,7 @@ def explain(err: ApiError) -> str:
         401: "not signed in: pass --token or set BGR_TOKEN (locally: make token USER=<you>)",
         402: "not enough credits",
         413: "too large",
+        404: "not found",
         429: "rate limited" + (f": try again in {err.retry_after} s" if err.retry_after else ""),
     }
     return f"{hints.get(err.status, f'error {err.status}')} ({err.code}: {err.message})"

@@ -20,11 +20,13 @@ def serve(args) -> None:
         workers = ", ".join(
             f"{w.mapping.function} <- {w.mapping.queue_url.rsplit('/', 1)[1]}" for w in runtime.workers
         )
+        scheduled = ", ".join(s.schedule.function for s in runtime.schedules)
         print(
             f"Local runtime ready (stack {runtime.template.stack_name}; Ctrl-C stops it)\n"
             f"  API      {runtime.api.url}\n"
             f"  S3       {runtime.stack.url}  bucket {runtime.stack.bucket}\n"
             f"  workers  {workers}\n"
+            f"  schedule {scheduled} every {runtime.schedule_interval_s:g} s\n"
             f"  token    make token USER=alice [ADMIN=1]",
             flush=True,
         )
