@@ -6,9 +6,9 @@ refunding writes of billing and batches, so the image is refunded once (see bgr_
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import batches, billing
+from . import batches, billing, deadlines
 from .db import get_or_none, guard_tables
-from .deadlines import SHARDS, arrived_in_time, clock, grace, leave_index
+from .deadlines import SHARDS, arrived_in_time, grace, leave_index
 from .models import Batch, Job
 
 CODE = "UPLOAD_EXPIRED"
@@ -38,7 +38,7 @@ class SweepReport:
 @guard_tables()
 def sweep(now: datetime | None = None) -> SweepReport:
     """Settles every job and batch whose upload deadline (plus grace) has passed at `now`."""
-    cutoff = (now or clock()) - grace()
+    cutoff = (now or deadlines.clock()) - grace()
     report = SweepReport()
     for shard in map(str, range(SHARDS)):
         for key in Job.pending_uploads.query(shard, Job.upload_deadline <= cutoff, limit=SWEEP_LIMIT):

@@ -1,6 +1,7 @@
 """Uploads that never come, or come late (SPEC §5): the scheduled sweeper and the inference worker
 against moto, with time moved by the sweeper's `now` and the deadlines' clock, never slept through."""
 
+import json
 import threading
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from bgr_core.api.schemas import UploadRequest
 from bgr_core.models import Job, LedgerEntry, utcnow
 from bgr_core.options import OutputOptions
 from bgr_local.context import LambdaContext
+from harness import ROOT
 
 LATER = timedelta(hours=1)  # well past the 900 s form and its 120 s grace
 
@@ -162,3 +164,16 @@ def test_a_drop_outside_a_tier_folder_is_a_failed_job_with_a_clear_code(inferenc
     inference.put("drop/u1/holiday.jpg", photo_jpeg)  # the same file again: the same refusal
     inference.run()
     assert [j.id for j in Job.by_user.query("u1")] == [job.id]
+
+
+def test_the_scheduled_function_sweeps(inference, funded, monkeypatch):
+    from functions.upload_deadlines import app
+
+    funded()
+    job = new_job()
+    event = json.loads((ROOT / "events" / "schedule.json").read_text())
+    context = LambdaContext("UploadDeadlineFunction")
+    assert app.handler(event, context) == {"jobsExpired": 0, "itemsExpired": 0, "waiting": 0}
+    monkeypatch.setattr(deadlines, "clock", lambda: utcnow() + LATER)  # an hour on
+    assert app.handler(event, context) == {"jobsExpired": 1, "itemsExpired": 0, "waiting": 0}
+    assert Job.get(job.id).error_code == "UPLOAD_EXPIRED" and credits.balance("u1") == 100
