@@ -1,7 +1,6 @@
 """bgr remove | batch | cancel | batches | download | quote | credits | jobs — the API from a terminal."""
 
 import argparse
-import json
 import os
 import sys
 from datetime import UTC, datetime
@@ -11,6 +10,7 @@ import requests
 
 from . import progress
 from .client import ApiError, Client, download, upload
+from .state import BatchState
 
 TIERS = ("basic", "standard", "professional", "industry")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
@@ -27,12 +27,6 @@ def remove(client: Client, args) -> None:
     print(f"{out}  ({job['modelName']}, {job['processingTime']} ms)")
 
 
-def _state_path(batch_id: str) -> Path:
-    """Where `bgr batch` keeps a batch's upload forms, so that an interrupted run can resume."""
-    home = Path(os.environ.get("BGR_STATE_DIR") or Path.home() / ".bgr")
-    return home / "batches" / f"{batch_id}.json"
-
-
 def _images(folder: Path) -> list[Path]:
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not paths:
@@ -42,51 +36,48 @@ def _images(folder: Path) -> list[Path]:
 
 def batch(client: Client, args) -> None:
     if args.resume:
-        batch_id, uploads = _resumed(client, args.resume, args.folder)
+        state, indexes = _resumed(client, args.resume)
     else:
         paths = _images(args.folder)
         created = client.create_batch(paths, args.tier)
-        b, batch_id = created["batch"], created["batch"]["id"]
+        b = created["batch"]
         print(
-            f"batch {batch_id}: {b['totalImages']} × {b['tier']}, {b['originalPrice']} credits "
+            f"batch {b['id']}: {b['totalImages']} × {b['tier']}, {b['originalPrice']} credits "
             f"- {b['discountPercentage']}% = {b['finalPrice']}"
         )
-        state = _state_path(batch_id)
-        state.parent.mkdir(parents=True, exist_ok=True)
-        names = [p.name for p in paths]
-        state.write_text(json.dumps({"batchId": batch_id, "files": names, "uploads": created["uploads"]}))
-        uploads = [(u, paths[u["itemIndex"]]) for u in created["uploads"]]
+        state = BatchState(b["id"], [p.name for p in paths], created["uploads"])
+        state.save()
+        indexes = [u["itemIndex"] for u in created["uploads"]]
+    forms = {u["itemIndex"]: u for u in state.uploads}
     try:
-        for done, (form, path) in enumerate(uploads, 1):
-            upload(form, path)
-            progress.show("upload ", done, len(uploads))
+        for done, index in enumerate(indexes, 1):
+            upload(forms[index], args.folder / state.files[index])
+            state.sent(index)
+            progress.show("upload ", done, len(indexes))
     except KeyboardInterrupt:
         progress.end()
-        until = uploads[0][0].get("expiresAt", "its upload deadline")
+        until, batch_id = state.uploads[0].get("expiresAt", "its upload deadline"), state.batch_id
         raise SystemExit(
             f"interrupted: `bgr batch --resume {batch_id} {args.folder}` uploads the rest until {until}; "
             f"images not uploaded by then are refunded (`bgr cancel {batch_id}` refunds them now)"
         ) from None
     progress.end()
-    _finish(
-        client, batch_id, args.timeout, args.output or Path(f"{args.folder.name or 'batch'}-{batch_id}.zip")
-    )
+    out = args.output or Path(f"{args.folder.name or 'batch'}-{state.batch_id}.zip")
+    _finish(client, state.batch_id, args.timeout, out)
 
 
-def _resumed(client: Client, batch_id: str, folder: Path) -> tuple[str, list[tuple[dict, Path]]]:
-    """The saved forms of the items still waiting for their image, while the forms are valid."""
-    state = _state_path(batch_id)
-    if not state.exists():
-        raise SystemExit(f"no saved upload forms for batch {batch_id} here ({state})")
-    saved = json.loads(state.read_text())
-    forms = {u["itemIndex"]: u for u in saved["uploads"]}
-    waiting = [i["itemIndex"] for i in client.batch_items(batch_id) if i["status"] == "pending"]
+def _resumed(client: Client, batch_id: str) -> tuple[BatchState, list[int]]:
+    """The items still waiting for an image this machine has not sent, while their forms are valid."""
+    state = BatchState.load(batch_id)
+    expires = {u["itemIndex"]: datetime.fromisoformat(u["expiresAt"]) for u in state.uploads}
+    pending = [i["itemIndex"] for i in client.batch_items(batch_id) if i["status"] == "pending"]
+    waiting = [i for i in pending if i not in state.uploaded]
     now = datetime.now(UTC)
-    valid = [i for i in waiting if datetime.fromisoformat(forms[i]["expiresAt"]) > now]
+    valid = [i for i in waiting if expires[i] > now]
     if len(valid) < len(waiting):
         print(f"{len(waiting) - len(valid)} upload forms expired: those images are refunded")
     print(f"batch {batch_id}: {len(valid)} images left to upload")
-    return batch_id, [(forms[i], folder / saved["files"][i]) for i in valid]
+    return state, valid
 
 
 def _finish(client: Client, batch_id: str, timeout: float, out: Path) -> None:
