@@ -28,10 +28,15 @@ def image_spec(path: Path) -> dict:
 
 @dataclass
 class Client:
+    """`poll_s` keeps a waiting client at 30 requests a minute, well inside the API's per-user
+    limit; a 429 is waited out (its Retry-After) and retried, up to `max_wait_429_s` in all."""
+
     base_url: str
     token: str | None = None
     timeout_s: float = 60
-    poll_s: float = 0.5
+    poll_s: float = 2.0
+    max_wait_429_s: float = 300
+    sleep: Callable[[float], None] = time.sleep
 
     def __post_init__(self):
         self.session = requests.Session()
@@ -39,9 +44,16 @@ class Client:
             self.session.headers["Authorization"] = f"Bearer {self.token}"
 
     def request(self, method: str, path: str, **kwargs) -> dict:
-        response = self.session.request(
-            method, self.base_url.rstrip("/") + path, timeout=self.timeout_s, **kwargs
-        )
+        waited = 0.0
+        while True:
+            response = self.session.request(
+                method, self.base_url.rstrip("/") + path, timeout=self.timeout_s, **kwargs
+            )
+            pause = retry_after(response)
+            if response.status_code != 429 or waited + pause > self.max_wait_429_s:
+                break
+            self.sleep(pause)
+            waited += pause
         if response.ok:
             return response.json()
         try:
@@ -56,6 +68,9 @@ class Client:
 
     def post(self, path: str, body: dict) -> dict:
         return self.request("POST", path, json=body)
+
+    def delete(self, path: str) -> dict:
+        return self.request("DELETE", path)
 
     # -- single images ---------------------------------------------------------------------
     def remove(self, path: Path, tier: str) -> dict:
@@ -77,6 +92,15 @@ class Client:
 
     def batch(self, batch_id: str) -> dict:
         return self.get(f"{BGR}/batch/{batch_id}")["batch"]
+
+    def batch_items(self, batch_id: str) -> list[dict]:
+        return self.get(f"{BGR}/batch/{batch_id}/items")["items"]
+
+    def batches(self) -> list[dict]:
+        return self.get(f"{BGR}/batches")["batches"]
+
+    def cancel_batch(self, batch_id: str) -> dict:
+        return self.delete(f"{BGR}/batch/{batch_id}")["batch"]
 
     def wait_batch(self, batch_id: str, timeout_s: float = 1800, on_poll: Callable[[dict], None] = print):
         """Until every item is settled and the ZIP workflow (when there is anything to zip) ended."""
@@ -103,6 +127,14 @@ class Client:
 
     def grant(self, user_id: str, amount: int, reason: str) -> dict:
         return self.post(f"/api/admin/users/{user_id}/credits", {"amount": amount, "reason": reason})
+
+
+def retry_after(response: requests.Response) -> float:
+    """Seconds a 429 asks to wait (at least 1: a limit window just ending may say 0)."""
+    try:
+        return max(float(response.headers.get("Retry-After", 1)), 1.0)
+    except ValueError:
+        return 1.0
 
 
 def upload(presigned: dict, path: Path) -> None:

@@ -1,14 +1,16 @@
-"""bgr remove | batch | quote | credits | jobs — the API from a terminal."""
+"""bgr remove | batch | cancel | batches | download | quote | credits | jobs — the API from a terminal."""
 
 import argparse
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
 
 from . import progress
 from .client import ApiError, Client, download, upload
+from .state import BatchState
 
 TIERS = ("basic", "standard", "professional", "industry")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
@@ -25,34 +27,107 @@ def remove(client: Client, args) -> None:
     print(f"{out}  ({job['modelName']}, {job['processingTime']} ms)")
 
 
-def batch(client: Client, args) -> None:
-    paths = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+def _images(folder: Path) -> list[Path]:
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not paths:
-        raise SystemExit(f"no .jpg, .png or .webp images in {args.folder}")
-    created = client.create_batch(paths, args.tier)
-    b = created["batch"]
-    print(
-        f"batch {b['id']}: {b['totalImages']} × {b['tier']}, {b['originalPrice']} credits "
-        f"- {b['discountPercentage']}% = {b['finalPrice']}"
-    )
-    by_index = {u["itemIndex"]: u for u in created["uploads"]}
-    for done, (index, path) in enumerate(enumerate(paths), 1):
-        upload(by_index[index], path)
-        progress.show("upload ", done, len(paths))
-    progress.end()
+        raise SystemExit(f"no .jpg, .png or .webp images in {folder}")
+    return paths
 
+
+def batch(client: Client, args) -> None:
+    if args.resume:
+        state, indexes = _resumed(client, args.resume)
+    else:
+        paths = _images(args.folder)
+        created = client.create_batch(paths, args.tier)
+        b = created["batch"]
+        print(
+            f"batch {b['id']}: {b['totalImages']} × {b['tier']}, {b['originalPrice']} credits "
+            f"- {b['discountPercentage']}% = {b['finalPrice']}"
+        )
+        state = BatchState(b["id"], [p.name for p in paths], created["uploads"])
+        state.save()
+        indexes = [u["itemIndex"] for u in created["uploads"]]
+    forms = {u["itemIndex"]: u for u in state.uploads}
+    try:
+        for done, index in enumerate(indexes, 1):
+            upload(forms[index], args.folder / state.files[index])
+            state.sent(index)
+            progress.show("upload ", done, len(indexes))
+    except KeyboardInterrupt:
+        progress.end()
+        until, batch_id = state.uploads[0].get("expiresAt", "its upload deadline"), state.batch_id
+        raise SystemExit(
+            f"interrupted: `bgr batch --resume {batch_id} {args.folder}` uploads the rest until {until}; "
+            f"images not uploaded by then are refunded (`bgr cancel {batch_id}` refunds them now)"
+        ) from None
+    progress.end()
+    out = args.output or Path(f"{args.folder.name or 'batch'}-{state.batch_id}.zip")
+    _finish(client, state.batch_id, args.timeout, out)
+
+
+def _resumed(client: Client, batch_id: str) -> tuple[BatchState, list[int]]:
+    """The items still waiting for an image this machine has not sent, while their forms are valid."""
+    state = BatchState.load(batch_id)
+    expires = {u["itemIndex"]: datetime.fromisoformat(u["expiresAt"]) for u in state.uploads}
+    pending = [i["itemIndex"] for i in client.batch_items(batch_id) if i["status"] == "pending"]
+    waiting = [i for i in pending if i not in state.uploaded]
+    now = datetime.now(UTC)
+    valid = [i for i in waiting if expires[i] > now]
+    if len(valid) < len(waiting):
+        print(f"{len(waiting) - len(valid)} upload forms expired: those images are refunded")
+    print(f"batch {batch_id}: {len(valid)} images left to upload")
+    return state, valid
+
+
+def _finish(client: Client, batch_id: str, timeout: float, out: Path) -> None:
     def on_poll(current: dict) -> None:
         settled = current["processedImages"] + current["failedImages"]
         zipping = "zipping" if current.get("zipStatus") == "building" else ""
         progress.show("process", settled, current["totalImages"], zipping)
 
-    b = client.wait_batch(b["id"], args.timeout, on_poll)
+    try:
+        b = client.wait_batch(batch_id, timeout, on_poll)
+    except KeyboardInterrupt:
+        progress.end()
+        raise SystemExit(
+            f"stopped waiting; the batch goes on: `bgr download {batch_id}` once it is done"
+        ) from None
     progress.end()
     print(f"batch {b['id']}: {b['status']}, {b['processedImages']} done, {b['failedImages']} failed")
+    _download_zip(b, out)
+
+
+def _download_zip(b: dict, out: Path) -> None:
     if not b.get("zipUrl"):
-        raise SystemExit(f"no ZIP (zip status: {b.get('zipStatus')})")
-    out = args.output or Path(f"{args.folder.name or 'batch'}-{b['id']}.zip")
+        raise SystemExit(
+            f"batch {b['id']} has no ZIP (status {b['status']}, zip status: {b.get('zipStatus')})"
+        )
     print(download(b["zipUrl"], out))
+
+
+def cancel(client: Client, args) -> None:
+    b = client.cancel_batch(args.batch_id)
+    print(
+        f"batch {b['id']} cancelled: {b['status']}, {b['processedImages']} done, {b['failedImages']} failed,"
+        f" {b['creditsRefunded']} credits refunded"
+    )
+
+
+def batches(client: Client, args) -> None:
+    listed = client.batches()
+    if not listed:
+        print("no batches yet")
+    for b in listed:
+        settled = b["processedImages"] + b["failedImages"]
+        print(
+            f"{b['id']}  {b['createdAt'][:19]}  {b['status']:<10} {b['tier']:<12} "
+            f"{settled:>3}/{b['totalImages']:<3} {b['finalPrice']:>5} cr  zip: {b.get('zipStatus') or '-'}"
+        )
+
+
+def download_batch(client: Client, args) -> None:
+    _download_zip(client.batch(args.batch_id), args.output or Path(f"batch-{args.batch_id}.zip"))
 
 
 def quote(client: Client, args) -> None:
@@ -93,9 +168,18 @@ def parser() -> argparse.ArgumentParser:
     c = commands.add_parser("batch", help="a folder of images -> one ZIP")
     c.add_argument("folder", type=Path)
     c.add_argument("--tier", choices=TIERS, default="basic")
+    c.add_argument("--resume", metavar="BATCH_ID", help="upload what an interrupted run left, then wait")
     c.add_argument("-o", "--output", type=Path)
     c.add_argument("--timeout", type=float, default=3600)
     c.set_defaults(run=batch)
+    c = commands.add_parser("cancel", help="cancel a batch: images not started are refunded")
+    c.add_argument("batch_id")
+    c.set_defaults(run=cancel)
+    commands.add_parser("batches", help="your batches, newest first").set_defaults(run=batches)
+    c = commands.add_parser("download", help="a finished batch's ZIP")
+    c.add_argument("batch_id")
+    c.add_argument("-o", "--output", type=Path)
+    c.set_defaults(run=download_batch)
     c = commands.add_parser("quote", help="the price of a batch")
     c.add_argument("--tier", choices=TIERS, required=True)
     c.add_argument("--count", type=int, required=True)
@@ -110,6 +194,7 @@ def explain(err: ApiError) -> str:
         401: "not signed in: pass --token or set BGR_TOKEN (locally: make token USER=<you>)",
         402: "not enough credits",
         413: "too large",
+        404: "not found",
         429: "rate limited" + (f": try again in {err.retry_after} s" if err.retry_after else ""),
     }
     return f"{hints.get(err.status, f'error {err.status}')} ({err.code}: {err.message})"

@@ -11,20 +11,27 @@ from pathlib import Path
 
 def serve(args) -> None:
     from .runtime import LocalRuntime
+    from .template import Template
 
     logging.basicConfig(format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("bgr_local").setLevel(logging.INFO)  # the API's access log, worker failures
-    runtime = LocalRuntime(host=args.host, api_port=args.api_port, s3_port=args.s3_port)
+    template = Template(parameters=dict(p.split("=", 1) for p in args.parameter))
+    unknown = set(template.parameters) - set(template.body["Parameters"])
+    if unknown:
+        sys.exit(f"unknown template parameters: {', '.join(sorted(unknown))}")
+    runtime = LocalRuntime(host=args.host, api_port=args.api_port, s3_port=args.s3_port, template=template)
     try:
         runtime.start()
         workers = ", ".join(
             f"{w.mapping.function} <- {w.mapping.queue_url.rsplit('/', 1)[1]}" for w in runtime.workers
         )
+        scheduled = ", ".join(s.schedule.function for s in runtime.schedules)
         print(
             f"Local runtime ready (stack {runtime.template.stack_name}; Ctrl-C stops it)\n"
             f"  API      {runtime.api.url}\n"
             f"  S3       {runtime.stack.url}  bucket {runtime.stack.bucket}\n"
             f"  workers  {workers}\n"
+            f"  schedule {scheduled} every {runtime.schedule_interval_s:g} s\n"
             f"  token    make token USER=alice [ADMIN=1]",
             flush=True,
         )
@@ -62,6 +69,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--api-port", type=int, default=3000, help="0: any free port")
     p.add_argument("--s3-port", type=int, default=5000, help="0: any free port")
+    p.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a template parameter, like sam's --parameter-overrides (e.g. UploadExpirySeconds=30)",
+    )
     p.set_defaults(run=serve)
     p = commands.add_parser("token", help="print a bearer token the local API accepts")
     p.add_argument("user")

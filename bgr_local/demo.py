@@ -1,6 +1,7 @@
 """`make demo`: sample images through the whole pipeline over HTTP and the S3 endpoint — a REST
-upload, a batch with its ZIP, a drop-folder file and a drop that is not an image — with real
-inference on a local runtime, then a summary of what ran and what it cost. Results go to out/."""
+upload, a batch with its ZIP, a drop-folder file, a drop that is not an image and one outside a tier
+folder, a cancelled batch, and uploads abandoned until their deadline passes — with real inference
+on a local runtime, then a summary of what ran and what it cost. Results go to out/."""
 
 import json
 import time
@@ -12,12 +13,15 @@ import requests
 from PIL import Image
 from skimage import data
 
-from bgr_cli.client import Client, download, upload
+from bgr_cli.client import Client, download, image_spec, upload
 
 from . import tokens
 from .runtime import LocalRuntime
+from .template import Template
 
 SAMPLES = ("astronaut", "chelsea", "coffee")
+# Upload forms valid for 20 s (plus 2 s of grace) so that the demo sees abandoned uploads refunded.
+SHORT_DEADLINES = Template(parameters={"UploadExpirySeconds": "20", "UploadGraceSeconds": "2"})
 USER, ADMIN = "demo-user", "demo-admin"
 GRANT = 200
 
@@ -94,6 +98,44 @@ def drop(user: Client, bucket: str, key: str, body: bytes, out: Path) -> Row:
     return _job_row("drop folder", job, time.monotonic() - started, output)
 
 
+def abandoned(user: Client, images: list[Path], tier: str) -> list[Row]:
+    """A job whose upload never comes and a 2-image batch with one upload: the deadline sweeper
+    fails what never came (UPLOAD_EXPIRED) and refunds it; the batch ends partial with a ZIP."""
+    started = time.monotonic()
+    job = user.post("/api/background-remover/remove", {"tier": tier, **image_spec(images[0])})["job"]
+    created = user.create_batch(images[:2], tier)
+    upload(created["uploads"][0], images[0])
+    print(f"abandoned uploads: their forms expire at {created['uploads'][0]['expiresAt']}; waiting…")
+    job = user.wait_job(job["id"])
+    done = user.wait_batch(created["batch"]["id"], on_poll=lambda _: None)
+    rows = [_job_row("upload never came", job, time.monotonic() - started, "-")]
+    return rows + _item_rows(user, done, tier, "abandoned batch")
+
+
+def cancelled(user: Client, images: list[Path], tier: str) -> list[Row]:
+    """A batch cancelled before any image arrived: every item refunded."""
+    created = user.create_batch(images[:2], tier)
+    done = user.cancel_batch(created["batch"]["id"])
+    return _item_rows(user, done, tier, "cancelled batch")
+
+
+def _item_rows(user: Client, done: dict, tier: str, what: str) -> list[Row]:
+    return [
+        Row(
+            f"{what} #{i['itemIndex']}",
+            tier,
+            i["status"] if i["status"] == "completed" else f"{i['status']}: {i['errorCode']}",
+            i.get("modelName"),
+            i["creditsUsed"],
+            i["pricingType"],
+            (i.get("processingTime") or 0) / 1000,
+            None,
+            "in the ZIP" if i["status"] == "completed" else "refunded",
+        )
+        for i in user.batch_items(done["id"])
+    ]
+
+
 def _job_row(what: str, job: dict, seconds: float, output: str) -> Row:
     status = job["status"] if job["status"] == "completed" else f"{job['status']}: {job.get('errorCode')}"
     return Row(
@@ -113,7 +155,7 @@ def run(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     images = write_samples(out / "samples")
     print("Starting the local runtime (moto for AWS, the template's resources, the real handlers)…")
-    with LocalRuntime(api_port=0, s3_port=0, log_level="WARNING") as runtime:
+    with LocalRuntime(api_port=0, s3_port=0, log_level="WARNING", template=SHORT_DEADLINES) as runtime:
         secret = tokens.local_secret()
         admin = Client(runtime.api.url, tokens.sign(ADMIN, ("admin",), secret=secret))
         user = Client(runtime.api.url, tokens.sign(USER, secret=secret))
@@ -134,6 +176,9 @@ def run(out: Path) -> None:
         bucket = runtime.stack.bucket
         rows.append(drop(user, bucket, f"drop/{USER}/basic/{images[2].name}", images[2].read_bytes(), out))
         rows.append(drop(user, bucket, f"drop/{USER}/basic/not-a-photo.jpg", b"plain text, not a JPEG", out))
+        rows.append(drop(user, bucket, f"drop/{USER}/no-tier-folder.jpg", images[2].read_bytes(), out))
+        rows += cancelled(user, images, "basic")
+        rows += abandoned(user, images, "basic")
         total_s = time.monotonic() - started
         ledger = admin.get(f"/api/admin/users/{USER}/credits")
         stats = user.get("/api/background-remover/stats")["stats"]

@@ -21,6 +21,7 @@ from .api_server import ApiServer, LocalApi
 from .functions import Functions
 from .lambdas import bind_to_stepfunctions
 from .moto_atomic import serialize_dynamodb_requests
+from .schedules import DEFAULT_INTERVAL_S, INTERVAL_ENV, ScheduleRunner, schedules
 from .stack import Stack
 from .template import ROOT, Template
 from .workers import QueueWorker, mappings
@@ -112,11 +113,16 @@ class LocalRuntime:
     visibility_timeout_s: int = field(
         default_factory=lambda: int(os.environ.get(VISIBILITY_ENV, DEFAULT_VISIBILITY_S))
     )
+    # Scheduled functions run this often instead of at the template's rate.
+    schedule_interval_s: float = field(
+        default_factory=lambda: float(os.environ.get(INTERVAL_ENV, DEFAULT_INTERVAL_S))
+    )
 
     def __post_init__(self):
         self.stack = LocalStack(self.host, self.s3_port, self.template, self.log_level)
         self.api: ApiServer | None = None
         self.workers: list[QueueWorker] = []
+        self.schedules: list[ScheduleRunner] = []
 
     def start(self) -> "LocalRuntime":
         self.stack.start()
@@ -130,9 +136,13 @@ class LocalRuntime:
                 )
                 pollers = functions.pools[mapping.function].concurrency
                 self.workers.append(QueueWorker(mapping, functions, self.template.region, pollers))
+            self.schedules = [
+                ScheduleRunner(schedule, functions, self.template.region, self.schedule_interval_s)
+                for schedule in schedules(self.template)
+            ]
             api = LocalApi(self.template, functions, tokens.local_secret())
             self.api = ApiServer(api, self.host, self.api_port).start()
-            for worker in self.workers:
+            for worker in (*self.workers, *self.schedules):
                 worker.start()
         except BaseException:
             self.stop()
@@ -142,10 +152,10 @@ class LocalRuntime:
     def stop(self) -> None:
         if self.stack.functions is not None:
             self.stack.functions.close()  # first: what is in flight ends now, not when it is done
-        for worker in self.workers:
+        for worker in (*self.workers, *self.schedules):
             if worker.is_alive():
                 worker.stop()
-        self.workers = []
+        self.workers, self.schedules = [], []
         if self.api is not None:
             self.api.stop()
             self.api = None

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from bgr_core import batches, jobs, storage
+from bgr_core import batches, deadlines, expiry, jobs, storage
 from bgr_core.config import get_settings
 from bgr_core.errors import BadRequest, DomainError, FeatureDisabled, InsufficientCredits, InvalidImage
 from bgr_core.models import Job
@@ -21,6 +21,11 @@ from cutout import pipeline
 from cutout.decode import MAX_BYTES
 
 logger = Logger(child=True)
+NO_TIER = "none"  # what a drop outside a tier folder records as its tier
+
+
+class TierMissing(BadRequest):
+    code = "TIER_MISSING"
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ def process(bucket: str, key: str, etag: str = "") -> Outcome:
 
 
 def _run_job(bucket: str, job: Job) -> Outcome:
+    if job.status == "pending" and deadlines.arrived_late(job.upload_deadline, job.original_key):
+        return _expired(expiry.expire_job(job), job.original_key)
     if not jobs.start(job):
         return Outcome("skipped", f"job already {job.status}")
     try:
@@ -83,7 +90,11 @@ def _run_batch_item(bucket: str, key: str, target: storage.IngestKey) -> Outcome
     if batch is None:
         logger.warning("object matches no batch; left alone", extra={"key": key})
         return Outcome("skipped", "no such batch")
-    if batch.user_id != target.user_id or not batches.start_item(batch.id, target.index):
+    if batch.user_id != target.user_id:
+        return Outcome("skipped", "item not pending")
+    if deadlines.arrived_late(batch.upload_deadline, key):
+        return _expired(expiry.expire_item(batch.id, target.index), key)
+    if not batches.start_item(batch.id, target.index):
         return Outcome("skipped", "item not pending")
     try:
         options = OutputOptions.model_validate(batch.options.as_dict())
@@ -106,6 +117,15 @@ def _run_batch_item(bucket: str, key: str, target: storage.IngestKey) -> Outcome
     return Outcome("completed")
 
 
+def _expired(now: bool, key: str) -> Outcome:
+    """An original that came after its deadline is neither processed nor charged again: its image
+    is failed and refunded now (unless the sweeper or a redelivery already did), the file removed."""
+    if not now:
+        return Outcome("skipped", "upload came after its deadline; already settled")
+    storage.delete(key)
+    return Outcome("failed", expiry.CODE)
+
+
 def _run_drop(bucket: str, key: str, etag: str, target: storage.IngestKey) -> Outcome:
     job_id = jobs.drop_job_id(key, etag)
     job = jobs.get(job_id) or _create_drop_job(job_id, key, target)
@@ -121,6 +141,11 @@ def _create_drop_job(job_id: str, key: str, target: storage.IngestKey) -> Job:
     refusal: DomainError | None = None
     if not get_settings().feature_drop_folder:
         refusal = FeatureDisabled("the drop folder is switched off")
+    elif target.tier is None:
+        refusal = TierMissing(
+            f"drop files go in a tier folder: drop/{target.user_id}/<tier>/{target.filename}"
+            f" (tiers: {', '.join(TIERS)})"
+        )
     elif target.tier not in TIERS:
         refusal = BadRequest(f"unknown tier {target.tier!r}; tiers: {', '.join(TIERS)}")
     else:
@@ -128,7 +153,7 @@ def _create_drop_job(job_id: str, key: str, target: storage.IngestKey) -> Job:
             return jobs.create(target.user_id, target.tier, target.filename, **common)
         except InsufficientCredits as err:
             refusal = err
-    return jobs.record_refused(target.user_id, target.tier, target.filename, refusal, **common)
+    return jobs.record_refused(target.user_id, target.tier or NO_TIER, target.filename, refusal, **common)
 
 
 def _declared(size: float | None) -> int | None:

@@ -35,13 +35,13 @@ BANNER = r"^\s+API\s+(?P<api>http://\S+)\n\s+S3\s+(?P<s3>http://\S+)\s+bucket (?
 
 
 @contextmanager
-def serving(log: Path, **env):
-    """`python -m bgr_local serve` on free ports until the block ends, then Ctrl-C: it must exit
-    cleanly. Yields the banner's api, s3 and bucket."""
+def serving(log: Path, *args: str, **env):
+    """`python -m bgr_local serve [args]` on free ports until the block ends, then Ctrl-C: it must
+    exit cleanly. Yields the banner's api, s3 and bucket."""
     env = {**os.environ, tokens.SECRET_ENV: SECRET, "PYTHONUNBUFFERED": "1", **env}
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bgr_local", "serve", "--api-port", "0", "--s3-port", "0"],
+            [sys.executable, "-m", "bgr_local", "serve", "--api-port", "0", "--s3-port", "0", *args],
             cwd=ROOT,
             env=env,
             stdout=out,

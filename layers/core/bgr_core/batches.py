@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.exceptions import TransactWriteError
 
-from . import billing, storage
+from . import billing, deadlines, storage
 from .config import get_settings
 from .db import applied, get_or_none, guard_tables, owned, page_by_user, transaction
 from .errors import BadRequest, FeatureDisabled, NotFound, ServiceUnavailable, TooLarge, UnsupportedMedia
@@ -90,6 +90,7 @@ def create(
         options=OutputOptionsAttribute(**options.model_dump()),
         total_images=len(images),
     )
+    deadlines.await_upload(batch)
     items = [
         BatchItem(
             index=index,
@@ -109,15 +110,14 @@ def _content_type(name: str) -> str | None:
 
 
 def upload_forms(batch: Batch, items: list[BatchItem]) -> list[dict]:
-    """One presigned POST per item: [{itemIndex, filename, url, fields}]."""
+    """One presigned POST per item, valid until the batch's upload deadline:
+    [{itemIndex, filename, url, fields, expiresAt}]."""
     forms = []
     for item in items:
         post = storage.presigned_upload(
-            item.key, _content_type(item.filename) or "image/png", int(item.size_bytes)
+            item.key, _content_type(item.filename) or "image/png", int(item.size_bytes), batch.upload_deadline
         )
-        forms.append(
-            {"itemIndex": item.index, "filename": item.filename, "url": post["url"], "fields": post["fields"]}
-        )
+        forms.append({"itemIndex": item.index, "filename": item.filename, **post})
     return forms
 
 
@@ -294,9 +294,9 @@ def complete_item(
 
 
 @guard_tables()
-def fail_item(batch_id: str, index: int, code: str, message: str) -> bool:
-    """Marks a pending or processing item failed and refunds its share (credits, or quota) in the
-    same transaction, once: False when it was already settled."""
+def fail_item(batch_id: str, index: int, code: str, message: str, only: tuple[str, ...] = OPEN_ITEM) -> bool:
+    """Marks an item failed and refunds its share (credits, or quota) in the same transaction,
+    once: False when it was already settled (or is in none of the statuses `only` allows)."""
     slot = _slot(index)
 
     def write(batch: Batch, item: BatchItem, header_update: Callable) -> bool:
@@ -309,7 +309,7 @@ def fail_item(batch_id: str, index: int, code: str, message: str) -> bool:
                     slot.error_message.set(message[:1000]),
                     slot.refunded.set(True),
                 ],
-                condition=slot.status.is_in(*OPEN_ITEM) & (slot.refunded == False),  # noqa: E712
+                condition=slot.status.is_in(*only) & (slot.refunded == False),  # noqa: E712
             )
             header_update(tx, refunded=int(item.share))
 
@@ -322,7 +322,7 @@ def fail_item(batch_id: str, index: int, code: str, message: str) -> bool:
             quota=(batch.subscription_id, batch.usage_date, batch.tier) if paid_by_quota else None,
         )
 
-    return _settle(batch_id, index, "failed", write, settleable=OPEN_ITEM)
+    return _settle(batch_id, index, "failed", write, settleable=only)
 
 
 def _settle(batch_id: str, index: int, outcome: str, write: Callable, settleable: tuple[str, ...]) -> bool:

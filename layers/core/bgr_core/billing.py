@@ -110,8 +110,9 @@ def refund(
         return False
 
 
-def fail_job(job: Job, code: str, message: str) -> bool:
-    """Marks a pending or processing job failed and refunds it, once (False if already settled)."""
+def fail_job(job: Job, code: str, message: str, only: tuple[str, ...] = ("pending", "processing")) -> bool:
+    """Marks a job failed and refunds it, once: False when it was already settled (or is in none
+    of the statuses `only` allows: an expired upload fails only a job not started)."""
     now = utcnow()
 
     def mark_failed(tx) -> None:
@@ -123,8 +124,9 @@ def fail_job(job: Job, code: str, message: str) -> bool:
                 Job.error_message.set(message),
                 Job.completed_at.set(now),
                 Job.refunded_at.set(now),
+                Job.upload_shard.remove(),
             ],
-            condition=Job.refunded_at.does_not_exist() & Job.status.is_in("pending", "processing"),
+            condition=Job.refunded_at.does_not_exist() & Job.status.is_in(*only),
         )
 
     quota = (job.subscription_id, job.usage_date, job.tier) if job.pricing_type == "subscription" else None

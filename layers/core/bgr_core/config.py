@@ -58,7 +58,10 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 120
     rate_limit_charging_per_minute: int = 30
 
-    upload_url_ttl_seconds: int = 900
+    # A presigned upload form's life (template parameter UploadExpirySeconds); an original not
+    # there by then plus the grace (an upload begun in time may end after it) is refunded.
+    upload_url_ttl_seconds: int = Field(900, gt=0)
+    upload_grace_seconds: int = Field(120, ge=0)
     download_url_ttl_seconds: int = 3600
     max_wait_seconds: int = 25
 

@@ -3,7 +3,7 @@
 import hashlib
 import uuid
 
-from . import billing, storage
+from . import billing, deadlines, storage
 from .db import applied, get_or_none, guard_tables, owned, page_by_user
 from .errors import DomainError
 from .models import Job, OutputOptionsAttribute, utcnow
@@ -35,6 +35,8 @@ def create(
     """A pending job for an image about to be uploaded (or already stored at `original_key`),
     written together with its charge: InsufficientCredits leaves nothing behind."""
     job = _new_job(user_id, tier, filename, options, size_bytes, source, original_key, job_id)
+    if original_key is None:  # the original is still to come, until its upload deadline
+        deadlines.await_upload(job)
     return billing.charge_new_job(job)
 
 
@@ -103,7 +105,7 @@ def start(job: Job) -> bool:
     start it again; a finished job never restarts (False)."""
     return applied(
         lambda: job.update(
-            actions=[Job.status.set("processing"), Job.started_at.set(utcnow())],
+            actions=[Job.status.set("processing"), Job.started_at.set(utcnow()), Job.upload_shard.remove()],
             condition=Job.status.is_in("pending", "processing"),
         )
     )

@@ -11,7 +11,7 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from .config import get_settings
@@ -72,6 +72,18 @@ class UserCreatedIndex(GlobalSecondaryIndex):
     created_at = UnicodeAttribute(range_key=True, attr_name="createdAt")
 
 
+class PendingUploadIndex(GlobalSecondaryIndex):
+    """Records still waiting for an upload, by deadline. Sparse: only a record waiting for an
+    upload carries `uploadShard` (one of a few, so writes spread over partitions)."""
+
+    class Meta:
+        index_name = "pendingUploads"
+        projection = KeysOnlyProjection()
+
+    upload_shard = UnicodeAttribute(hash_key=True, attr_name="uploadShard")
+    upload_deadline = UTCDateTimeAttribute(range_key=True, attr_name="uploadDeadline")
+
+
 class Job(Model):
     """A single-image removal (API upload or drop folder); batch items live with their batch."""
 
@@ -106,6 +118,9 @@ class Job(Model):
     started_at = UTCDateTimeAttribute(attr_name="startedAt", null=True)
     completed_at = UTCDateTimeAttribute(attr_name="completedAt", null=True)
     refunded_at = UTCDateTimeAttribute(attr_name="refundedAt", null=True)
+    upload_deadline = UTCDateTimeAttribute(attr_name="uploadDeadline", null=True)
+    upload_shard = UnicodeAttribute(attr_name="uploadShard", null=True)  # set while waiting for it
+    pending_uploads = PendingUploadIndex()
 
 
 class BatchItem(MapAttribute):
@@ -165,6 +180,10 @@ class Batch(Model):
     zip_size = NumberAttribute(attr_name="zipSize", null=True)
     zip_error = UnicodeAttribute(attr_name="zipError", null=True)
     completed_at = UTCDateTimeAttribute(attr_name="completedAt", null=True)
+    cancelled_at = UTCDateTimeAttribute(attr_name="cancelledAt", null=True)
+    upload_deadline = UTCDateTimeAttribute(attr_name="uploadDeadline", null=True)
+    upload_shard = UnicodeAttribute(attr_name="uploadShard", null=True)  # set while items may wait
+    pending_uploads = PendingUploadIndex()
 
 
 class BatchItemGroup(Model):

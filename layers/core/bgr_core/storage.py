@@ -3,13 +3,15 @@
 uploads/, batches/ and drop/ raise events (originals); results/, thumbs/, zips/ and apps/ do not.
 """
 
+import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import unquote_plus
 
 import boto3
+from botocore.exceptions import ClientError
 
 from .config import get_settings
 from .errors import BadRequest
@@ -70,13 +72,15 @@ class IngestKey:
     tier: str | None = None
 
 
-_INGEST_PATTERNS = {
-    "upload": re.compile(r"^uploads/(?P<user_id>[^/]+)/(?P<job_id>[^/]+)/(?P<filename>[^/]+)$"),
-    "batch": re.compile(
-        r"^batches/(?P<user_id>[^/]+)/(?P<batch_id>[^/]+)/(?P<index>\d{3})/(?P<filename>[^/]+)$"
+_INGEST_PATTERNS = (
+    ("upload", re.compile(r"^uploads/(?P<user_id>[^/]+)/(?P<job_id>[^/]+)/(?P<filename>[^/]+)$")),
+    (
+        "batch",
+        re.compile(r"^batches/(?P<user_id>[^/]+)/(?P<batch_id>[^/]+)/(?P<index>\d{3})/(?P<filename>[^/]+)$"),
     ),
-    "drop": re.compile(r"^drop/(?P<user_id>[^/]+)/(?P<tier>[^/]+)/(?P<filename>.+)$"),
-}
+    ("drop", re.compile(r"^drop/(?P<user_id>[^/]+)/(?P<tier>[^/]+)/(?P<filename>.+)$")),
+    ("drop", re.compile(r"^drop/(?P<user_id>[^/]+)/(?P<filename>[^/]+)$")),  # no tier folder: refused
+)
 
 
 def event_key(raw: str) -> str:
@@ -85,7 +89,7 @@ def event_key(raw: str) -> str:
 
 
 def parse_ingest_key(key: str) -> IngestKey:
-    for kind, pattern in _INGEST_PATTERNS.items():
+    for kind, pattern in _INGEST_PATTERNS:
         match = pattern.match(key)
         if match:
             fields = match.groupdict()
@@ -96,6 +100,16 @@ def parse_ingest_key(key: str) -> IngestKey:
 
 
 # -- objects ------------------------------------------------------------------------------
+def arrival(key: str) -> datetime | None:
+    """When the object was stored (S3's Last-Modified), or None when it is not there."""
+    try:
+        return s3().head_object(Bucket=get_settings().bucket_name, Key=key)["LastModified"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+
+
 def object_size(key: str) -> int:
     return s3().head_object(Bucket=get_settings().bucket_name, Key=key)["ContentLength"]
 
@@ -117,10 +131,11 @@ def delete(*keys: str) -> None:
 
 
 # -- presigned URLs -----------------------------------------------------------------------
-def presigned_upload(key: str, content_type: str, size_bytes: int) -> dict:
+def presigned_upload(key: str, content_type: str, size_bytes: int, expires_at: datetime) -> dict:
     """A presigned POST whose policy admits only this key, an image type and no more than the
-    declared `size_bytes` (S3 enforces it; the inference function checks it again)."""
-    ttl = get_settings().upload_url_ttl_seconds
+    declared `size_bytes` (S3 enforces it; the inference function checks it again), valid until
+    `expires_at` (the upload's deadline)."""
+    ttl = max(1, math.ceil((expires_at - datetime.now(UTC)).total_seconds()))
     post = s3().generate_presigned_post(
         Bucket=get_settings().bucket_name,
         Key=key,
@@ -132,8 +147,7 @@ def presigned_upload(key: str, content_type: str, size_bytes: int) -> dict:
         ],
         ExpiresIn=ttl,
     )
-    expires = datetime.now(UTC) + timedelta(seconds=ttl)
-    return {"url": post["url"], "fields": post["fields"], "expiresAt": expires.isoformat()}
+    return {"url": post["url"], "fields": post["fields"], "expiresAt": expires_at.isoformat()}
 
 
 def presigned_download(key: str, filename: str | None = None) -> str:

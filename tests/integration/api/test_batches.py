@@ -1,6 +1,8 @@
+from datetime import datetime
+
 import boto3
 
-from bgr_core import credits
+from bgr_core import batches, credits
 from bgr_core.models import Batch
 from harness import TEMPLATE
 
@@ -57,3 +59,29 @@ def test_integration_batch_from_the_apps_stored_images(api, funded):
     assert reply.body["batch"]["source"] == "avatar-creator" and reply.body["batch"]["totalImages"] == 2
     assert api("batch-integration", path={"app": "photo-booth"}).status == 404
     assert credits.balance("user-1") == 4
+
+
+def test_batch_forms_say_when_they_expire_and_cancel_refunds_the_unstarted(api, funded):
+    funded(amount=30)
+    created = api("batch-create").body
+    batch_id, deadline = created["batch"]["id"], created["batch"]["uploadDeadline"]
+    assert deadline and {u["expiresAt"] for u in created["uploads"]} == {
+        datetime.fromisoformat(deadline).isoformat()
+    }
+    assert batches.start_item(batch_id, 0)  # a worker has item 0
+    path = {"batchId": batch_id}
+    assert api("batch-cancel", path=path, user="someone-else").status == 404
+    assert api("batch-cancel", path={"batchId": "missing"}).status == 404
+    reply = api("batch-cancel", path=path)
+    assert reply.status == 200
+    batch = reply.body["batch"]
+    assert (batch["status"], batch["failedImages"], batch["creditsRefunded"]) == ("processing", 2, 16)
+    assert batch["cancelledAt"] and credits.balance("user-1") == 6 + 16
+    again = api("batch-cancel", path=path).body["batch"]
+    assert again == {**batch, "estimatedDuration": again["estimatedDuration"]}
+    items = api("batch-items", path=path).body["items"]
+    assert [(i["status"], i["errorCode"]) for i in items] == [
+        ("processing", None),
+        ("failed", "CANCELLED"),
+        ("failed", "CANCELLED"),
+    ]

@@ -1,5 +1,7 @@
 import base64
 import io
+import json
+from datetime import UTC, datetime, timedelta
 
 import boto3
 from PIL import Image
@@ -105,3 +107,15 @@ def test_invalid_json_and_invalid_fields(api, funded):
     assert reply.status == 422 and reply.error == "VALIDATION_ERROR"
     assert api("remove-json", headers={"Content-Type": "text/plain"}).status == 415
     assert credits.balance("user-1") == 10
+
+
+def test_the_upload_form_expires_when_configured_and_says_when(api, funded, settings_env):
+    funded(amount=20)
+    settings_env(UPLOAD_URL_TTL_SECONDS="60")
+    reply = api("remove-json")
+    job, upload = reply.body["job"], reply.body["upload"]
+    expires = datetime.fromisoformat(upload["expiresAt"])
+    assert expires == datetime.fromisoformat(job["uploadDeadline"])
+    assert 55 <= (expires - datetime.now(UTC)).total_seconds() <= 60
+    policy = json.loads(base64.b64decode(upload["fields"]["policy"]))
+    assert abs(datetime.fromisoformat(policy["expiration"]) - expires) < timedelta(seconds=2)

@@ -89,6 +89,7 @@ class JobView(Schema):
     options: OutputOptions
     created_at: str
     completed_at: datetime | None
+    upload_deadline: datetime | None = Field(None, description="the original must be uploaded by then")
     result_url: str | None = Field(None, description="presigned download, once completed")
     thumbnail_url: str | None = None
 
@@ -112,6 +113,7 @@ class JobView(Schema):
             options=OutputOptions.model_validate(job.options.as_dict()),
             created_at=job.created_at,
             completed_at=job.completed_at,
+            upload_deadline=job.upload_deadline,
             result_url=storage.presigned_download(job.result_key) if done and job.result_key else None,
             thumbnail_url=storage.presigned_download(job.thumbnail_key)
             if done and job.thumbnail_key
@@ -165,6 +167,8 @@ class BatchView(Schema):
     estimated_duration: int | None = Field(None, description="seconds until every image is processed")
     created_at: str
     completed_at: datetime | None
+    upload_deadline: datetime | None = Field(None, description="images not uploaded by then are refunded")
+    cancelled_at: datetime | None = None
 
     @classmethod
     def of(cls, batch: Batch, items: list[BatchItem] | None = None) -> "BatchView":
@@ -191,6 +195,8 @@ class BatchView(Schema):
             estimated_duration=batches.estimated_duration(batch, items) if items is not None else None,
             created_at=batch.created_at,
             completed_at=batch.completed_at,
+            upload_deadline=batch.upload_deadline,
+            cancelled_at=batch.cancelled_at,
         )
 
 
@@ -232,6 +238,7 @@ class BatchUpload(Schema):
     filename: str
     url: str
     fields: dict[str, str]
+    expires_at: str = Field(description="the form's deadline: an image not uploaded by then is refunded")
 
 
 class BatchCreated(Schema):

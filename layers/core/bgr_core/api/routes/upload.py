@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Request, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import Router
 
-from ... import batches
+from ... import batches, cancellation
 from ...errors import UnsupportedMedia
 from ...storage import INTEGRATION_APPS
 from .. import features, ratelimit, removals
@@ -123,3 +123,13 @@ def integration_batch(
         user.user_id, app, request.tier, options=request.options, keys=request.keys
     )
     return respond(BatchResponse(batch=BatchView.of(batch)), 201, credits_header(int(batch.credits_charged)))
+
+
+@router.delete(
+    f"{BGR}/batch/<batchId>",
+    summary="Cancel a batch: images not started are refunded, running ones finish and are zipped",
+    middlewares=[features.required("batch")],
+)
+def cancel_batch(batch_id: Annotated[str, Path(alias="batchId")], user: User) -> BatchResponse:
+    batch = cancellation.cancel_batch(user.user_id, batch_id)
+    return BatchResponse(batch=BatchView.of(batch, batches.items(batch.id)))

@@ -1,0 +1,33 @@
+"""Cancelling a batch (SPEC §5, §6: DELETE /batch/{batchId}).
+
+Items not started are failed `CANCELLED` and refunded (credits, or quota) through the batch's one
+refunding settlement, which only takes an item from `pending`: an item a worker already started
+runs to its end, and the item that settles the batch last starts the ZIP of what finished. Each
+item settles once, so cancelling twice (or racing the worker or the deadline sweeper) changes
+nothing more.
+"""
+
+from . import batches, deadlines
+from .db import applied, guard_tables
+from .models import BATCH_HEADER, Batch, utcnow
+
+CODE = "CANCELLED"
+MESSAGE = "the batch was cancelled before this image was processed; it was refunded"
+
+
+@guard_tables()
+def cancel_batch(user_id: str, batch_id: str) -> Batch:
+    """The batch after cancelling it (another user's batch is NotFound)."""
+    batch = batches.get_for_user(user_id, batch_id)
+    if batch.status in batches.FINAL_STATUSES:
+        return batch
+    applied(
+        lambda: Batch(batch_id, BATCH_HEADER).update(
+            actions=[Batch.cancelled_at.set(utcnow())], condition=Batch.cancelled_at.does_not_exist()
+        )
+    )
+    for item in batches.items(batch_id):
+        if item.status == "pending":
+            batches.fail_item(batch_id, int(item.index), CODE, MESSAGE, only=("pending",))
+    deadlines.leave_index(batch)
+    return batches.get(batch_id)

@@ -1,0 +1,77 @@
+"""Settling uploads that never came (SPEC §5): `sweep` is what the scheduled UploadDeadlineFunction
+runs; the inference worker expires a late original itself with `expire_job` / `expire_item`.
+Both only ever take an image from `pending` (a started one runs to its end), through the
+refunding writes of billing and batches, so the image is refunded once (see bgr_core.deadlines)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from . import batches, billing, deadlines
+from .db import get_or_none, guard_tables
+from .deadlines import SHARDS, arrived_in_time, grace, leave_index
+from .models import Batch, Job
+
+CODE = "UPLOAD_EXPIRED"
+MESSAGE = "the image was not uploaded before its upload form expired; it was refunded"
+SWEEP_LIMIT = 200  # records per shard and table in one run; the next run goes on
+
+
+def expire_job(job: Job) -> bool:
+    """Fails a job still waiting for its upload and refunds it; False if it already moved on."""
+    return billing.fail_job(job, CODE, MESSAGE, only=("pending",))
+
+
+def expire_item(batch_id: str, index: int) -> bool:
+    return batches.fail_item(batch_id, index, CODE, MESSAGE, only=("pending",))
+
+
+@dataclass
+class SweepReport:
+    jobs_expired: int = 0
+    items_expired: int = 0
+    waiting: int = 0  # arrived in time, not started yet: the worker has them
+
+    def as_dict(self) -> dict:
+        return {"jobsExpired": self.jobs_expired, "itemsExpired": self.items_expired, "waiting": self.waiting}
+
+
+@guard_tables()
+def sweep(now: datetime | None = None) -> SweepReport:
+    """Settles every job and batch whose upload deadline (plus grace) has passed at `now`."""
+    cutoff = (now or deadlines.clock()) - grace()
+    report = SweepReport()
+    for shard in map(str, range(SHARDS)):
+        for key in Job.pending_uploads.query(shard, Job.upload_deadline <= cutoff, limit=SWEEP_LIMIT):
+            _sweep_job(key.id, report)
+        for key in Batch.pending_uploads.query(shard, Batch.upload_deadline <= cutoff, limit=SWEEP_LIMIT):
+            _sweep_batch(key.id, report)
+    return report
+
+
+def _sweep_job(job_id: str, report: SweepReport) -> None:
+    job = get_or_none(Job, job_id)
+    if job is None:
+        return
+    if job.status == "pending" and arrived_in_time(job.upload_deadline, job.original_key):
+        report.waiting += 1
+        return
+    if job.status == "pending" and expire_job(job):
+        report.jobs_expired += 1
+    else:  # started or settled meanwhile; either way it waits for nothing now
+        leave_index(job)
+
+
+def _sweep_batch(batch_id: str, report: SweepReport) -> None:
+    batch = batches.get(batch_id)
+    waiting = 0
+    if batch is not None and batch.status not in batches.FINAL_STATUSES:
+        for item in batches.items(batch_id):
+            if item.status != "pending":
+                continue
+            if arrived_in_time(batch.upload_deadline, item.key):
+                waiting += 1
+            elif expire_item(batch_id, int(item.index)):
+                report.items_expired += 1
+    report.waiting += waiting
+    if batch is not None and not waiting:
+        leave_index(batch)
