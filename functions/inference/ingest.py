@@ -117,10 +117,10 @@ def _run_batch_item(bucket: str, key: str, target: storage.IngestKey) -> Outcome
     return Outcome("completed")
 
 
-def _expired(now: bool, key: str) -> Outcome:
+def _expired(settled_here: bool, key: str) -> Outcome:
     """An original that came after its deadline is neither processed nor charged again: its image
     is failed and refunded now (unless the sweeper or a redelivery already did), the file removed."""
-    if not now:
+    if not settled_here:
         return Outcome("skipped", "upload came after its deadline; already settled")
     storage.delete(key)
     return Outcome("failed", expiry.CODE)
