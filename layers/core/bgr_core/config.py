@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     download_url_ttl_seconds: int = 3600
     max_wait_seconds: int = 25
 
+    # Networks user-given URLs may reach although not public (bgr_core.outbound): empty in AWS;
+    # the local runtime's tests set loopback explicitly.
+    outbound_allow_networks: list[str] = []
+
     @property
     def flags(self) -> dict[str, bool]:
         return {
