@@ -6,7 +6,7 @@ import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import tokens
+from .authorizers import Authorizers
 from .functions import Functions
 from .proxy import HttpRequest, HttpResponse, http_response, proxy_event
 from .routes import resolve, routes
@@ -27,7 +27,7 @@ class LocalApi:
         self.binary_media_types = api.get("BinaryMediaTypes", [])
         self.routes = routes(template)
         self.functions = functions
-        self.secret = secret
+        self.authorizers = Authorizers(template, functions.invoke, secret, self.stage, _error)
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         match = resolve(self.routes, request.method, request.path)
@@ -35,15 +35,18 @@ class LocalApi:
             return _error(404, "NOT_FOUND", f"no route for {request.path}")
         if match is False:
             return _error(405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed on {request.path}")
-        claims = None
+        authorizer = None
         if not match.route.public:
-            token = (request.header("Authorization") or "").removeprefix("Bearer ").strip()
-            try:
-                claims = tokens.authorizer_claims(tokens.verify(token, secret=self.secret))
-            except tokens.InvalidToken as err:
-                return _error(401, "UNAUTHORIZED", f"a valid bearer token is required ({err})")
+            decision = self.authorizers.decide(match.route.authorizer, request, match)
+            if decision.refusal is not None:
+                return decision.refusal
+            authorizer = decision.context
         event = proxy_event(
-            request, match, claims=claims, stage=self.stage, binary_media_types=self.binary_media_types
+            request,
+            match,
+            authorizer=authorizer,
+            stage=self.stage,
+            binary_media_types=self.binary_media_types,
         )
         try:
             return http_response(self.functions.invoke(match.route.function, event))

@@ -12,8 +12,12 @@ class Route:
     method: str
     resource: str  # "/api/background-remover/jobs/{jobId}"
     function: str  # logical id
-    public: bool
+    authorizer: str | None  # the name under the Api's Auth.Authorizers; None: public
     pattern: re.Pattern = field(compare=False, repr=False)
+
+    @property
+    def public(self) -> bool:
+        return self.authorizer is None
 
     @property
     def params(self) -> int:
@@ -33,15 +37,18 @@ def _pattern(resource: str) -> re.Pattern:
 
 
 def routes(template: Template) -> list[Route]:
+    api = next(iter(template.of_type("AWS::Serverless::Api").values()))["Properties"]
+    default = (api.get("Auth") or {}).get("DefaultAuthorizer")
     found = []
     for logical, resource in template.of_type("AWS::Serverless::Function").items():
         for event in resource["Properties"].get("Events", {}).values():
             if event["Type"] != "Api":
                 continue
             props = event["Properties"]
-            public = (props.get("Auth") or {}).get("Authorizer") == "NONE"
+            authorizer = (props.get("Auth") or {}).get("Authorizer", default)
+            authorizer = None if authorizer == "NONE" else authorizer
             method = props["Method"].upper()
-            found.append(Route(method, props["Path"], logical, public, _pattern(props["Path"])))
+            found.append(Route(method, props["Path"], logical, authorizer, _pattern(props["Path"])))
     return found
 
 

@@ -18,7 +18,7 @@ from moto.server import ThreadedMotoServer
 
 from . import tokens
 from .api_server import ApiServer, LocalApi
-from .functions import Functions
+from .functions import Functions, bind_to_lambda
 from .lambdas import bind_to_stepfunctions
 from .moto_atomic import serialize_dynamodb_requests
 from .stack import Stack
@@ -92,6 +92,10 @@ class LocalStack:
             raise
         return self
 
+    def bind(self, patch) -> None:
+        """A patch active until the stack stops (e.g. bgr_local.functions.bind_to_lambda)."""
+        self._patches.enter_context(patch)
+
     def stop(self) -> None:
         self._patches.close()
         if self._running:
@@ -119,6 +123,7 @@ class LocalRuntime:
         self.stack.start()
         try:
             functions = Functions(self.template)
+            self.stack.bind(bind_to_lambda(functions))
             sqs = boto3.client("sqs", region_name=self.template.region)
             for mapping in mappings(self.template):
                 sqs.set_queue_attributes(

@@ -36,10 +36,16 @@ class Settings(BaseSettings):
     ledger_table: str = "bgr-credit-ledger"
     rate_limits_table: str = "bgr-rate-limits"
     idempotency_table: str = "bgr-idempotency"
+    api_keys_table: str = "bgr-api-keys"
 
     bucket_name: str = "bgr-images"
     ingest_queue_url: str = ""
     zip_state_machine_arn: str = ""
+
+    # Functions an in-request image is run by, invoked directly (RequestResponse), per tier class:
+    # light tiers (mask clean-up) and matting tiers may be different functions.
+    inference_function_light: str = ""
+    inference_function_matting: str = ""
 
     # Tier -> model and refinement is configuration (SPEC §2); a tier whose model file is not
     # provisioned runs the fallback, and the job records what really ran.

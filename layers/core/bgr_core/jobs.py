@@ -31,11 +31,12 @@ def create(
     source: str = "api",
     original_key: str | None = None,
     job_id: str | None = None,
+    credits_per_image: int | None = None,
 ) -> Job:
     """A pending job for an image about to be uploaded (or already stored at `original_key`),
     written together with its charge: InsufficientCredits leaves nothing behind."""
     job = _new_job(user_id, tier, filename, options, size_bytes, source, original_key, job_id)
-    return billing.charge_new_job(job)
+    return billing.charge_new_job(job, credits_per_image)
 
 
 @guard_tables()

@@ -43,7 +43,11 @@ def test_resolve_fills_path_parameters_and_tells_404_from_405():
 def test_a_get_becomes_the_rest_proxy_event():
     req = request("GET", "/api/background-remover/jobs/j1?limit=5&tag=a&tag=b&empty=", X_Trace="1")
     event = proxy_event(
-        req, resolve(ROUTES, "GET", req.path), claims={"sub": "u"}, stage="dev", binary_media_types=BINARY
+        req,
+        resolve(ROUTES, "GET", req.path),
+        authorizer={"claims": {"sub": "u"}},
+        stage="dev",
+        binary_media_types=BINARY,
     )
     assert (
         event["resource"] == event["requestContext"]["resourcePath"] == "/api/background-remover/jobs/{jobId}"
@@ -63,7 +67,7 @@ def test_json_bodies_stay_text_and_binary_media_types_are_base64():
     as_json = request(
         "POST", "/api/background-remover/remove", b'{"tier": "basic"}', Content_Type="application/json"
     )
-    event = proxy_event(as_json, route, claims=None, stage="dev", binary_media_types=BINARY)
+    event = proxy_event(as_json, route, authorizer=None, stage="dev", binary_media_types=BINARY)
     assert event["body"] == '{"tier": "basic"}' and not event["isBase64Encoded"]
     assert event["queryStringParameters"] is None and event["pathParameters"] is None
     assert "authorizer" not in event["requestContext"]
@@ -71,7 +75,7 @@ def test_json_bodies_stay_text_and_binary_media_types_are_base64():
     multipart = request(
         "POST", "/api/background-remover/remove", raw, Content_Type="multipart/form-data; boundary=x"
     )
-    event = proxy_event(multipart, route, claims=None, stage="dev", binary_media_types=BINARY)
+    event = proxy_event(multipart, route, authorizer=None, stage="dev", binary_media_types=BINARY)
     assert event["isBase64Encoded"] and base64.b64decode(event["body"]) == raw
 
 

@@ -6,6 +6,6 @@ BGR = "/api/background-remover"
 
 def all_routers():
     """Every function's routers (imported here, late: the account routes serve the document)."""
-    from . import account, pricing, upload
+    from . import account, apikeys, pricing, removebg, upload
 
-    return (upload.router, pricing.router, account.router)
+    return (upload.router, pricing.router, account.router, apikeys.router, removebg.router)
