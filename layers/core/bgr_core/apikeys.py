@@ -2,13 +2,13 @@
 
 A key is 256 random bits; only its SHA-256 is stored (a key of that entropy needs no slow hash)
 and it is looked up by that hash, so the key is shown once, at creation, and never again.
-Revoked keys stay listed as revoked no longer; they authenticate nothing.
+A revoked key is no longer listed and authenticates nothing.
 """
 
 import hashlib
 import secrets
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .db import applied, get_or_none, guard_tables
 from .errors import Conflict, NotFound
@@ -17,6 +17,7 @@ from .models import ApiKey, utcnow
 KEY_PREFIX = "bgr_"
 SHOWN_PREFIX_LENGTH = len(KEY_PREFIX) + 8
 MAX_ACTIVE_KEYS = 20
+LAST_USED_PRECISION = timedelta(minutes=1)  # one write a minute at most, not one per request
 
 
 def _hash(key: str) -> str:
@@ -68,5 +69,7 @@ def authenticate(key: str, now: datetime | None = None) -> ApiKey | None:
     record = get_or_none(ApiKey, _hash(key))
     if record is None or record.revoked_at is not None:
         return None
-    record.update(actions=[ApiKey.last_used_at.set(now or utcnow())])
+    now = now or utcnow()
+    if record.last_used_at is None or now - record.last_used_at >= LAST_USED_PRECISION:
+        record.update(actions=[ApiKey.last_used_at.set(now)])
     return record

@@ -78,6 +78,15 @@ def _new_job(user_id, tier, filename, options, size_bytes, source, original_key,
     )
 
 
+def store_original(job: Job, data: bytes, content_type: str) -> None:
+    """Stores the image a job was created for; a store that fails refunds the job."""
+    try:
+        storage.put_image(job.original_key, data, content_type)
+    except Exception:
+        fail(job, "UPLOAD_FAILED", "the image could not be stored; it was refunded")
+        raise
+
+
 @guard_tables()
 def get(job_id: str) -> Job | None:
     return get_or_none(Job, job_id)

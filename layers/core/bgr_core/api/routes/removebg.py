@@ -168,19 +168,18 @@ def remove_background(request: Request, user: User):
         job_id=job_id,
         credits_per_image=req.credits_per_image,
     )
-    direct.store_original(job, data, kind)
-    job, answer = direct.run(job)
-    if job.status != "completed":  # failed, and refunded
-        title, code, _ = _TITLES.get(job.error_code, ("Failed to process image", "processing_failed", 400))
-        return _error(400, title, code, job.error_message or "")
-    result = storage.get_bytes(job.result_key)
+    done = direct.run(job, data, kind)
+    if done.status != "completed":  # failed, and refunded
+        title, code, _ = _TITLES.get(done.error_code, ("Failed to process image", "processing_failed", 400))
+        return _error(400, title, code, done.error_message)
+    result = done.result()
     headers = {
         "X-Credits-Charged": str(int(job.credits_used)),
         "X-Type": req.reported_type,
-        "X-Width": str(int(job.width)),
-        "X-Height": str(int(job.height)),
+        "X-Width": str(done.width),
+        "X-Height": str(done.height),
     }
-    box = answer.get("foreground")
+    box = done.foreground
     if box:
         left, top, width, height = box
         headers.update(
