@@ -60,6 +60,6 @@ def list_keys(user: User) -> KeyList:
 
 
 @router.delete(f"{KEYS}/<keyId>", summary="Revoke an API key")
-def revoke_key(key_id: Annotated[str, Path(alias="keyId")], user: User) -> Response:
+def revoke_key(key_id: Annotated[str, Path(alias="keyId")], user: User):
     apikeys.revoke(user.user_id, key_id)
     return Response(status_code=204)
