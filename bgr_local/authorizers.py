@@ -1,120 +1,90 @@
-"""The API's authorizers as template.yaml declares them, run locally before any function.
+"""The Api's authorizers (template.yaml `Auth.Authorizers`), run locally before a route's function:
+each takes the HTTP request and gives what API Gateway puts in `requestContext.authorizer`, or
+refuses it with the gateway response type API Gateway would answer with.
 
-`Auth.Authorizers` of the `AWS::Serverless::Api`: a Cognito user pool authorizer checks a locally
-signed bearer token (bgr_local.tokens) and passes its claims; a Lambda REQUEST authorizer runs the
-template's authorizer function (the real handler) with the event API Gateway sends it and applies
-the policy it returns: Allow passes its context (and principalId) to the function, Deny answers
-403, a request without the authorizer's identity headers answers 401 without running it. The
-bodies of those answers are the template's `GatewayResponses` where it declares them.
+A Cognito user pool authorizer checks a locally signed token. A Lambda REQUEST authorizer runs the
+template's authorizer function (its real handler, through the runtime's instances) with the event
+API Gateway sends it, and applies the IAM policy it returns: Allow passes its context (and
+principalId) on, Deny is ACCESS_DENIED; a request without its identity headers is UNAUTHORIZED
+without running it, as is an authorizer that raises "Unauthorized"; any other failure is
+AUTHORIZER_FAILURE.
 """
 
 import fnmatch
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from . import tokens
-from .proxy import HttpRequest, HttpResponse
-from .routes import Match
+from .gateway import api_properties
+from .proxy import HttpRequest
 from .template import ACCOUNT, Template
 
-Invoke = Callable[[str, dict], dict]
-
-_DEFAULT_BODIES = {
-    "UNAUTHORIZED": (401, {"message": "Unauthorized"}),
-    "ACCESS_DENIED": (403, {"message": "User is not authorized to access this resource"}),
-    "AUTHORIZER_FAILURE": (500, {"message": None}),
-}
+Authorizer = Callable[[HttpRequest], dict]
 
 
-@dataclass(frozen=True)
-class Decision:
-    """Either the requestContext.authorizer to pass on, or the gateway's own answer."""
-
-    context: dict | None = None
-    refusal: HttpResponse | None = None
+class Refused(Exception):
+    def __init__(self, response_type: str, message: str | None = None):
+        super().__init__(message or response_type)
+        self.response_type, self.message = response_type, message
 
 
-class Authorizers:
-    def __init__(self, template: Template, invoke: Invoke, secret: bytes, stage: str, error_body):
-        api = next(iter(template.of_type("AWS::Serverless::Api").values()))["Properties"]
-        self._declared = (api.get("Auth") or {}).get("Authorizers") or {}
-        self._responses = api.get("GatewayResponses") or {}
-        self._template = template
-        self._invoke = invoke
-        self._secret = secret
-        self._stage = stage
-        self._error_body = error_body  # the local default body for UNAUTHORIZED (code, message)
+def cognito(secret: bytes) -> Authorizer:
+    """A Cognito user pool authorizer: locally, a token signed with the local secret (SPEC §10)
+    in the Authorization header gives its claims."""
 
-    def decide(self, name: str, request: HttpRequest, match: Match) -> Decision:
-        spec = self._declared[name]
-        if "UserPoolArn" in spec:
-            return self._cognito(request)
-        return self._lambda(spec, request, match)
-
-    def _cognito(self, request: HttpRequest) -> Decision:
+    def authorize(request: HttpRequest) -> dict:
         token = (request.header("Authorization") or "").removeprefix("Bearer ").strip()
+        if not token:
+            raise Refused("UNAUTHORIZED")
         try:
-            claims = tokens.authorizer_claims(tokens.verify(token, secret=self._secret))
+            return {"claims": tokens.authorizer_claims(tokens.verify(token, secret=secret))}
         except tokens.InvalidToken as err:
-            return Decision(refusal=self._unauthorized(f"a valid bearer token is required ({err})"))
-        return Decision(context={"claims": claims})
+            raise Refused("UNAUTHORIZED") from err
 
-    def _lambda(self, spec: dict, request: HttpRequest, match: Match) -> Decision:
-        identity = spec.get("Identity") or {}
+    return authorize
+
+
+def lambda_request(
+    template: Template, definition: dict, invoke: Callable[[str, dict], dict], stage: str
+) -> Authorizer:
+    """A Lambda authorizer of the REQUEST payload type: `invoke(logical id, event)` runs it."""
+    if definition.get("FunctionPayloadType") != "REQUEST":
+        raise NotImplementedError("only REQUEST Lambda authorizers run locally")
+    target = definition["FunctionArn"]["Fn::GetAtt"]
+    function = target[0] if isinstance(target, list) else target.split(".", 1)[0]
+    identity = definition.get("Identity") or {}
+
+    def authorize(request: HttpRequest) -> dict:
         missing = [h for h in identity.get("Headers", []) if not request.header(h)]
         if missing:
-            return Decision(refusal=self._unauthorized(f"the {', '.join(missing)} header is required"))
-        function = _logical_of(spec["FunctionArn"])
+            raise Refused("UNAUTHORIZED", f"the {', '.join(missing)} header is required")
         method_arn = (
-            f"arn:aws:execute-api:{self._template.region}:{ACCOUNT}:local/{self._stage}/"
-            f"{request.method}{match.route.resource}"
+            f"arn:aws:execute-api:{template.region}:{ACCOUNT}:local/{stage}/{request.method}{request.path}"
         )
         event = {
             "type": "REQUEST",
             "methodArn": method_arn,
-            "resource": match.route.resource,
             "path": request.path,
             "httpMethod": request.method,
             "headers": dict(request.headers),
-            "pathParameters": match.path_params or None,
-            "requestContext": {"stage": self._stage, "httpMethod": request.method},
+            "requestContext": {"stage": stage, "httpMethod": request.method},
         }
         try:
-            answer = self._invoke(function, event)
+            answer = invoke(function, event)
         except Exception as err:
-            if str(err) == "Unauthorized":  # how an authorizer asks for a 401
-                return Decision(refusal=self._unauthorized("unauthorized"))
-            return Decision(refusal=self._gateway("AUTHORIZER_FAILURE"))
+            if str(err).endswith("Unauthorized"):  # how an authorizer asks for a 401
+                raise Refused("UNAUTHORIZED") from err
+            raise Refused("AUTHORIZER_FAILURE") from err
         if not _allows(answer.get("policyDocument") or {}, method_arn):
-            return Decision(refusal=self._gateway("ACCESS_DENIED"))
-        context = {k: v for k, v in (answer.get("context") or {}).items()}
-        return Decision(context={**context, "principalId": answer.get("principalId")})
+            raise Refused(
+                "ACCESS_DENIED", "User is not authorized to access this resource with an explicit deny"
+            )
+        return {**(answer.get("context") or {}), "principalId": answer.get("principalId")}
 
-    def _unauthorized(self, message: str) -> HttpResponse:
-        if "UNAUTHORIZED" in self._responses:
-            return self._gateway("UNAUTHORIZED")
-        return self._error_body(401, "UNAUTHORIZED", message)
-
-    def _gateway(self, kind: str) -> HttpResponse:
-        status, body = _DEFAULT_BODIES[kind]
-        declared = self._responses.get(kind)
-        if declared:
-            status = int(declared.get("StatusCode", status))
-            template = (declared.get("ResponseTemplates") or {}).get("application/json")
-            if template:
-                body = json.loads(template)
-        return HttpResponse(status, [("Content-Type", "application/json")], json.dumps(body).encode())
-
-
-def _logical_of(arn) -> str:
-    """`!GetAtt Fn.Arn` as the decoded template holds it."""
-    target = arn["Fn::GetAtt"]
-    return target[0] if isinstance(target, list) else target.split(".", 1)[0]
+    return authorize
 
 
 def _allows(policy: dict, method_arn: str) -> bool:
-    """IAM evaluation, as far as an authorizer policy needs it: an explicit Deny wins."""
+    """IAM evaluation as far as an authorizer's policy needs it: an explicit Deny wins."""
     allowed = False
     for statement in policy.get("Statement") or []:
         resources = statement.get("Resource")
@@ -125,3 +95,20 @@ def _allows(policy: dict, method_arn: str) -> bool:
             return False
         allowed = allowed or statement.get("Effect") == "Allow"
     return allowed
+
+
+def authorizers(
+    template: Template, secret: bytes, invoke: Callable[[str, dict], dict] | None = None
+) -> dict[str, Authorizer]:
+    """Every authorizer of the Api by name; Lambda ones run through `invoke`."""
+    api = api_properties(template)
+    stage = str(template.resolve(api.get("StageName", "Prod")))
+    found = {}
+    for name, definition in (api.get("Auth") or {}).get("Authorizers", {}).items():
+        if "UserPoolArn" in definition:
+            found[name] = cognito(secret)
+        elif "FunctionArn" in definition and invoke is not None:
+            found[name] = lambda_request(template, definition, invoke, stage)
+        else:
+            raise NotImplementedError(f"authorizer {name} cannot run locally")
+    return found

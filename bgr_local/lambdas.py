@@ -14,15 +14,16 @@ import importlib.util
 import json
 import logging
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
-from types import ModuleType
+from functools import cache, partial
+from types import ModuleType, SimpleNamespace
 from unittest import mock
 
-from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+import boto3
 
 from .context import LambdaContext
 from .template import ROOT, Template
@@ -76,11 +77,11 @@ def functions(template: Template) -> dict[str, LocalFunction]:
         if props.get("PackageType") == "Image":
             continue
         function = LocalFunction(
-            logical_id=logical,
+            logical_id=str(logical),  # plain strings: instances are started with a pickled copy
             name=template.name(logical),
             arn=template.arn(logical),
-            code_uri=props["CodeUri"],
-            handler=props["Handler"],
+            code_uri=str(props["CodeUri"]),
+            handler=str(props["Handler"]),
             timeout_s=float(props.get("Timeout", globals_.get("Timeout", 3))),
             memory_mb=int(props.get("MemorySize", globals_.get("MemorySize", 128))),
         )
@@ -88,17 +89,27 @@ def functions(template: Template) -> dict[str, LocalFunction]:
     return found
 
 
-def _lambda_response(function: LocalFunction, payload: bytes | None) -> dict:
-    event = json.loads(payload or b"{}")
+def lambda_result(result):
+    """The result as Lambda returns it to its caller: what JSON makes of it."""
+    return json.loads(json.dumps(result))
+
+
+def error_payload(exc: BaseException, error_type: str | None = None) -> dict:
+    """An exception as Lambda reports a failed invocation."""
+    return {
+        "errorType": error_type or type(exc).__name__,
+        "errorMessage": str(exc),
+        "stackTrace": traceback.format_tb(exc.__traceback__),
+    }
+
+
+def _lambda_response(invoke: Callable[[dict], object], payload: bytes | None) -> dict:
     try:
-        result = json.loads(json.dumps(function.invoke(event)))  # what Lambda can serialize
+        result = lambda_result(invoke(json.loads(payload or b"{}")))
     except Exception as exc:
-        logger.exception("%s failed", function.logical_id)
-        error = {
-            "errorType": type(exc).__name__,
-            "errorMessage": str(exc),
-            "stackTrace": traceback.format_tb(exc.__traceback__),
-        }
+        # an isolated instance's failure arrives as its payload (bgr_local.functions.FunctionError)
+        error = getattr(exc, "payload", None) or error_payload(exc)
+        logger.warning("%s: %s", error["errorType"], error["errorMessage"])
         return {
             "StatusCode": 200,
             "FunctionError": "Unhandled",
@@ -108,17 +119,49 @@ def _lambda_response(function: LocalFunction, payload: bytes | None) -> dict:
     return {"StatusCode": 200, "Payload": result, "ExecutedVersion": "$LATEST"}
 
 
+def _end_executions(region: str, woken: threading.Event) -> None:
+    """Stops every running execution, wakes the retry waits, and waits for moto's threads."""
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    sfn = boto3.client("stepfunctions", region_name=region)
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        arn = machine["stateMachineArn"]
+        for execution in sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
+            sfn.stop_execution(executionArn=execution["executionArn"], error="LocalStackStopped")
+    woken.set()
+    while TMP_THREADS:
+        TMP_THREADS.pop().join()
+
+
 @contextmanager
-def bind_to_stepfunctions(template: Template) -> Iterator[dict[str, LocalFunction]]:
-    """While active, moto-executed lambda:invoke tasks run the template's real handlers."""
+def bind_to_stepfunctions(
+    template: Template, invoke: Callable[[str, dict], object] | None = None
+) -> Iterator[dict[str, LocalFunction]]:
+    """While active, moto-executed lambda:invoke tasks run the template's real handlers: through
+    `invoke(logical id, event)` (the local runtime's isolated instances), else in this process.
+    Its end is the end of every execution: none is left retrying in the background, where its
+    invokes would go to whatever listens on localhost:$MOTO_PORT. Enter it inside moto (the mock
+    or the server) and leave it before moto ends."""
+    # imported here: a function instance (bgr_local.instance) imports this module, never moto
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
     local = functions(template)
     moto_invoke = lambda_eval_utils._invoke_lambda_function
+    ending = threading.Event()  # wakes the retry waits (plain sleeps in moto) when the binding ends
 
-    def invoke(parameters: dict, region: str, state_credentials):
+    def invoke_task(parameters: dict, region: str, state_credentials):
         function = local.get(parameters["FunctionName"])
         if function is None:
             return moto_invoke(parameters, region, state_credentials)
-        return _lambda_response(function, parameters.get("Payload"))
+        run = function.invoke if invoke is None else partial(invoke, function.logical_id)
+        return _lambda_response(run, parameters.get("Payload"))
 
-    with mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", invoke):
-        yield local
+    with (
+        mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", invoke_task),
+        mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=ending.wait)),
+    ):
+        try:
+            yield local
+        finally:
+            _end_executions(template.region, woken=ending)

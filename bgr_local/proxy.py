@@ -79,7 +79,7 @@ def proxy_event(
         "accountId": "123456789012",
         "apiId": "local",
     }
-    if authorizer is not None:  # {"claims": ...} from Cognito, a Lambda authorizer's context
+    if authorizer is not None:
         context["authorizer"] = authorizer
     return {
         "resource": match.route.resource,

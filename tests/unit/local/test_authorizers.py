@@ -1,30 +1,15 @@
 """The local API authorizes as template.yaml declares: the X-Api-Key Lambda authorizer's policy
-decides, its context reaches the function; its refusals are the template's gateway responses."""
+decides and its context reaches the function; its refusals are the template's gateway responses."""
 
 import json
 
-from bgr_local.authorizers import Authorizers
-from bgr_local.proxy import HttpRequest, HttpResponse
-from bgr_local.routes import resolve, routes
+import pytest
+
+from bgr_local.authorizers import Refused, authorizers
+from bgr_local.gateway import GatewayResponses
+from bgr_local.proxy import HttpRequest
+from bgr_local.routes import routes
 from harness import TEMPLATE
-
-ROUTES = routes(TEMPLATE)
-
-
-def local_error(status, code, message):
-    return HttpResponse(status, [], json.dumps({"error": {"code": code, "message": message}}).encode())
-
-
-def authorizers(answer):
-    calls = []
-
-    def invoke(function, event):
-        calls.append((function, event))
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    return Authorizers(TEMPLATE, invoke, b"s", "dev", local_error), calls
 
 
 def policy(effect, resource="arn:aws:execute-api:*", context=None):
@@ -33,46 +18,58 @@ def policy(effect, resource="arn:aws:execute-api:*", context=None):
     return {**answer, "context": context} if context else answer
 
 
-def decide(answer, headers=(("X-Api-Key", "bgr_k"),)):
-    auth, calls = authorizers(answer)
-    request = HttpRequest("POST", "/v1.0/removebg", list(headers), b"")
-    match = resolve(ROUTES, "POST", "/v1.0/removebg")
-    return auth.decide(match.route.authorizer, request, match), calls
+def authorize(answer, headers=(("X-Api-Key", "bgr_k"),)):
+    calls = []
+
+    def invoke(function, event):
+        calls.append((function, event))
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    authorizer = authorizers(TEMPLATE, b"s", invoke)["ApiKeyAuthorizer"]
+    return authorizer(HttpRequest("POST", "/v1.0/removebg", list(headers), b"")), calls
+
+
+def refusal(answer, headers=(("X-Api-Key", "bgr_k"),)) -> str:
+    with pytest.raises(Refused) as refused:
+        authorize(answer, headers)
+    return refused.value.response_type
 
 
 def test_the_compatible_routes_use_the_api_key_authorizer_and_the_rest_cognito():
-    by_key = {(r.method, r.resource): r.authorizer for r in ROUTES}
+    by_key = {(r.method, r.resource): r.authorizer for r in routes(TEMPLATE)}
     assert by_key["POST", "/v1.0/removebg"] == by_key["GET", "/v1.0/account"] == "ApiKeyAuthorizer"
-    assert by_key["POST", "/api/keys"] == "CognitoAuthorizer"
-    assert by_key["GET", "/health"] is None
+    assert by_key["POST", "/api/keys"] == by_key["DELETE", "/api/keys/{keyId}"] == "CognitoAuthorizer"
 
 
 def test_an_allow_passes_the_context_and_principal_to_the_function():
-    decision, calls = decide(policy("Allow", context={"userId": "alice", "keyId": "k1"}))
-    assert decision.refusal is None
-    assert decision.context == {"userId": "alice", "keyId": "k1", "principalId": "alice"}
+    context, calls = authorize(policy("Allow", context={"userId": "alice", "keyId": "k1"}))
+    assert context == {"userId": "alice", "keyId": "k1", "principalId": "alice"}
     function, event = calls[0]
     assert function == "ApiKeyAuthorizerFunction" and event["type"] == "REQUEST"
     assert event["headers"]["X-Api-Key"] == "bgr_k"
     assert event["methodArn"].endswith("/dev/POST/v1.0/removebg")
 
 
-def test_a_deny_is_the_template_s_access_denied_response():
-    decision, _ = decide(policy("Deny"))
-    assert decision.refusal.status == 403
-    assert json.loads(decision.refusal.body)["errors"][0]["code"] == "auth_failed"
-
-
-def test_an_allow_for_another_resource_is_a_deny():
-    decision, _ = decide(policy("Allow", resource="arn:aws:execute-api:*:*:*/dev/GET/other"))
-    assert decision.refusal.status == 403
+def test_a_deny_or_an_allow_elsewhere_is_access_denied_in_remove_bg_s_shape():
+    assert refusal(policy("Deny")) == "ACCESS_DENIED"
+    assert refusal(policy("Allow", resource="arn:aws:execute-api:*:*:*/dev/GET/other")) == "ACCESS_DENIED"
+    answer = GatewayResponses(TEMPLATE).respond("ACCESS_DENIED", "explicit deny")
+    assert answer.status == 403
+    assert json.loads(answer.body)["errors"][0] == {
+        "title": "Invalid API key",
+        "code": "auth_failed",
+        "detail": "explicit deny",
+    }
 
 
 def test_without_the_identity_header_the_authorizer_never_runs():
-    decision, calls = decide(policy("Allow"), headers=())
-    assert decision.refusal.status == 401 and calls == []
+    with pytest.raises(Refused) as refused:
+        authorize(policy("Allow"), headers=())
+    assert refused.value.response_type == "UNAUTHORIZED"
 
 
 def test_an_authorizer_that_raises_unauthorized_is_a_401_and_one_that_fails_a_500():
-    assert decide(Exception("Unauthorized"))[0].refusal.status == 401
-    assert decide(RuntimeError("boom"))[0].refusal.status == 500
+    assert refusal(Exception("Unauthorized")) == "UNAUTHORIZED"
+    assert refusal(RuntimeError("boom")) == "AUTHORIZER_FAILURE"

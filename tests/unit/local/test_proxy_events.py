@@ -151,9 +151,10 @@ def test_public_routes_run_without_a_token_and_without_claims(api):
     assert logical == "PricingFunction" and "authorizer" not in event["requestContext"]
 
 
-def test_unknown_paths_and_methods_answer_like_the_api(api):
-    assert api.handle(request("GET", "/nowhere")).status == 404
-    assert api.handle(request("DELETE", "/health")).status == 405
+def test_unknown_paths_and_methods_answer_as_the_template_s_gateway_response(api):
+    for method, path in (("GET", "/nowhere"), ("DELETE", "/health")):
+        response = api.handle(request(method, path))
+        assert response.status == 404 and json.loads(response.body)["error"]["code"] == "NOT_FOUND"
     assert api.functions.calls == []
 
 
@@ -163,4 +164,4 @@ def test_a_failing_function_is_a_502_not_a_crash():
             raise RuntimeError("boom")
 
     response = LocalApi(TEMPLATE, Failing(), SECRET).handle(request("GET", "/health"))
-    assert response.status == 502 and json.loads(response.body)["error"]["code"] == "BAD_GATEWAY"
+    assert response.status == 502 and json.loads(response.body)["error"]["code"] == "GATEWAY_ERROR"
