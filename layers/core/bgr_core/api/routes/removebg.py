@@ -133,7 +133,12 @@ def _image(req: removebg.Request) -> bytes:
     if req.image_url is None:
         data = req.image
     else:
-        data = outbound.fetch(req.image_url, outbound.Policy.from_settings(max_bytes=MAX_IMAGE_BYTES)).body
+        fetched = outbound.fetch(req.image_url, outbound.Policy.from_settings(max_bytes=MAX_IMAGE_BYTES))
+        if fetched.status != 200:
+            raise removebg.RemoveBgError(
+                "Failed to download image", "failed_download", f"image_url answered HTTP {fetched.status}"
+            )
+        data = fetched.body
     if not data:
         raise removebg.RemoveBgError("Invalid image", "invalid_image", "the image is empty")
     if len(data) > MAX_IMAGE_BYTES:
