@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export U2NET_HOME := $(CURDIR)/models
 export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
 
-.PHONY: setup unzip test lint unit integration e2e bench demo serve token invoke clean swagger-check
+.PHONY: setup unzip test lint unit integration e2e bench demo serve token apikey invoke clean swagger-check
 
 setup: $(STAMP) models/u2netp.onnx unzip
 
@@ -56,6 +56,10 @@ serve: setup
 
 token: setup
 	@$(BIN)/python -m bgr_local token $(USER) $(if $(ADMIN),--admin)
+
+# An X-Api-Key for USER, created in the running `make serve` (same S3_PORT).
+apikey: setup
+	@$(BIN)/python -m bgr_local apikey $(USER) --endpoint-url http://127.0.0.1:$(S3_PORT)
 
 # Docker-free `sam local invoke`: FN=<logical id> EVENT=<file> [ENDPOINT=<a running serve's S3 URL>]
 invoke: setup

@@ -1,4 +1,4 @@
-"""`python -m bgr_local serve|token|invoke|demo` (the Makefile's serve, token, invoke and demo)."""
+"""`python -m bgr_local serve|token|apikey|invoke|demo` (the Makefile's targets of those names)."""
 
 import argparse
 import json
@@ -49,6 +49,23 @@ def token(args) -> None:
     print(tokens.sign(args.user, groups, secret=tokens.local_secret(), ttl_s=args.ttl))
 
 
+def apikey(args) -> None:
+    """An API key created in a running `serve`'s table (keys live in its DynamoDB, stored hashed)."""
+    import requests
+
+    from .runtime import use_endpoint
+    from .template import Template
+
+    try:
+        requests.get(args.endpoint_url, timeout=5)
+    except requests.ConnectionError:
+        sys.exit(f"no local runtime at {args.endpoint_url}: start `make serve` first (S3_PORT=...)")
+    use_endpoint(Template(), args.endpoint_url, "WARNING")
+    from bgr_core import apikeys
+
+    print(apikeys.create(args.user, args.name)[1])
+
+
 def invoke(args) -> None:
     from .invoke import invoke_function
 
@@ -82,6 +99,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--admin", action="store_true", help="in the admin group")
     p.add_argument("--ttl", type=int, default=7 * 24 * 3600, help="seconds (default: a week)")
     p.set_defaults(run=token)
+    p = commands.add_parser("apikey", help="print an X-Api-Key a running `serve` accepts")
+    p.add_argument("user")
+    p.add_argument("--name", default="make apikey")
+    p.add_argument("--endpoint-url", default="http://127.0.0.1:5000", help="the serve's S3 endpoint")
+    p.set_defaults(run=apikey)
     p = commands.add_parser("invoke", help="run one function with an event, like `sam local invoke`")
     p.add_argument("function", help="logical id in template.yaml, e.g. AccountFunction")
     p.add_argument("event", nargs="?", help="event JSON file (default: {})")

@@ -32,7 +32,9 @@ class LocalApi:
         self.binary_media_types = api.get("BinaryMediaTypes", [])
         self.routes = routes(template)
         self.functions = functions
-        self.authorizers = authorizers(template, secret) if authorizers_ is None else authorizers_
+        if authorizers_ is None:
+            authorizers_ = authorizers(template, secret, functions.invoke)
+        self.authorizers = authorizers_
         self.cors = Cors.of(template)
         self.gateway = GatewayResponses(template)
         self.throttle = Throttle(template) if throttle is None else throttle

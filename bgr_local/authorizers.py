@@ -1,13 +1,22 @@
 """The Api's authorizers (template.yaml `Auth.Authorizers`), run locally before a route's function:
 each takes the HTTP request and gives what API Gateway puts in `requestContext.authorizer`, or
-refuses it with the gateway response type API Gateway would answer with."""
+refuses it with the gateway response type API Gateway would answer with.
 
+A Cognito user pool authorizer checks a locally signed token. A Lambda REQUEST authorizer runs the
+template's authorizer function (its real handler, through the runtime's instances) with the event
+API Gateway sends it, and applies the IAM policy it returns: Allow passes its context (and
+principalId) on, Deny is ACCESS_DENIED; a request without its identity headers is UNAUTHORIZED
+without running it, as is an authorizer that raises "Unauthorized"; any other failure is
+AUTHORIZER_FAILURE.
+"""
+
+import fnmatch
 from collections.abc import Callable
 
 from . import tokens
 from .gateway import api_properties
 from .proxy import HttpRequest
-from .template import Template
+from .template import ACCOUNT, Template
 
 Authorizer = Callable[[HttpRequest], dict]
 
@@ -34,10 +43,72 @@ def cognito(secret: bytes) -> Authorizer:
     return authorize
 
 
-def authorizers(template: Template, secret: bytes) -> dict[str, Authorizer]:
+def lambda_request(
+    template: Template, definition: dict, invoke: Callable[[str, dict], dict], stage: str
+) -> Authorizer:
+    """A Lambda authorizer of the REQUEST payload type: `invoke(logical id, event)` runs it."""
+    if definition.get("FunctionPayloadType") != "REQUEST":
+        raise NotImplementedError("only REQUEST Lambda authorizers run locally")
+    target = definition["FunctionArn"]["Fn::GetAtt"]
+    function = target[0] if isinstance(target, list) else target.split(".", 1)[0]
+    identity = definition.get("Identity") or {}
+
+    def authorize(request: HttpRequest) -> dict:
+        missing = [h for h in identity.get("Headers", []) if not request.header(h)]
+        if missing:
+            raise Refused("UNAUTHORIZED", f"the {', '.join(missing)} header is required")
+        method_arn = (
+            f"arn:aws:execute-api:{template.region}:{ACCOUNT}:local/{stage}/{request.method}{request.path}"
+        )
+        event = {
+            "type": "REQUEST",
+            "methodArn": method_arn,
+            "path": request.path,
+            "httpMethod": request.method,
+            "headers": dict(request.headers),
+            "requestContext": {"stage": stage, "httpMethod": request.method},
+        }
+        try:
+            answer = invoke(function, event)
+        except Exception as err:
+            if str(err).endswith("Unauthorized"):  # how an authorizer asks for a 401
+                raise Refused("UNAUTHORIZED") from err
+            raise Refused("AUTHORIZER_FAILURE") from err
+        if not _allows(answer.get("policyDocument") or {}, method_arn):
+            raise Refused(
+                "ACCESS_DENIED", "User is not authorized to access this resource with an explicit deny"
+            )
+        return {**(answer.get("context") or {}), "principalId": answer.get("principalId")}
+
+    return authorize
+
+
+def _allows(policy: dict, method_arn: str) -> bool:
+    """IAM evaluation as far as an authorizer's policy needs it: an explicit Deny wins."""
+    allowed = False
+    for statement in policy.get("Statement") or []:
+        resources = statement.get("Resource")
+        resources = resources if isinstance(resources, list) else [resources]
+        if not any(fnmatch.fnmatchcase(method_arn, r or "") for r in resources):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
+
+
+def authorizers(
+    template: Template, secret: bytes, invoke: Callable[[str, dict], dict] | None = None
+) -> dict[str, Authorizer]:
+    """Every authorizer of the Api by name; Lambda ones run through `invoke`."""
+    api = api_properties(template)
+    stage = str(template.resolve(api.get("StageName", "Prod")))
     found = {}
-    for name, definition in (api_properties(template).get("Auth") or {}).get("Authorizers", {}).items():
-        if "UserPoolArn" not in definition:
-            raise NotImplementedError(f"authorizer {name}: only Cognito user pools run locally")
-        found[name] = cognito(secret)
+    for name, definition in (api.get("Auth") or {}).get("Authorizers", {}).items():
+        if "UserPoolArn" in definition:
+            found[name] = cognito(secret)
+        elif "FunctionArn" in definition and invoke is not None:
+            found[name] = lambda_request(template, definition, invoke, stage)
+        else:
+            raise NotImplementedError(f"authorizer {name} cannot run locally")
     return found

@@ -8,16 +8,23 @@ Zip functions are loaded as `bgr_local.lambdas` describes them; image functions 
 Dockerfile (the code directory it copies and its CMD).
 """
 
+import json
+import logging
 import os
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 from .instance import FunctionError, Instance
-from .lambdas import LocalFunction, functions
+from .lambdas import LocalFunction, error_payload, functions, lambda_result
 from .template import ROOT, Template
 
-__all__ = ["FunctionError", "Functions"]
+__all__ = ["FunctionError", "Functions", "bind_to_lambda"]
+
+logger = logging.getLogger(__name__)
 
 # Concurrent instances per function (default: one per core); the template's
 # ReservedConcurrentExecutions and SQS ScalingConfig.MaximumConcurrency cap it further.
@@ -176,3 +183,38 @@ class Functions:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+@contextmanager
+def bind_to_lambda(template: Template, invoke) -> Iterator[None]:
+    """While active, a Lambda Invoke (RequestResponse) of a template function, through moto,
+    runs it by `invoke(logical id, event)` and answers as Lambda does: the JSON result, or
+    FunctionError with the error's payload. (moto without Docker runs no function code.) Other
+    functions go to moto as before. Enter it inside moto and leave it before moto ends."""
+    from moto.awslambda.models import LambdaBackend
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    by_name = {f.name: logical for logical, f in local_functions(template).items()}
+    originals = {cls: cls.invoke for cls in (LambdaBackend, LambdaSimpleBackend)}
+
+    def binding(cls):
+        def run(backend, function_name, qualifier, body, headers, response_headers):
+            logical = by_name.get(function_name.split(":function:", 1)[-1].split(":", 1)[0])
+            if logical is None:
+                return originals[cls](backend, function_name, qualifier, body, headers, response_headers)
+            try:
+                return json.dumps(lambda_result(invoke(logical, json.loads(body or b"{}")))).encode()
+            except Exception as exc:
+                # an isolated instance's failure arrives as its payload (FunctionError)
+                error = getattr(exc, "payload", None) or error_payload(exc)
+                logger.warning("%s: %s", error["errorType"], error["errorMessage"])
+                response_headers["x-amz-function-error"] = "Unhandled"
+                return json.dumps(error).encode()
+
+        return run
+
+    with (
+        mock.patch.object(LambdaBackend, "invoke", binding(LambdaBackend)),
+        mock.patch.object(LambdaSimpleBackend, "invoke", binding(LambdaSimpleBackend)),
+    ):
+        yield

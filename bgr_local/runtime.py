@@ -18,7 +18,7 @@ from moto.server import ThreadedMotoServer
 
 from . import tokens
 from .api_server import ApiServer, LocalApi
-from .functions import Functions
+from .functions import Functions, bind_to_lambda
 from .lambdas import bind_to_stepfunctions
 from .moto_atomic import serialize_dynamodb_requests
 from .schedules import DEFAULT_INTERVAL_S, INTERVAL_ENV, ScheduleRunner, schedules
@@ -90,6 +90,7 @@ class LocalStack:
             self.functions = Functions(self.template, {"POWERTOOLS_LOG_LEVEL": self.log_level})
             self._patches.callback(self.functions.close)
             self._patches.enter_context(bind_to_stepfunctions(self.template, self.functions.invoke))
+            self._patches.enter_context(bind_to_lambda(self.template, self.functions.invoke))
             Stack(self.template).create()
         except BaseException:
             self.stop()

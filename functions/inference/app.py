@@ -1,4 +1,5 @@
-"""Inference: SQS records carrying S3 ObjectCreated events -> cutouts (SPEC §1, §8).
+"""Inference: SQS records carrying S3 ObjectCreated events -> cutouts (SPEC §1, §8); or one job
+invoked directly, `{"jobId"}`, for an image in a request that waits for its cutout.
 
 Each object is processed once (powertools idempotency on DynamoDB, keyed by the object), and
 a record fails alone (partial batch response) so only it is redelivered.
@@ -41,6 +42,8 @@ def process_record(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context) -> dict:
+    if "jobId" in event:  # a direct invoke (bgr_core.direct): one job, now
+        return ingest.process_job(event["jobId"], event.get("image"))
     idempotency.register_lambda_context(context)
     return process_partial_response(
         event=event, record_handler=process_record, processor=processor, context=context

@@ -6,6 +6,7 @@ Anything else raises, so SQS redelivers the message; after maxReceiveCount it la
 DLQ, whose consumer fails and refunds what is left (functions/dead_letters).
 """
 
+import base64
 import time
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from bgr_core.errors import BadRequest, DomainError, FeatureDisabled, Insufficie
 from bgr_core.models import Job
 from bgr_core.options import OutputOptions
 from bgr_core.pricing import TIERS
-from cutout import pipeline
+from cutout import background, pipeline
 from cutout.decode import MAX_BYTES
 
 logger = Logger(child=True)
@@ -31,10 +32,41 @@ class TierMissing(BadRequest):
 @dataclass(frozen=True)
 class Outcome:
     status: str  # completed | failed | skipped
-    reason: str = ""
+    reason: str = ""  # a failure's code
+    detail: str = ""  # a failure's message
+    result: pipeline.CutoutResult | None = None  # of a completed cutout
 
     def as_dict(self) -> dict:
         return {"status": self.status, "reason": self.reason}
+
+
+# Lambda's synchronous payloads are at most 6 MB: a result up to this size comes back inline.
+INLINE_RESULT_BYTES = 4 * 1024 * 1024
+
+
+def process_job(job_id: str, image_b64: str | None = None) -> dict:
+    """A job run now, by a direct invoke (RequestResponse) instead of an S3 event. The original
+    comes in the payload, or is stored under a prefix that raises no event. The job ends as a
+    queued one does; the answer adds the result (inline when small) and the subject's box."""
+    job = jobs.get(job_id)
+    if job is None:
+        return {"status": "skipped", "reason": "no such job"}
+    data = base64.b64decode(image_b64) if image_b64 else None
+    outcome = _run_job(get_settings().bucket_name, job, data)
+    answer = {**outcome.as_dict(), "detail": outcome.detail}
+    result = outcome.result
+    if result is not None:
+        answer.update(
+            width=result.width,
+            height=result.height,
+            foreground=result.foreground,
+            contentType=result.content_type,
+            resultKey=job.result_key,
+            image=base64.b64encode(result.image).decode()
+            if len(result.image) <= INLINE_RESULT_BYTES
+            else None,
+        )
+    return answer
 
 
 def process(bucket: str, key: str, etag: str = "") -> Outcome:
@@ -55,22 +87,25 @@ def process(bucket: str, key: str, etag: str = "") -> Outcome:
     return _run_drop(bucket, key, etag, target)
 
 
-def _run_job(bucket: str, job: Job) -> Outcome:
+def _run_job(bucket: str, job: Job, data: bytes | None = None) -> Outcome:
+    """`data`: the original, when it came with a direct invoke instead of through S3."""
     if job.status == "pending" and deadlines.arrived_late(job.upload_deadline, job.original_key):
         return _expired(expiry.expire_job(job), job.original_key)
     if not jobs.start(job):
         return Outcome("skipped", f"job already {job.status}")
     try:
         options = OutputOptions.model_validate(job.options.as_dict())
-        result = _cutout(bucket, job.original_key, job.tier, options, _declared(job.original_size))
+        declared = _declared(job.original_size)
+        result = _cutout(bucket, job.original_key, job.tier, options, declared, data)
     except InvalidImage as err:
         jobs.fail(job, err.code, err.message)
-        return Outcome("failed", err.code)
+        return Outcome("failed", err.code, err.message)
     folder = "drop" if job.source == "drop" else ""
     result_key = storage.result_key(job.user_id, job.id, result.extension, folder=folder)
     thumb_key = storage.thumbnail_key(job.user_id, job.id)
+    thumb = background.pool.submit(storage.put_image, thumb_key, result.thumbnail, "image/webp")
     storage.put_image(result_key, result.image, result.content_type)
-    storage.put_image(thumb_key, result.thumbnail, "image/webp")
+    thumb.result()
     jobs.complete(
         job,
         result_key=result_key,
@@ -82,7 +117,8 @@ def _run_job(bucket: str, job: Job) -> Outcome:
         model_name=result.model_name,
         processing_time=result.processing_ms,
     )
-    return Outcome("completed")
+    job.result_key = result_key
+    return Outcome("completed", result=result)
 
 
 def _run_batch_item(bucket: str, key: str, target: storage.IngestKey) -> Outcome:
@@ -161,16 +197,23 @@ def _declared(size: float | None) -> int | None:
 
 
 def _cutout(
-    bucket: str, key: str, tier: str, options: OutputOptions, declared: int | None
+    bucket: str,
+    key: str,
+    tier: str,
+    options: OutputOptions,
+    declared: int | None,
+    data: bytes | None = None,
 ) -> pipeline.CutoutResult:
     """`declared`: the size the upload form was signed for (None for a drop). S3 enforces the
-    form's size range; this refuses what got past it (moto, for one, does not enforce it)."""
-    size = storage.object_size(key)
-    if size > MAX_BYTES:  # refuse before downloading
-        raise InvalidImage("TOO_LARGE", f"{size} bytes is over the {MAX_BYTES} byte limit", 413)
-    if declared is not None and size > declared:
-        raise InvalidImage("TOO_LARGE", f"{size} bytes is more than the {declared} bytes declared", 413)
-    data = storage.get_bytes(key)
+    form's size range; this refuses what got past it (moto, for one, does not enforce it).
+    `data`: the original when it came in a direct invoke's payload rather than through S3."""
+    if data is None:
+        size = storage.object_size(key)
+        if size > MAX_BYTES:  # refuse before downloading
+            raise InvalidImage("TOO_LARGE", f"{size} bytes is over the {MAX_BYTES} byte limit", 413)
+        if declared is not None and size > declared:
+            raise InvalidImage("TOO_LARGE", f"{size} bytes is more than the {declared} bytes declared", 413)
+        data = storage.get_bytes(key)
     started = time.perf_counter()
     result = pipeline.run(data, tier, options)
     logger.info(

@@ -13,7 +13,8 @@ from bgr_core.options import OutputOptions
 from cutout import png
 
 THUMBNAIL_SIDE = 256
-_CONTENT_TYPES = {"png": "image/png", "webp": "image/webp"}
+_CONTENT_TYPES = {"png": "image/png", "webp": "image/webp", "jpg": "image/jpeg"}
+_PIL_FORMATS = {"png": "PNG", "webp": "WEBP", "jpg": "JPEG"}
 _CROP_THRESHOLD = 8  # alpha below this is not subject when cropping
 _TRANSPARENT = [255] + [0] * 255  # alpha -> paste mask of the fully transparent pixels
 
@@ -36,14 +37,13 @@ def compose(image: Image.Image, alpha: Image.Image, options: OutputOptions) -> I
 
     `image` is RGB or RGBA and may be modified; bg_color does not apply to a mask.
     """
-    if options.crop:
-        box = subject_box(alpha, options.margin)
-        if box is not None:
-            image, alpha = image.crop(box), alpha.crop(box)
+    box = crop_box(alpha, options)
+    if box is not None:
+        image, alpha = image.crop(box), alpha.crop(box)
     if options.channels == "alpha":
         return alpha
-    if options.bg_color:
-        flat = Image.new("RGB", image.size, options.bg_color)
+    if options.bg_color or options.format == "jpg":  # JPEG has no transparency: white by default
+        flat = Image.new("RGB", image.size, options.bg_color or "#ffffff")
         flat.paste(image.convert("RGB") if image.mode != "RGB" else image, mask=alpha)
         return flat
     # Fully transparent pixels lose their colour: what was removed cannot be recovered from the
@@ -67,9 +67,48 @@ def subject_box(alpha: Image.Image, margin: int) -> tuple[int, int, int, int] | 
     )
 
 
+def crop_box(alpha: Image.Image, options: OutputOptions) -> tuple[int, int, int, int] | None:
+    """Where the output is cropped to (None: not cropped); a % margin is of the subject's size."""
+    if not options.crop:
+        return None
+    margin = options.margin
+    if options.margin_unit == "%":
+        subject = subject_box(alpha, 0)
+        if subject is None:
+            return None
+        margin = round(max(subject[2] - subject[0], subject[3] - subject[1]) * options.margin / 100)
+    return subject_box(alpha, margin)
+
+
+def foreground(alpha: Image.Image, options: OutputOptions) -> tuple[int, int, int, int] | None:
+    """The subject's (left, top, width, height) in the composed picture; None if no subject."""
+    subject = subject_box(alpha, 0)
+    if subject is None:
+        return None
+    origin = crop_box(alpha, options) or (0, 0)
+    left, top = subject[0] - origin[0], subject[1] - origin[1]
+    return left, top, subject[2] - subject[0], subject[3] - subject[1]
+
+
+def fit(picture: Image.Image, box, max_pixels: int | None):
+    """The picture scaled down to at most `max_pixels` (never up), and the box with it."""
+    if not max_pixels or picture.width * picture.height <= max_pixels:
+        return picture, box
+    scale = (max_pixels / (picture.width * picture.height)) ** 0.5
+    size = (max(1, int(picture.width * scale)), max(1, int(picture.height * scale)))
+    picture = picture.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    if box is not None:
+        box = tuple(round(v * scale) for v in box)
+    return picture, box
+
+
 def encode(image: Image.Image, fmt: str) -> Encoded:
     if fmt == "png":
         data = png.encode(np.asarray(image))
+    elif fmt == "jpg":
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=90)
+        data = buffer.getvalue()
     else:
         buffer = io.BytesIO()
         # A bare mask compresses best, and exactly, losslessly; pictures use lossy colour.
@@ -115,5 +154,6 @@ def verify(data: bytes, fmt: str, size: tuple[int, int], mode: str) -> None:
                 decoded.load()
     except Exception as err:
         raise OutputCheckFailed(f"the {fmt} output does not decode: {err}") from err
-    if found != (fmt.upper(), size, mode):
-        raise OutputCheckFailed(f"the {fmt} output decodes as {found}, expected {(fmt.upper(), size, mode)}")
+    expected = (_PIL_FORMATS[fmt], size, mode)
+    if found != expected:
+        raise OutputCheckFailed(f"the {fmt} output decodes as {found}, expected {expected}")

@@ -14,13 +14,14 @@ from cutout import background, decode, outputs, refine, segment
 class CutoutResult:
     image: bytes
     content_type: str
-    extension: str  # png | webp
+    extension: str  # png | webp | jpg
     thumbnail: bytes  # WebP, THUMBNAIL_SIDE px
     width: int
     height: int
     original_size: int  # bytes received
     model_name: str  # the model that really ran (the fallback when the tier's is not provisioned)
     refinement: str  # what was really applied: cleanup | matting | matting+decontaminate
+    foreground: tuple[int, int, int, int] | None = None  # the subject's left, top, width, height
     timings: dict[str, float] = field(default_factory=dict)  # ms: decode, segment, refine, encode
 
     @property
@@ -57,7 +58,8 @@ def run(data: bytes, tier: str, options: OutputOptions | None = None) -> CutoutR
         alpha = ImageChops.multiply(alpha, own_alpha)
     clock.lap("refine")
 
-    picture = outputs.compose(image, alpha, options)
+    box = outputs.foreground(alpha, options)
+    picture, box = outputs.fit(outputs.compose(image, alpha, options), box, options.max_pixels)
     thumbnail = background.pool.submit(outputs.thumbnail, picture)  # beside the encode
     encoded = outputs.encode(picture, options.format)
     thumb = thumbnail.result()
@@ -73,6 +75,7 @@ def run(data: bytes, tier: str, options: OutputOptions | None = None) -> CutoutR
         original_size=len(data),
         model_name=model_name,
         refinement=refinement,
+        foreground=box,
         timings=clock.laps,
     )
 

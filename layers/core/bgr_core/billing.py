@@ -19,14 +19,17 @@ def _usable_subscription(user_id: str):
     return subscriptions.get(user_id) if get_settings().feature_subscriptions else None
 
 
-def _charge(user_id: str, tier: str, count: int, reference: str, records) -> ChargePlan:
+def _charge(
+    user_id: str, tier: str, count: int, reference: str, records, credits_per_image: int | None = None
+) -> ChargePlan:
     """Decides who pays for `count` images and writes `records(plan, sub, day)` with the charge."""
     sub = _usable_subscription(user_id)
     day = subscriptions.today()
     # Losing a race for the quota means another request took some of it, so deciding again
     # ends within the quota's size: the last decision finds it full and pays in credits.
     for _ in range(int(sub.daily_quota) + 1 if sub else 1):
-        plan = plan_charge(tier, count, quota_room(subscriptions.quota_use(sub, day), tier))
+        room = quota_room(subscriptions.quota_use(sub, day), tier)
+        plan = plan_charge(tier, count, room, credits_per_image)
         actions: list[Action] = list(records(plan, sub if plan.covered else None, day))
         if plan.covered:
             actions.append(subscriptions.reserve(sub, day, tier, plan.covered))
@@ -46,8 +49,9 @@ def _charge(user_id: str, tier: str, count: int, reference: str, records) -> Cha
     raise ServiceUnavailable("the subscription quota is changing too fast; retry")
 
 
-def charge_new_job(job: Job) -> Job:
-    """Fills in how the job is paid and writes it together with its charge."""
+def charge_new_job(job: Job, credits_per_image: int | None = None) -> Job:
+    """Fills in how the job is paid and writes it together with its charge (the tier's credits
+    unless `credits_per_image` says otherwise)."""
 
     def records(plan: ChargePlan, sub, day):
         job.pricing_type = plan.pricing_type(0)
@@ -56,7 +60,7 @@ def charge_new_job(job: Job) -> Job:
         job.usage_date = day if sub else None
         yield lambda tx: tx.save(job, condition=Job.id.does_not_exist())
 
-    _charge(job.user_id, job.tier, 1, f"job:{job.id}", records)
+    _charge(job.user_id, job.tier, 1, f"job:{job.id}", records, credits_per_image)
     return job
 
 

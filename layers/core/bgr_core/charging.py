@@ -45,6 +45,7 @@ class ChargePlan:
     image_count: int
     covered: int
     paid: Price
+    credits_per_image: int  # the tier's, unless priced otherwise (a preview)
 
     @property
     def credits(self) -> int:
@@ -52,7 +53,7 @@ class ChargePlan:
 
     @property
     def list_price(self) -> Price:
-        return price(TIERS[self.tier].credits, self.image_count, self.paid.discount_percentage)
+        return price(self.credits_per_image, self.image_count, self.paid.discount_percentage)
 
     def shares(self) -> list[int]:
         """Each image's credits; the paid ones split the charge so that the shares add up exactly."""
@@ -66,9 +67,12 @@ class ChargePlan:
         return "subscription" if index < self.covered else "credit"
 
 
-def plan_charge(tier: str, image_count: int, room: int = 0) -> ChargePlan:
+def plan_charge(
+    tier: str, image_count: int, room: int = 0, credits_per_image: int | None = None
+) -> ChargePlan:
     if tier not in TIERS:
         raise ValueError(f"unknown tier {tier!r}")
+    unit = TIERS[tier].credits if credits_per_image is None else credits_per_image
     covered = min(room, image_count)
     pct = discount_percentage(image_count)
-    return ChargePlan(tier, image_count, covered, price(TIERS[tier].credits, image_count - covered, pct))
+    return ChargePlan(tier, image_count, covered, price(unit, image_count - covered, pct), unit)

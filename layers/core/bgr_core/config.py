@@ -36,10 +36,16 @@ class Settings(BaseSettings):
     ledger_table: str = "bgr-credit-ledger"
     rate_limits_table: str = "bgr-rate-limits"
     idempotency_table: str = "bgr-idempotency"
+    api_keys_table: str = "bgr-api-keys"
 
     bucket_name: str = "bgr-images"
     ingest_queue_url: str = ""
     zip_state_machine_arn: str = ""
+
+    # Functions an in-request image is run by, invoked directly (RequestResponse), per tier class:
+    # light tiers (mask clean-up) and matting tiers may be different functions.
+    inference_function_light: str = ""
+    inference_function_matting: str = ""
 
     # Tier -> model and refinement is configuration (SPEC §2); a tier whose model file is not
     # provisioned runs the fallback, and the job records what really ran.
@@ -64,6 +70,10 @@ class Settings(BaseSettings):
     upload_grace_seconds: int = Field(120, ge=0)
     download_url_ttl_seconds: int = 3600
     max_wait_seconds: int = 25
+
+    # Networks user-given URLs may reach although not public (bgr_core.outbound): empty in AWS;
+    # the local runtime's tests set loopback explicitly.
+    outbound_allow_networks: list[str] = []
 
     @property
     def flags(self) -> dict[str, bool]:

@@ -31,13 +31,14 @@ def create(
     source: str = "api",
     original_key: str | None = None,
     job_id: str | None = None,
+    credits_per_image: int | None = None,
 ) -> Job:
     """A pending job for an image about to be uploaded (or already stored at `original_key`),
     written together with its charge: InsufficientCredits leaves nothing behind."""
     job = _new_job(user_id, tier, filename, options, size_bytes, source, original_key, job_id)
     if original_key is None:  # the original is still to come, until its upload deadline
         deadlines.await_upload(job)
-    return billing.charge_new_job(job)
+    return billing.charge_new_job(job, credits_per_image)
 
 
 @guard_tables()
@@ -77,6 +78,15 @@ def _new_job(user_id, tier, filename, options, size_bytes, source, original_key,
         original_key=original_key or storage.upload_key(user_id, job_id, filename),
         original_size=size_bytes,
     )
+
+
+def store_original(job: Job, data: bytes, content_type: str) -> None:
+    """Stores the image a job was created for; a store that fails refunds the job."""
+    try:
+        storage.put_image(job.original_key, data, content_type)
+    except Exception:
+        fail(job, "UPLOAD_FAILED", "the image could not be stored; it was refunded")
+        raise
 
 
 @guard_tables()

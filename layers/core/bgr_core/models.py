@@ -59,6 +59,8 @@ class OutputOptionsAttribute(MapAttribute):
     bg_color = UnicodeAttribute(null=True, attr_name="bgColor")
     crop = BooleanAttribute(default=False)
     margin = NumberAttribute(default=0)
+    margin_unit = UnicodeAttribute(default="px", attr_name="marginUnit")
+    max_pixels = NumberAttribute(null=True, attr_name="maxPixels")
 
 
 class UserCreatedIndex(GlobalSecondaryIndex):
@@ -243,6 +245,32 @@ class RateLimitWindow(Model):
     expires_at = NumberAttribute(attr_name="expiresAt")  # TTL
 
 
+class ApiKeyUserIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "byUser"
+        projection = AllProjection()
+
+    user_id = UnicodeAttribute(hash_key=True, attr_name="userId")
+    created_at = UTCDateTimeAttribute(range_key=True, attr_name="createdAt")
+
+
+class ApiKey(Model):
+    """An API key (`X-Api-Key`), stored by the SHA-256 of the key: the key itself is never stored."""
+
+    class Meta(_Meta):
+        table_name = _settings.api_keys_table
+
+    key_hash = UnicodeAttribute(hash_key=True, attr_name="keyHash")
+    id = UnicodeAttribute()  # public: names the key in the API
+    user_id = UnicodeAttribute(attr_name="userId")
+    name = UnicodeAttribute()
+    prefix = UnicodeAttribute()  # the key's first characters, to recognise it
+    created_at = UTCDateTimeAttribute(attr_name="createdAt", default=utcnow)
+    last_used_at = UTCDateTimeAttribute(attr_name="lastUsedAt", null=True)
+    revoked_at = UTCDateTimeAttribute(attr_name="revokedAt", null=True)
+    by_user = ApiKeyUserIndex()
+
+
 MODELS: tuple[type[Model], ...] = (
     CreditAccount,
     LedgerEntry,
@@ -251,4 +279,5 @@ MODELS: tuple[type[Model], ...] = (
     Subscription,
     UsageCounter,
     RateLimitWindow,
+    ApiKey,
 )

@@ -38,6 +38,11 @@ def upload_key(user_id: str, job_id: str, filename: str) -> str:
     return f"uploads/{user_id}/{job_id}/{safe_filename(filename)}"
 
 
+def direct_key(user_id: str, job_id: str, filename: str) -> str:
+    """An original cut out by a direct invoke: under a prefix that raises no event."""
+    return f"direct/{user_id}/{job_id}/{safe_filename(filename)}"
+
+
 def batch_item_key(user_id: str, batch_id: str, index: int, filename: str) -> str:
     return f"batches/{user_id}/{batch_id}/{index:03d}/{safe_filename(filename)}"
 

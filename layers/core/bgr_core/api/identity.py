@@ -34,9 +34,13 @@ def identity_of(event: dict) -> Identity | None:
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
     claims = authorizer.get("claims") or {}
     sub = claims.get("sub")
-    if not isinstance(sub, str) or not sub.strip():
-        return None
-    return Identity(sub, _groups(claims.get("cognito:groups")))
+    if isinstance(sub, str) and sub.strip():
+        return Identity(sub, _groups(claims.get("cognito:groups")))
+    # The API key authorizer's context (functions/authorizer): a key acts as its user, never admin.
+    user_id = authorizer.get("userId")
+    if isinstance(user_id, str) and user_id.strip():
+        return Identity(user_id, frozenset())
+    return None
 
 
 def optional_user(request: Request) -> Identity | None:

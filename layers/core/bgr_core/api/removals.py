@@ -1,10 +1,11 @@
 """POST /remove: one image, in the request (multipart) or through a presigned upload (JSON)."""
 
 import time
+import uuid
 
 from pydantic import ValidationError
 
-from .. import jobs, storage
+from .. import direct, jobs, storage
 from ..config import get_settings
 from ..errors import BadRequest
 from ..models import Job
@@ -20,18 +21,28 @@ class InlineForm(Schema):
     tier: Tier
 
 
-def create_inline(user_id: str, body: bytes, content_type: str) -> Job:
-    """Charges and creates the job, then stores the original (which queues it for inference).
+def create_inline(user_id: str, body: bytes, content_type: str, *, now: bool = False) -> Job:
+    """Charges and creates the job, then stores the original, which queues it for inference; or,
+    `now`, runs it in this request by a direct invoke (bgr_core.direct) and returns it finished.
     Nothing is stored for an upload that is refused; a store that fails is refunded."""
     image = parse_inline(body, content_type)
     form = InlineForm.model_validate(image.fields)
     options = _options(image.fields.get("options"))
-    job = jobs.create(user_id, form.tier, image.filename, options=options, size_bytes=len(image.data))
-    try:
-        storage.put_image(job.original_key, image.data, image.content_type)
-    except Exception:
-        jobs.fail(job, "UPLOAD_FAILED", "the image could not be stored; it was refunded")
-        raise
+    job_id = uuid.uuid4().hex
+    key = (storage.direct_key if now else storage.upload_key)(user_id, job_id, image.filename)
+    job = jobs.create(
+        user_id,
+        form.tier,
+        image.filename,
+        options=options,
+        size_bytes=len(image.data),
+        original_key=key,
+        job_id=job_id,
+    )
+    if now:
+        direct.run(job, image.data, image.content_type)
+        return jobs.get(job.id) or job
+    jobs.store_original(job, image.data, image.content_type)
     return job
 
 

@@ -14,6 +14,6 @@ def path_id(alias: str) -> Path:
 
 def all_routers():
     """Every function's routers (imported here, late: the account routes serve the document)."""
-    from . import account, pricing, upload
+    from . import account, apikeys, pricing, removebg, upload
 
-    return (upload.router, pricing.router, account.router)
+    return (upload.router, pricing.router, account.router, apikeys.router, removebg.router)

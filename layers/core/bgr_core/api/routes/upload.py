@@ -64,8 +64,8 @@ def remove(
     body = event.body or ""
     if content_type.startswith("multipart/form-data"):
         raw = base64.b64decode(body) if event.is_base64_encoded else body.encode("latin-1")
-        job = removals.create_inline(user.user_id, raw, content_type)
-        job = _waited(job, wait, request)
+        # waited for: cut out in this request by a direct invoke, not through the queue
+        job = removals.create_inline(user.user_id, raw, content_type, now=bool(wait))
         return respond(JobResponse(job=JobView.of(job)), 202, credits_header(int(job.credits_used)))
     if not content_type.startswith("application/json"):
         raise UnsupportedMedia("send multipart/form-data (an image) or application/json (an upload request)")

@@ -1,0 +1,40 @@
+"""The X-Api-Key Lambda authorizer (REQUEST type): an active key's user becomes the principal and
+`context.userId`, which handlers read from requestContext.authorizer like Cognito's claims.
+
+An unknown or revoked key is denied (API Gateway answers 403, the ACCESS_DENIED gateway response);
+a request without the header never reaches here (API Gateway answers 401).
+"""
+
+from aws_lambda_powertools import Logger
+
+from bgr_core import apikeys
+
+logger = Logger()
+
+
+def _policy(principal: str, effect: str, resource: str, context: dict | None = None) -> dict:
+    answer = {
+        "principalId": principal,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
+        },
+    }
+    if context:
+        answer["context"] = context
+    return answer
+
+
+@logger.inject_lambda_context
+def handler(event: dict, context) -> dict:
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    record = apikeys.authenticate(headers.get("x-api-key") or "")
+    if record is None:
+        logger.info("api key refused")
+        return _policy("anonymous", "Deny", event["methodArn"])
+    return _policy(
+        record.user_id,
+        "Allow",
+        event["methodArn"],
+        {"userId": record.user_id, "keyId": record.id},
+    )

@@ -1,0 +1,65 @@
+"""API keys for X-Api-Key callers: create (the key shown once), list, revoke (the account function)."""
+
+from datetime import datetime
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.router import Router
+from pydantic import Field
+
+from ... import apikeys
+from ...models import ApiKey
+from ..identity import User
+from ..schemas import Schema, respond
+
+router = Router()
+KEYS = "/api/keys"
+
+
+class CreateKeyRequest(Schema):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class KeyView(Schema):
+    id: str
+    name: str
+    prefix: str = Field(description="the key's first characters")
+    created_at: datetime
+    last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, record: ApiKey) -> "KeyView":
+        return cls(
+            id=record.id,
+            name=record.name,
+            prefix=record.prefix,
+            created_at=record.created_at,
+            last_used_at=record.last_used_at,
+        )
+
+
+class CreatedKey(Schema):
+    api_key: KeyView
+    key: str = Field(description="send it as X-Api-Key; shown this once, never again")
+
+
+class KeyList(Schema):
+    api_keys: list[KeyView]
+
+
+@router.post(KEYS, summary="Create an API key (shown once)", status_code=201)
+def create_key(request: Annotated[CreateKeyRequest, Body()], user: User) -> Response[CreatedKey]:
+    record, key = apikeys.create(user.user_id, request.name)
+    return respond(CreatedKey(api_key=KeyView.of(record), key=key), 201)
+
+
+@router.get(KEYS, summary="The caller's active API keys, newest first")
+def list_keys(user: User) -> KeyList:
+    return KeyList(api_keys=[KeyView.of(k) for k in apikeys.list_for_user(user.user_id)])
+
+
+@router.delete(f"{KEYS}/<keyId>", summary="Revoke an API key")
+def revoke_key(key_id: Annotated[str, Path(alias="keyId")], user: User):
+    apikeys.revoke(user.user_id, key_id)
+    return Response(status_code=204)

@@ -1,0 +1,225 @@
+"""remove.bg's API v1.0 for X-Api-Key callers (the removebg function): `POST /v1.0/removebg`
+answers the cutout itself (bytes, or `{"data": {"result_b64", ...}}` for `Accept:
+application/json`), `GET /v1.0/account` the balance. Errors in remove.bg's shape,
+`{"errors": [{"title", "code", "detail"}]}`; nothing refused is charged, a cutout that fails is
+refunded.
+"""
+
+import base64
+import json
+import uuid
+from urllib.parse import parse_qsl
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Request, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.router import Router
+from pydantic import ValidationError
+
+from ... import charging, credits, direct, jobs, outbound, removebg, storage, subscriptions
+from ...config import get_settings
+from ...errors import DomainError
+from ...storage import MAX_IMAGE_BYTES
+from .. import ratelimit
+from ..identity import User
+from ..uploads import MAX_INLINE_BYTES, _form_parts, sniff
+
+logger = Logger()
+router = Router()
+V1 = "/v1.0"
+
+# remove.bg's titles for this service's error codes; statuses are remove.bg's (400, 402, 403, 429).
+_TITLES = {
+    "INSUFFICIENT_CREDITS": ("Insufficient credits", "insufficient_credits", 402),
+    "RATE_LIMITED": ("Rate limit exceeded", "rate_limit_exceeded", 429),
+    "UNAUTHORIZED": ("Invalid API key", "auth_failed", 403),
+    "FORBIDDEN": ("Forbidden", "forbidden", 403),
+    "TOO_LARGE": ("File too large", "file_too_large", 400),
+    "TOO_MANY_PIXELS": ("Image resolution too high", "resolution_too_high", 400),
+    "URL_BODY_TOO_LARGE": ("File too large", "file_too_large", 400),
+    "URL_NOT_ALLOWED": ("Invalid image URL", "invalid_image_url", 400),
+    "URL_FETCH_FAILED": ("Failed to download image", "failed_download", 400),
+    "EMPTY_FILE": ("Invalid image", "invalid_image", 400),
+    "NOT_AN_IMAGE": ("Invalid image", "invalid_image", 400),
+    "CORRUPT_IMAGE": ("Invalid image", "invalid_image", 400),
+    "UNSUPPORTED_FORMAT": ("Unsupported image format", "unknown_format", 400),
+    "UNSUPPORTED_MEDIA_TYPE": ("Unsupported image format", "unknown_format", 400),
+    "BAD_DIMENSIONS": ("Invalid image dimensions", "invalid_dimensions", 400),
+}
+
+
+def errors_body(title: str, code: str, detail: str = "") -> dict:
+    return {"errors": [{"title": title, "code": code, "detail": detail}]}
+
+
+def _error(status: int, title: str, code: str, detail: str = "", headers: dict | None = None) -> Response:
+    return Response(status, content_types.APPLICATION_JSON, errors_body(title, code, detail), headers)
+
+
+def as_removebg(exc: DomainError) -> tuple[int, str, str, str]:
+    """(status, title, code, detail) of a domain error in remove.bg's terms."""
+    if isinstance(exc, removebg.RemoveBgError):
+        return exc.status, exc.title, exc.code, exc.detail
+    title, code, status = _TITLES.get(
+        exc.code, (exc.code.replace("_", " ").capitalize(), exc.code.lower(), None)
+    )
+    if status is None:
+        status = exc.status if exc.status >= 500 else 400
+    return status, title, code, exc.message
+
+
+def register_errors(app: APIGatewayRestResolver) -> None:
+    """remove.bg's error shape instead of `{"error": ...}` (registered after the defaults)."""
+
+    @app.exception_handler(DomainError)
+    def domain_error(exc: DomainError) -> Response:
+        status, title, code, detail = as_removebg(exc)
+        return _error(status, title, code, detail, exc.details.get("headers"))
+
+    @app.exception_handler(RequestValidationError)
+    def request_invalid(exc: RequestValidationError) -> Response:
+        return _error(400, "Invalid request", "invalid_parameter", str(exc.errors()))
+
+    @app.exception_handler(ValidationError)
+    def model_invalid(exc: ValidationError) -> Response:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+        return _error(400, "Invalid request", "invalid_parameter", f"invalid: {fields}")
+
+    @app.exception_handler(NotFoundError)
+    def no_route(exc: NotFoundError) -> Response:
+        return _error(404, "Not found", "not_found", "no such route")
+
+    @app.exception_handler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        request_id = app.current_event.request_context.request_id
+        logger.exception("unexpected error", extra={"requestId": request_id})
+        return _error(500, "Internal error", "internal_error", f"request {request_id}")
+
+
+def read_form(event) -> tuple[dict, dict[str, tuple[str, bytes]]]:
+    """The request's fields and files: multipart/form-data, x-www-form-urlencoded or JSON."""
+    content_type = event.headers.get("content-type") or ""
+    raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+    if len(raw) > MAX_INLINE_BYTES * 4 // 3 + 64 * 1024:
+        raise removebg.RemoveBgError(
+            "File too large", "file_too_large", "send at most 5 MB in a request; or image_url"
+        )
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media == "multipart/form-data":
+        fields, files = {}, {}
+        for part in _form_parts(raw, content_type):
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True) or b""
+            if part.get_filename() is not None:
+                files[name] = (part.get_filename() or "image", payload)
+            elif name:
+                fields[name] = payload.decode("utf-8", "replace")
+        return fields, files
+    if media == "application/json":
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError as exc:
+            raise removebg.RemoveBgError(
+                "Invalid JSON", "invalid_json", "the body is not valid JSON"
+            ) from exc
+        if not isinstance(body, dict):
+            raise removebg.RemoveBgError("Invalid JSON", "invalid_json", "the body must be a JSON object")
+        return body, {}
+    return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)), {}
+
+
+def _image(req: removebg.Request) -> bytes:
+    if req.image_url is None:
+        data = req.image
+    else:
+        fetched = outbound.fetch(req.image_url, outbound.Policy.from_settings(max_bytes=MAX_IMAGE_BYTES))
+        if fetched.status != 200:
+            raise removebg.RemoveBgError(
+                "Failed to download image", "failed_download", f"image_url answered HTTP {fetched.status}"
+            )
+        data = fetched.body
+    if not data:
+        raise removebg.RemoveBgError("Invalid image", "invalid_image", "the image is empty")
+    if len(data) > MAX_IMAGE_BYTES:
+        raise removebg.RemoveBgError(
+            "File too large", "file_too_large", f"images are at most {MAX_IMAGE_BYTES} bytes"
+        )
+    return data
+
+
+@router.post(
+    f"{V1}/removebg",
+    summary="remove.bg API v1.0: remove the background, the cutout in the response (X-Api-Key)",
+    middlewares=[ratelimit.charging],
+)
+def remove_background(request: Request, user: User):
+    event = request.resolved_event
+    req = removebg.parse(*read_form(event))
+    data = _image(req)
+    kind = sniff(data)
+    if kind is None:
+        raise removebg.RemoveBgError(
+            "Invalid image", "invalid_image", "the file is not a JPEG, PNG or WebP image"
+        )
+    job_id = uuid.uuid4().hex
+    job = jobs.create(
+        user.user_id,
+        req.tier,
+        req.filename,
+        options=req.options,
+        size_bytes=len(data),
+        original_key=storage.direct_key(user.user_id, job_id, req.filename),
+        job_id=job_id,
+        credits_per_image=req.credits_per_image,
+    )
+    done = direct.run(job, data, kind)
+    if done.status != "completed":  # failed, and refunded
+        title, code, _ = _TITLES.get(done.error_code, ("Failed to process image", "processing_failed", 400))
+        return _error(400, title, code, done.error_message)
+    result = done.result()
+    headers = {
+        "X-Credits-Charged": str(int(job.credits_used)),
+        "X-Type": req.reported_type,
+        "X-Width": str(done.width),
+        "X-Height": str(done.height),
+    }
+    box = done.foreground
+    if box:
+        left, top, width, height = box
+        headers.update(
+            {
+                "X-Foreground-Left": str(left),
+                "X-Foreground-Top": str(top),
+                "X-Foreground-Width": str(width),
+                "X-Foreground-Height": str(height),
+            }
+        )
+    if "application/json" in (event.headers.get("accept") or ""):
+        data_json = {"result_b64": base64.b64encode(result).decode()}
+        if box:
+            data_json.update(
+                foreground_top=box[1],
+                foreground_left=box[0],
+                foreground_width=box[2],
+                foreground_height=box[3],
+            )
+        return Response(200, content_types.APPLICATION_JSON, {"data": data_json}, headers)
+    content_type = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}[req.options.format]
+    return Response(200, content_type, result, headers)
+
+
+@router.get(f"{V1}/account", summary="remove.bg API v1.0: the credit balance (X-Api-Key)")
+def account(user: User):
+    sub = subscriptions.get(user.user_id) if get_settings().feature_subscriptions else None
+    free_calls = charging.quota_room(subscriptions.quota_use(sub, subscriptions.today()), "basic")
+    balance = credits.balance(user.user_id)
+    body = {
+        "data": {
+            "attributes": {
+                "credits": {"total": balance, "subscription": 0, "payg": balance, "enterprise": 0},
+                "api": {"free_calls": free_calls, "sizes": "all"},
+            }
+        }
+    }
+    return Response(200, content_types.APPLICATION_JSON, body)

@@ -1,0 +1,232 @@
+"""remove.bg's API v1.0 through `python -m bgr_local serve`, driven by a PUBLISHED remove.bg client
+(PyPI `removebg` 0.04, unmodified but for its base URL) and, for what that client does not do
+(JSON answers, headers, the account), by plain HTTP as remove.bg's documentation shows it."""
+
+import base64
+import io
+import json
+import subprocess
+import sys
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import removebg.removebg as removebg_module
+import requests
+from e2e.test_local_runtime import SECRET, serving
+from PIL import Image
+from removebg import RemoveBg
+from skimage import data
+
+from bgr_local import tokens
+from harness import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory):
+    # image_url fetches refuse loopback unless allowed explicitly: the image server below is local
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with serving(log, OUTBOUND_ALLOW_NETWORKS='["127.0.0.0/8"]') as urls:
+        yield urls
+
+
+@pytest.fixture(scope="module")
+def photo() -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(data.chelsea()).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def image_server(photo):
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path == "/moved":
+                self.send_response(302)
+                self.send_header("Location", "/chelsea.jpg")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", str(len(photo)))
+            self.end_headers()
+            self.wfile.write(photo)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def bearer(user_id: str, admin: bool = False) -> dict:
+    token = tokens.sign(user_id, ("admin",) if admin else (), secret=SECRET.encode())
+    return {"Authorization": f"Bearer {token}"}
+
+
+def new_key(runtime, credits: int) -> tuple[str, str]:
+    """A new user with `credits`, and an API key created through the API (shown once)."""
+    user_id = f"rbg-{uuid.uuid4().hex[:8]}"
+    api = runtime["api"]
+    if credits:
+        grant = {"amount": credits, "reason": "e2e"}
+        admin = bearer("e2e-admin", admin=True)
+        requests.post(f"{api}/api/admin/users/{user_id}/credits", json=grant, headers=admin, timeout=30)
+    created = requests.post(f"{api}/api/keys", json={"name": "e2e"}, headers=bearer(user_id), timeout=30)
+    assert created.status_code == 201, created.text
+    return user_id, created.json()["key"]
+
+
+def balance(runtime, user_id: str) -> int:
+    reply = requests.get(f"{runtime['api']}/api/credits/balance", headers=bearer(user_id), timeout=30)
+    return reply.json()["balance"]
+
+
+@pytest.fixture
+def client(runtime, monkeypatch, tmp_path):
+    """The published client, pointed at the local runtime: its one module-level base URL."""
+    monkeypatch.setattr(removebg_module, "API_ENDPOINT", f"{runtime['api']}/v1.0/removebg")
+    monkeypatch.chdir(tmp_path)
+    return lambda key: RemoveBg(key, str(tmp_path / "removebg-errors.log"))
+
+
+def assert_cutout(path, max_pixels: int) -> None:
+    image = Image.open(path)
+    assert image.format == "PNG" and image.mode == "RGBA"
+    assert image.width * image.height <= max_pixels
+    low, high = image.getchannel("A").getextrema()
+    assert low == 0 and high == 255
+
+
+def test_the_published_client_sends_a_file_base64_and_a_url(runtime, client, photo, image_server, tmp_path):
+    user_id, key = new_key(runtime, credits=10)
+    remover = client(key)
+    source = tmp_path / "chelsea.jpg"
+    source.write_bytes(photo)
+
+    remover.remove_background_from_img_file(str(source))  # size "regular": a preview
+    remover.remove_background_from_base64_img(base64.b64encode(photo).decode(), new_file_name="b64.png")
+    remover.remove_background_from_img_url(f"{image_server}/moved", new_file_name="url.png")
+
+    for output in (f"{source}_no_bg.png", "b64.png", "url.png"):
+        assert_cutout(tmp_path / output, max_pixels=250_000)
+    assert balance(runtime, user_id) == 10 - 3 * 1  # basic is 3 credits; a preview, a quarter: 1
+
+
+def test_the_published_client_raises_on_a_bad_key_a_non_image_and_an_empty_balance(runtime, client, tmp_path):
+    user_id, key = new_key(runtime, credits=2)
+    not_an_image = tmp_path / "notes.jpg"
+    not_an_image.write_text("not an image at all")
+    with pytest.raises(requests.HTTPError) as refused:
+        client("bgr_not-a-key").remove_background_from_img_file(str(not_an_image))
+    assert refused.value.response.status_code == 403
+    assert refused.value.response.json()["errors"][0]["code"] == "auth_failed"
+
+    with pytest.raises(requests.HTTPError) as refused:
+        client(key).remove_background_from_img_file(str(not_an_image))
+    assert refused.value.response.status_code == 400
+    assert refused.value.response.json()["errors"][0]["code"] == "invalid_image"
+    assert balance(runtime, user_id) == 2  # never charged
+
+    _, broke = new_key(runtime, credits=0)
+    with pytest.raises(requests.HTTPError) as refused:
+        client(broke).remove_background_from_base64_img(base64.b64encode(b"\xff\xd8\xff").decode())
+    assert refused.value.response.status_code == 402
+    error = refused.value.response.json()["errors"][0]
+    assert error["code"] == "insufficient_credits" and error["title"]
+
+
+def test_json_answers_headers_options_and_the_account(runtime, photo):
+    user_id, key = new_key(runtime, credits=20)
+    reply = requests.post(
+        f"{runtime['api']}/v1.0/removebg",
+        headers={"X-Api-Key": key, "Accept": "application/json"},
+        json={
+            "image_file_b64": base64.b64encode(photo).decode(),
+            "size": "full",
+            "type": "animal",
+            "format": "webp",
+            "crop": True,
+            "crop_margin": "10px",
+        },
+        timeout=120,
+    )
+    assert reply.status_code == 200, reply.text
+    result = reply.json()["data"]
+    image = Image.open(io.BytesIO(base64.b64decode(result["result_b64"])))
+    assert image.format == "WEBP" and image.mode == "RGBA"
+    headers = reply.headers
+    assert headers["X-Credits-Charged"] == "3" and headers["X-Type"] == "animal"
+    assert (int(headers["X-Width"]), int(headers["X-Height"])) == image.size
+    # cropped with a 10 px margin: the subject starts 10 px in (or at the edge it touches)
+    assert result["foreground_left"] == int(headers["X-Foreground-Left"]) <= 10
+    assert result["foreground_width"] == int(headers["X-Foreground-Width"]) <= image.width
+    assert int(headers["X-RateLimit-Remaining"]) < int(headers["X-RateLimit-Limit"])
+    assert int(headers["X-RateLimit-Reset"]) > 0
+
+    flat = requests.post(
+        f"{runtime['api']}/v1.0/removebg",
+        headers={"X-Api-Key": key},
+        files={"image_file": ("chelsea.jpg", photo, "image/jpeg")},
+        data={"size": "preview", "bg_color": "green"},
+        timeout=120,
+    )
+    assert flat.status_code == 200 and flat.headers["Content-Type"] == "image/jpeg"  # format auto
+    assert Image.open(io.BytesIO(flat.content)).getpixel((0, 0))[1] > 100  # on green
+
+    account = requests.get(f"{runtime['api']}/v1.0/account", headers={"X-Api-Key": key}, timeout=30)
+    assert account.json()["data"]["attributes"]["credits"]["total"] == 20 - 3 - 1
+    assert balance(runtime, user_id) == 16
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("size", "huge", "invalid_parameter"),
+        ("format", "zip", "invalid_parameter"),
+        ("bg_color", "not-a-colour", "invalid_parameter"),
+        ("roi", "10% 10% 90% 90%", "unsupported_parameter"),
+        ("image_url", "http://10.1.2.3/private.jpg", "invalid_image_url"),
+        ("image_url", "file:///etc/passwd", "invalid_image_url"),
+    ],
+)
+def test_bad_values_get_remove_bg_400s_and_cost_nothing(runtime, photo, field, value, code):
+    user_id, key = new_key(runtime, credits=5)
+    fields = {field: value} if field == "image_url" else {field: value, "image_file_b64": "aGk="}
+    url, headers = f"{runtime['api']}/v1.0/removebg", {"X-Api-Key": key}
+    reply = requests.post(url, headers=headers, data=fields, timeout=60)
+    assert reply.status_code == 400 and reply.json()["errors"][0]["code"] == code, reply.text
+    assert balance(runtime, user_id) == 5
+
+
+def test_keys_are_listed_without_the_key_revoked_and_made_by_make_apikey(runtime, photo):
+    api = runtime["api"]
+    user_id, key = new_key(runtime, credits=3)
+    listed = requests.get(f"{api}/api/keys", headers=bearer(user_id), timeout=30).json()["apiKeys"]
+    assert len(listed) == 1 and key.startswith(listed[0]["prefix"]) and key not in json.dumps(listed)
+    assert requests.get(f"{api}/v1.0/account", headers={"X-Api-Key": key}, timeout=30).status_code == 200
+    used = requests.get(f"{api}/api/keys", headers=bearer(user_id), timeout=30).json()["apiKeys"][0]
+    assert used["lastUsedAt"]
+
+    revoked = requests.delete(f"{api}/api/keys/{listed[0]['id']}", headers=bearer(user_id), timeout=30)
+    assert revoked.status_code == 204
+    assert requests.get(f"{api}/v1.0/account", headers={"X-Api-Key": key}, timeout=30).status_code == 403
+    assert requests.get(f"{api}/v1.0/account", timeout=30).status_code == 401  # no key at all
+
+    made = subprocess.run(
+        [sys.executable, "-m", "bgr_local", "apikey", user_id, "--endpoint-url", runtime["s3"]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.strip()
+    account = requests.get(f"{api}/v1.0/account", headers={"X-Api-Key": made}, timeout=30)
+    assert account.status_code == 200 and account.json()["data"]["attributes"]["credits"]["total"] == 3

@@ -1,0 +1,74 @@
+"""API keys on the template's table (moto): stored hashed, shown once, revoked for good; and the
+X-Api-Key authorizer function's answers."""
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bgr_core import apikeys
+from bgr_core.errors import Conflict, NotFound
+from bgr_core.models import ApiKey
+from bgr_local.context import LambdaContext
+from bgr_local.lambdas import functions
+from harness import TEMPLATE
+
+T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def test_a_key_is_stored_only_as_its_hash(aws):
+    record, key = apikeys.create("alice", "ci")
+    assert key.startswith("bgr_") and len(key) > 40 and key.startswith(record.prefix)
+    stored = [item.attribute_values for item in ApiKey.scan()]
+    assert key not in str(stored)
+    assert stored[0]["key_hash"] == hashlib.sha256(key.encode()).hexdigest()
+
+
+def test_a_key_authenticates_as_its_user_and_records_its_use_a_minute_at_a_time(aws):
+    _, key = apikeys.create("alice", "ci")
+    assert apikeys.authenticate(key, now=T0).user_id == "alice"
+    apikeys.authenticate(key, now=T0 + timedelta(seconds=30))
+    assert apikeys.list_for_user("alice")[0].last_used_at == T0
+    apikeys.authenticate(key, now=T0 + timedelta(minutes=2))
+    assert apikeys.list_for_user("alice")[0].last_used_at == T0 + timedelta(minutes=2)
+    for wrong in ("", key + "x", "bgr_" + "a" * 43, key.replace("bgr_", "xyz_"), "bgr_" + "a" * 300):
+        assert apikeys.authenticate(wrong) is None
+
+
+def test_revoked_keys_stop_and_only_their_owner_revokes_them(aws):
+    record, key = apikeys.create("alice", "ci")
+    with pytest.raises(NotFound):
+        apikeys.revoke("mallory", record.id)
+    assert apikeys.authenticate(key) is not None
+    apikeys.revoke("alice", record.id)
+    assert apikeys.authenticate(key) is None
+    assert apikeys.list_for_user("alice") == []
+    with pytest.raises(NotFound):
+        apikeys.revoke("alice", record.id)
+
+
+def test_keys_are_listed_newest_first_and_capped(aws):
+    for i in range(apikeys.MAX_ACTIVE_KEYS):
+        apikeys.create("bob", f"k{i}", now=T0 + timedelta(seconds=i))
+    assert [k.name for k in apikeys.list_for_user("bob")][:2] == [
+        f"k{apikeys.MAX_ACTIVE_KEYS - 1}",
+        f"k{apikeys.MAX_ACTIVE_KEYS - 2}",
+    ]
+    with pytest.raises(Conflict):
+        apikeys.create("bob", "one too many")
+
+
+def authorize(key: str | None) -> dict:
+    function = functions(TEMPLATE)[TEMPLATE.name("ApiKeyAuthorizerFunction")]
+    arn = "arn:aws:execute-api:ap-southeast-1:123456789012:api/dev/POST/v1.0/removebg"
+    event = {"type": "REQUEST", "methodArn": arn, "headers": {"x-api-key": key} if key else {}}
+    return function.load()(event, LambdaContext(function_name="authorizer"))
+
+
+def test_the_authorizer_function_allows_a_key_as_its_user_and_denies_the_rest(aws):
+    _, key = apikeys.create("alice", "ci")
+    allowed = authorize(key)
+    assert allowed["principalId"] == "alice" and allowed["context"]["userId"] == "alice"
+    assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    for wrong in ("bgr_unknown", None):
+        assert authorize(wrong)["policyDocument"]["Statement"][0]["Effect"] == "Deny"

@@ -1,0 +1,112 @@
+"""bgr_core.outbound against a real HTTP server on loopback (allowed explicitly for the test)."""
+
+import ipaddress
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from bgr_core import outbound
+
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        status, headers, body = self.server.routes[self.path]
+        self.server.seen.append((self.path, self.headers["Host"]))
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.seen, httpd.routes = [], {}
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def policy(**kwargs):
+    kwargs.setdefault("resolver", lambda host, port: ["127.0.0.1"])
+    return outbound.Policy(**kwargs)
+
+
+def test_the_connection_goes_to_the_pinned_address_with_the_host_name(server):
+    port = server.server_address[1]
+    server.routes = {"/a.png": (200, {"Content-Type": "image/png"}, b"png-bytes")}
+    response = outbound.fetch(f"http://images.example:{port}/a.png", policy(allow_networks=LOOPBACK))
+    assert (response.status, response.content_type, response.body) == (200, "image/png", b"png-bytes")
+    assert server.seen == [("/a.png", f"images.example:{port}")]
+
+
+def test_loopback_is_refused_unless_allowed(server):
+    port = server.server_address[1]
+    server.routes = {"/a.png": (200, {}, b"x")}
+    with pytest.raises(outbound.UrlNotAllowed):
+        outbound.fetch(f"http://127.0.0.1:{port}/a.png", policy())
+    assert server.seen == []
+
+
+def test_redirects_are_followed_and_each_one_checked(server):
+    port = server.server_address[1]
+    server.routes = {
+        "/r1": (302, {"Location": "/r2"}, b""),
+        "/r2": (301, {"Location": f"http://second.example:{port}/img"}, b""),
+        "/img": (200, {}, b"done"),
+        "/to-metadata": (302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b""),
+    }
+    assert outbound.fetch(f"http://first.example:{port}/r1", policy(allow_networks=LOOPBACK)).body == b"done"
+    assert [host for _, host in server.seen] == [
+        f"first.example:{port}",
+        f"first.example:{port}",
+        f"second.example:{port}",
+    ]
+    with pytest.raises(outbound.UrlNotAllowed, match=r"169\.254\.169\.254"):
+        outbound.fetch(
+            f"http://first.example:{port}/to-metadata",
+            policy(allow_networks=LOOPBACK, resolver=lambda h, p: [h if h[0].isdigit() else "127.0.0.1"]),
+        )
+
+
+def test_at_most_five_redirects(server):
+    port = server.server_address[1]
+    server.routes = {f"/r{i}": (307, {"Location": f"/r{i + 1}"}, b"") for i in range(7)}
+    server.routes["/r5"] = (200, {}, b"five")
+    assert outbound.fetch(f"http://x.example:{port}/r0", policy(allow_networks=LOOPBACK)).body == b"five"
+    server.routes["/r5"] = (307, {"Location": "/r6"}, b"")
+    with pytest.raises(outbound.FetchFailed, match="redirects"):
+        outbound.fetch(f"http://x.example:{port}/r0", policy(allow_networks=LOOPBACK))
+
+
+def test_bodies_are_capped(server):
+    port = server.server_address[1]
+    server.routes = {"/big": (200, {}, b"x" * 2000)}
+    with pytest.raises(outbound.FetchTooLarge):
+        outbound.fetch(f"http://x.example:{port}/big", policy(allow_networks=LOOPBACK, max_bytes=1000))
+
+
+def test_the_whole_exchange_has_a_deadline(server):
+    port = server.server_address[1]
+    server.routes = {"/r": (302, {"Location": "/img"}, b""), "/img": (200, {}, b"x")}
+    ticks = iter([0.0, 4.0, 11.0])
+    with pytest.raises(outbound.FetchFailed, match="within 10 s"):
+        outbound.fetch(
+            f"http://x.example:{port}/r",
+            policy(allow_networks=LOOPBACK, clock=lambda: next(ticks)),
+        )
+
+
+def test_an_unreachable_port_fails_cleanly():
+    with pytest.raises(outbound.FetchFailed):
+        outbound.fetch("http://x.example:9/", policy(allow_networks=LOOPBACK, timeout_seconds=2))
