@@ -29,6 +29,7 @@ def table_names() -> dict[str, str]:
         "creditLedger": s.ledger_table,
         "rateLimits": s.rate_limits_table,
         "idempotency": s.idempotency_table,
+        "webhookSecrets": s.webhook_secrets_table,
     }
 
 

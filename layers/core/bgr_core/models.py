@@ -61,6 +61,16 @@ class OutputOptionsAttribute(MapAttribute):
     margin = NumberAttribute(default=0)
 
 
+class WebhookAttribute(MapAttribute):
+    """A final state's delivery: queued -> delivered | failed, with what each attempt got."""
+
+    event = UnicodeAttribute()  # job.completed, batch.partial, ...
+    status = UnicodeAttribute(default="queued")
+    attempts = NumberAttribute(default=0)
+    last_error = UnicodeAttribute(attr_name="lastError", null=True)
+    delivered_at = UTCDateTimeAttribute(attr_name="deliveredAt", null=True)
+
+
 class UserCreatedIndex(GlobalSecondaryIndex):
     """A user's records, newest first (query with scan_index_forward=False)."""
 
@@ -106,6 +116,8 @@ class Job(Model):
     started_at = UTCDateTimeAttribute(attr_name="startedAt", null=True)
     completed_at = UTCDateTimeAttribute(attr_name="completedAt", null=True)
     refunded_at = UTCDateTimeAttribute(attr_name="refundedAt", null=True)
+    callback_url = UnicodeAttribute(attr_name="callbackUrl", null=True)
+    webhook = WebhookAttribute(null=True)  # delivery of the final state to callback_url
 
 
 class BatchItem(MapAttribute):
@@ -165,6 +177,8 @@ class Batch(Model):
     zip_size = NumberAttribute(attr_name="zipSize", null=True)
     zip_error = UnicodeAttribute(attr_name="zipError", null=True)
     completed_at = UTCDateTimeAttribute(attr_name="completedAt", null=True)
+    callback_url = UnicodeAttribute(attr_name="callbackUrl", null=True)
+    webhook = WebhookAttribute(null=True)  # delivery of the final state to callback_url
 
 
 class BatchItemGroup(Model):
@@ -224,6 +238,17 @@ class RateLimitWindow(Model):
     expires_at = NumberAttribute(attr_name="expiresAt")  # TTL
 
 
+class WebhookSecret(Model):
+    """A user's webhook signing secret (shown and rotated by the API; read to sign deliveries)."""
+
+    class Meta(_Meta):
+        table_name = _settings.webhook_secrets_table
+
+    user_id = UnicodeAttribute(hash_key=True, attr_name="userId")
+    secret = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute(attr_name="createdAt", default=utcnow)
+
+
 MODELS: tuple[type[Model], ...] = (
     CreditAccount,
     LedgerEntry,
@@ -232,4 +257,5 @@ MODELS: tuple[type[Model], ...] = (
     Subscription,
     UsageCounter,
     RateLimitWindow,
+    WebhookSecret,
 )

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import Router
 
-from ... import batches, credits, jobs, stats
+from ... import batches, credits, jobs, stats, webhooks
 from ...db import decode_cursor
 from ...errors import BadRequest
 from .. import features, health, openapi
@@ -29,6 +29,7 @@ from ..schemas import (
     LedgerEntryView,
     Stats,
     StatsResponse,
+    WebhookSecretView,
     respond,
 )
 from . import BGR
@@ -88,6 +89,20 @@ def get_stats(user: User) -> StatsResponse:
 @router.get("/api/credits/balance", summary="The caller's credit balance")
 def balance(user: User) -> Balance:
     return Balance(balance=credits.balance(user.user_id))
+
+
+@router.get("/api/webhooks/secret", summary="The secret that signs the caller's webhooks (made on first use)")
+def webhook_secret(user: User) -> WebhookSecretView:
+    record = webhooks.secret_for(user.user_id)
+    return WebhookSecretView(secret=record.secret, created_at=record.created_at)
+
+
+@router.post(
+    "/api/webhooks/secret", summary="Rotate the webhook secret: deliveries from now on use the new one"
+)
+def rotate_webhook_secret(user: User) -> WebhookSecretView:
+    record = webhooks.rotate_secret(user.user_id)
+    return WebhookSecretView(secret=record.secret, created_at=record.created_at)
 
 
 @router.post("/api/admin/users/<userId>/credits", summary="Add credits to a user (admins)")

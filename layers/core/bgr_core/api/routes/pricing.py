@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.router import Router
 from ... import quotes, subscriptions
 from ...config import get_settings
 from .. import features
-from ..identity import MaybeUser, User
+from ..identity import TokenUser, User
 from ..schemas import (
     CancelRequest,
     PricingTables,
@@ -32,8 +32,11 @@ def pricing() -> PricingTables:
     return PricingTables.current(get_settings().tier_models)
 
 
-@router.post(f"{BGR}/pricing/quote", summary="What (tier, imageCount) costs, with subscription cover")
-def quote(request: Annotated[QuoteRequest, Body()], user: MaybeUser) -> QuoteResponse:
+@router.post(
+    f"{BGR}/pricing/quote",
+    summary="What (tier, imageCount) costs (public); with a valid ID token, after subscription cover",
+)
+def quote(request: Annotated[QuoteRequest, Body()], user: TokenUser) -> QuoteResponse:
     plan = quotes.quote(user.user_id if user else None, request.tier, request.image_count)
     return QuoteResponse(quote=Quote.of(plan))
 

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import Router
 
 from ... import batches
-from ...errors import UnsupportedMedia
+from ...errors import BadRequest, UnsupportedMedia
 from ...storage import INTEGRATION_APPS
 from .. import features, ratelimit, removals
 from ..identity import User
@@ -40,37 +40,55 @@ def credits_header(charged: int) -> dict[str, str]:
     f"{BGR}/remove",
     summary="Remove one image's background",
     description=(
-        "multipart/form-data with `image` (JPEG, PNG or WebP, ≤ 5 MB) and `tier` → 202 {job}; or JSON "
+        "multipart/form-data with `image` (JPEG, PNG or WebP, ≤ 5 MB), `tier` and output options as "
+        "plain fields (`format`, `bgColor`, `crop`, `cropMargin`, `channels`) or as `options` JSON → "
+        "202 {job}; with `?wait=N` (1-25 s) 200 {job} once it finished within N s (202 when not), and "
+        "with `Accept: image/png` or `image/webp` the cutout's bytes instead. Or JSON "
         "{tier, filename, contentType, sizeBytes, options?} → 201 {job, upload}: POST the file to "
-        "`upload.url` with `upload.fields`. `?wait=N` (≤ 25 s) returns the job once finished."
+        "`upload.url` with `upload.fields`."
     ),
     responses={
+        200: {
+            "description": "waited: the job finished (or its cutout, as the Accept header asked)",
+            "content": {"application/json": {"model": JobResponse}, **removals.IMAGE_CONTENT},
+        },
         201: {
             "description": "job created; upload pending",
             "content": {"application/json": {"model": JobUploadResponse}},
         },
         202: {
-            "description": "image received; job queued",
+            "description": "image received; job queued (or still running after the wait)",
             "content": {"application/json": {"model": JobResponse}},
         },
     },
     middlewares=[ratelimit.charging],
 )
 def remove(
-    request: Request, user: User, wait: Annotated[float, Query(ge=0)] = 0
+    request: Request,
+    user: User,
+    wait: Annotated[int | None, Query(ge=1, le=25, description="seconds to wait for the cutout")] = None,
 ) -> Response[JobUploadResponse | JobResponse]:
     event = request.resolved_event
     content_type = event.headers.get("content-type") or "application/json"
     body = event.body or ""
     if content_type.startswith("multipart/form-data"):
+        wanted = removals.wanted_format(event.headers.get("accept"))
         raw = base64.b64decode(body) if event.is_base64_encoded else body.encode("latin-1")
-        job = removals.create_inline(user.user_id, raw, content_type)
+        job = removals.create_inline(user.user_id, raw, content_type, default_format=wanted)
+        if not wait:
+            return respond(JobResponse(job=JobView.of(job)), 202, credits_header(int(job.credits_used)))
         job = _waited(job, wait, request)
-        return respond(JobResponse(job=JobView.of(job)), 202, credits_header(int(job.credits_used)))
+        headers = credits_header(int(job.credits_used))
+        if job.status not in removals.FINISHED:
+            return respond(JobResponse(job=JobView.of(job)), 202, headers)
+        if wanted and job.status == "completed":
+            return removals.cutout_response(job, headers)
+        return respond(JobResponse(job=JobView.of(job)), 200, headers)
     if not content_type.startswith("application/json"):
         raise UnsupportedMedia("send multipart/form-data (an image) or application/json (an upload request)")
+    if wait:
+        raise BadRequest("?wait applies to an image sent in the request (multipart); upload first")
     job, upload = removals.create_presigned(user.user_id, UploadRequest.model_validate_json(body))
-    job = _waited(job, wait, request)
     return respond(
         JobUploadResponse(job=JobView.of(job), upload=Upload(**upload)),
         201,
@@ -79,8 +97,6 @@ def remove(
 
 
 def _waited(job, wait: float, request: Request):
-    if not wait:
-        return job
     context = request.context.get("lambda_context")
     left = context.get_remaining_time_in_millis() if context else 29_000
     return removals.wait_for(job, wait, left)
@@ -102,7 +118,9 @@ def create_batch(request: Annotated[BatchRequest, Body()], user: User) -> Respon
         batches.ImageSpec(filename=i.filename, content_type=i.content_type, size_bytes=i.size_bytes)
         for i in request.images
     ]
-    batch, items = batches.create(user.user_id, request.tier, specs, options=request.options)
+    batch, items = batches.create(
+        user.user_id, request.tier, specs, options=request.options, callback_url=request.callback_url
+    )
     uploads = [BatchUpload(**form) for form in batches.upload_forms(batch, items)]
     created = BatchCreated(batch=BatchView.of(batch, items), uploads=uploads)
     return respond(created, 201, credits_header(int(batch.credits_charged)))
@@ -120,6 +138,11 @@ def integration_batch(
     user: User,
 ) -> Response[BatchResponse]:
     batch = batches.create_from_app(
-        user.user_id, app, request.tier, options=request.options, keys=request.keys
+        user.user_id,
+        app,
+        request.tier,
+        options=request.options,
+        keys=request.keys,
+        callback_url=request.callback_url,
     )
     return respond(BatchResponse(batch=BatchView.of(batch)), 201, credits_header(int(batch.credits_charged)))
