@@ -12,6 +12,7 @@ from ..config import get_settings
 from ..errors import BadRequest, NotAcceptable
 from ..models import Job
 from ..options import OutputOptions
+from .responses import COMPONENTS
 from .schemas import CallbackUrl, Schema, Tier, UploadRequest
 from .uploads import check_declared, parse_inline
 
@@ -32,6 +33,7 @@ OPTION_FIELDS = {
     "channels": "channels",
 }
 FORM_FIELDS = ("image", "tier", "options", *OPTION_FIELDS, "callbackUrl")
+UPLOAD_MODELS = (UploadRequest,)  # the JSON body, read from the raw request: documented by hand
 
 
 class InlineForm(Schema):
@@ -164,3 +166,40 @@ def cutout_response(job: Job, headers: dict[str, str]) -> Response:
         body=storage.get_bytes(job.result_key),
         headers=headers,
     )
+
+
+def _form_schema() -> dict:
+    """The multipart form as JSON Schema, from the models that validate it."""
+    options = OutputOptions.model_json_schema(by_alias=True)["properties"]
+    upload = UploadRequest.model_json_schema(by_alias=True)["properties"]
+    return {
+        "type": "object",
+        "required": ["image", "tier"],
+        "additionalProperties": False,  # an unknown field is a 400 naming it
+        "properties": {
+            "image": {"type": "string", "format": "binary", "description": "JPEG, PNG or WebP, at most 5 MB"},
+            "tier": upload["tier"],
+            "options": {"type": "string", "description": "output options as a JSON object"},
+            **{field: _sent(options[option]) for field, option in OPTION_FIELDS.items()},
+            "callbackUrl": _sent(upload["callbackUrl"]),
+        },
+    }
+
+
+def _sent(schema: dict) -> dict:
+    """A form field is sent or not: never null."""
+    variants = [v for v in schema.get("anyOf", ()) if v.get("type") != "null"]
+    rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+    return {**rest, **variants[0]} if variants else rest
+
+
+REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": _form_schema(),
+            "encoding": {"image": {"contentType": "image/jpeg, image/png, image/webp"}},
+        },
+        "application/json": {"schema": {"$ref": COMPONENTS + "UploadRequest"}},
+    },
+}

@@ -140,6 +140,10 @@ def openapi_document():
     return Response(200, content_types.APPLICATION_JSON, openapi.document())
 
 
-@router.get("/api/docs", summary="Swagger UI for this API")
+@router.get(
+    "/api/docs",
+    summary="Swagger UI for this API",
+    responses={200: {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}}},
+)
 def docs():
     return Response(200, "text/html", openapi.swagger_html())

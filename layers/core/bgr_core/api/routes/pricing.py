@@ -10,6 +10,7 @@ from ... import quotes, subscriptions
 from ...config import get_settings
 from .. import features
 from ..identity import TokenUser, User
+from ..responses import errors
 from ..schemas import (
     CancelRequest,
     PricingTables,
@@ -58,6 +59,7 @@ def get_subscription(user: User) -> SubscriptionResponse:
     f"{BGR}/subscription",
     summary="Subscribe to a plan paid elsewhere",
     status_code=201,
+    responses=errors(400),
     middlewares=subscriptions_on,
 )
 def subscribe(request: Annotated[SubscribeRequest, Body()], user: User) -> Response[SubscriptionResponse]:
@@ -68,7 +70,10 @@ def subscribe(request: Annotated[SubscribeRequest, Body()], user: User) -> Respo
 
 
 @router.delete(
-    f"{BGR}/subscription", summary="Cancel (usable until currentPeriodEnd)", middlewares=subscriptions_on
+    f"{BGR}/subscription",
+    summary="Cancel (usable until currentPeriodEnd)",
+    responses=errors(404),
+    middlewares=subscriptions_on,
 )
 def cancel(user: User, request: Annotated[CancelRequest | None, Body()] = None) -> SubscriptionResponse:
     sub = subscriptions.cancel(user.user_id, request.reason if request else None)

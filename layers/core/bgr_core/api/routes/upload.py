@@ -12,6 +12,7 @@ from ...errors import BadRequest, UnsupportedMedia
 from ...storage import INTEGRATION_APPS
 from .. import features, ratelimit, removals
 from ..identity import User
+from ..responses import errors
 from ..schemas import (
     BatchCreated,
     BatchRequest,
@@ -60,7 +61,13 @@ def credits_header(charged: int) -> dict[str, str]:
             "description": "image received; job queued (or still running after the wait)",
             "content": {"application/json": {"model": JobResponse}},
         },
+        303: {
+            "description": "waited, asked for the bytes, and the cutout is over 4 MB: Location is its URL",
+            "content": {},
+        },
+        **errors(400, 402, 406, 413, 415, 422),
     },
+    openapi_extensions={"requestBody": removals.REQUEST_BODY},
     middlewares=[ratelimit.charging],
 )
 def remove(
@@ -109,6 +116,7 @@ batch_on = [features.required("batch"), ratelimit.charging]
     f"{BGR}/batch",
     summary="Create a batch: charged up front, one presigned upload per image",
     status_code=201,
+    responses=errors(402, 413, 415),
     middlewares=batch_on,
 )
 def create_batch(request: Annotated[BatchRequest, Body()], user: User) -> Response[BatchCreated]:
@@ -130,6 +138,7 @@ def create_batch(request: Annotated[BatchRequest, Body()], user: User) -> Respon
     "/api/integrations/<app>/batch",
     summary="A batch of the images a platform app stored for the caller (no upload)",
     status_code=201,
+    responses=errors(402, 404, 413, 415),
     middlewares=[features.required("integrations"), *batch_on],
 )
 def integration_batch(
