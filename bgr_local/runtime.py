@@ -47,8 +47,6 @@ def use_endpoint(template: Template, endpoint_url: str, log_level: str = "INFO")
     )
     for function in template.of_type("AWS::Serverless::Function"):
         os.environ.update(template.environment(function))
-    # Cognito's stand-in: public routes that verify a token themselves accept the local ones.
-    os.environ.update(ID_TOKEN_ISSUER=tokens.ISSUER, LOCAL_TOKEN_SECRET=tokens.local_secret().decode())
     os.environ["POWERTOOLS_LOG_LEVEL"] = log_level
     os.environ.setdefault("U2NET_HOME", str(ROOT / "models"))
     os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache"))
@@ -88,7 +86,9 @@ class LocalStack:
             config = {"stepfunctions": {"execute_state_machine": True}}
             requests.post(f"{self.url}/moto-api/config", json=config, timeout=10).raise_for_status()
             self._patches.enter_context(serialize_dynamodb_requests())
-            self.functions = Functions(self.template, {"POWERTOOLS_LOG_LEVEL": self.log_level})
+            self.functions = Functions(
+                self.template, {"POWERTOOLS_LOG_LEVEL": self.log_level, **tokens.verifier_environment()}
+            )
             self._patches.callback(self.functions.close)
             self._patches.enter_context(bind_to_stepfunctions(self.template, self.functions.invoke))
             Stack(self.template).create()

@@ -47,6 +47,13 @@ def _invalid(errors: list[dict]) -> Response:
     return error_response(422, "VALIDATION_ERROR", message, details=details)
 
 
+def _raised_in(exc: BaseException, module: str) -> bool:
+    tb = exc.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_globals.get("__name__", "").endswith(module)
+
+
 def register(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(DomainError)
     def domain_error(exc: DomainError) -> Response:
@@ -73,6 +80,14 @@ def register(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(ServiceError)
     def service_error(exc: ServiceError) -> Response:
         return error_response(exc.status_code, HTTPStatus(exc.status_code).name, exc.msg)
+
+    @app.exception_handler(ValueError)
+    def malformed(exc: ValueError) -> Response:
+        """Powertools' request parsing raises ValueError on a body it cannot read (a multipart
+        content type without a boundary): the caller's fault. Any other ValueError is ours."""
+        if _raised_in(exc, "openapi_validation"):
+            return error_response(400, "BAD_REQUEST", f"the body cannot be read: {exc}")
+        return unexpected(exc)
 
     @app.exception_handler(Exception)
     def unexpected(exc: Exception) -> Response:

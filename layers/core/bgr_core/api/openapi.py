@@ -103,8 +103,10 @@ def describe(app: APIGatewayRestResolver) -> dict:
     _hoist(schema, ErrorResponse, *UPLOAD_MODELS)
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
-            responses = operation["responses"]
-            for status in _implied(routes[method, path])[1]:
+            responses, implied = operation["responses"], _implied(routes[method, path])[1]
+            for status in [s for s in responses if int(s) in (422, 500) and int(s) not in implied]:
+                del responses[status]  # powertools' defaults, where the route cannot give them
+            for status in implied:
                 content = responses.get(str(status), {}).get("content", {}).get("application/json", {})
                 if status in (422, 500) or not content:  # powertools' own shapes are not ours
                     responses[str(status)] = {**responses.get(str(status), {}), **_error(status)}
