@@ -110,6 +110,7 @@ def explain(err: ApiError) -> str:
         401: "not signed in: pass --token or set BGR_TOKEN (locally: make token USER=<you>)",
         402: "not enough credits",
         413: "too large",
+        422: "invalid input",
         429: "rate limited" + (f": try again in {err.retry_after} s" if err.retry_after else ""),
     }
     return f"{hints.get(err.status, f'error {err.status}')} ({err.code}: {err.message})"

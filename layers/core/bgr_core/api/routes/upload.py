@@ -74,7 +74,7 @@ def remove(
     request: Request,
     user: User,
     wait: Annotated[int | None, Query(ge=1, le=25, description="seconds to wait for the cutout")] = None,
-) -> Response[JobUploadResponse | JobResponse]:
+):  # no return model: the bytes or one of three JSON shapes, each documented above
     event = request.resolved_event
     content_type = event.headers.get("content-type") or "application/json"
     body = event.body or ""
