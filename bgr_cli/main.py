@@ -195,6 +195,7 @@ def explain(err: ApiError) -> str:
         402: "not enough credits",
         413: "too large",
         404: "not found",
+        422: "invalid input",
         429: "rate limited" + (f": try again in {err.retry_after} s" if err.retry_after else ""),
     }
     return f"{hints.get(err.status, f'error {err.status}')} ({err.code}: {err.message})"

@@ -93,7 +93,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(response.body)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
+    def __getattr__(self, name: str):
+        """Every method (`do_<METHOD>`) reaches the gateway, which answers those no route has as
+        API Gateway does (not http.server's 501)."""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format, *args):
         logger.info("%s %s", self.address_string(), format % args)

@@ -87,7 +87,9 @@ class LocalStack:
             config = {"stepfunctions": {"execute_state_machine": True}}
             requests.post(f"{self.url}/moto-api/config", json=config, timeout=10).raise_for_status()
             self._patches.enter_context(serialize_dynamodb_requests())
-            self.functions = Functions(self.template, {"POWERTOOLS_LOG_LEVEL": self.log_level})
+            self.functions = Functions(
+                self.template, {"POWERTOOLS_LOG_LEVEL": self.log_level, **tokens.verifier_environment()}
+            )
             self._patches.callback(self.functions.close)
             self._patches.enter_context(bind_to_stepfunctions(self.template, self.functions.invoke))
             self._patches.enter_context(bind_to_lambda(self.template, self.functions.invoke))

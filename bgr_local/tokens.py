@@ -35,6 +35,12 @@ def local_secret() -> bytes:
     return SECRET_PATH.read_text().strip().encode()
 
 
+def verifier_environment() -> dict[str, str]:
+    """Cognito's stand-in for functions that verify a token themselves (public routes, see
+    bgr_core.api.id_tokens): the local issuer and secret instead of the user pool's."""
+    return {"ID_TOKEN_ISSUER": ISSUER, "LOCAL_TOKEN_SECRET": local_secret().decode()}
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 

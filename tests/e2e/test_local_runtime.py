@@ -14,6 +14,7 @@ import time
 import uuid
 import zipfile
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
@@ -23,6 +24,7 @@ from PIL import Image
 from skimage import data
 
 from bgr_cli.client import ApiError, Client, download, upload
+from bgr_core import webhooks
 from bgr_local import tokens
 from bgr_local.template import Template
 from harness import ROOT
@@ -56,7 +58,9 @@ def serving(log: Path, *args: str, **env):
             time.sleep(0.2)
         yield ready.groupdict()
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0, log.read_text()[-3000:]
+        assert process.wait(timeout=90) == 0, log.read_text()[
+            -3000:
+        ]  # stopping takes ~20 s on a busy machine
     finally:
         if process.poll() is None:
             process.kill()
@@ -65,7 +69,9 @@ def serving(log: Path, *args: str, **env):
 
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory):
-    with serving(tmp_path_factory.mktemp("serve") / "serve.log") as urls:
+    """Allowing webhooks to a receiver on this machine (http, loopback): explicit, never in AWS."""
+    loopback = {"WEBHOOK_ALLOW_HTTP": "true", "OUTBOUND_ALLOW_NETWORKS": '["127.0.0.0/8"]'}
+    with serving(tmp_path_factory.mktemp("serve") / "serve.log", **loopback) as urls:
         yield urls
 
 
@@ -305,8 +311,117 @@ def test_an_in_request_upload_can_wait_for_its_cutout(runtime, images):
             data={"tier": "basic"},
             timeout=60,
         )
-    assert response.status_code == 202 and response.headers["X-Credits-Charged"] == "3", response.text
+    assert response.status_code == 200 and response.headers["X-Credits-Charged"] == "3", response.text
     job = response.json()["job"]
     assert job["status"] == "completed" and job["modelName"] == "u2netp", job
     assert_cutout(requests.get(job["resultUrl"], timeout=30).content, (600, 400))
     assert user.balance() == 7
+
+
+def bearer(user_id: str) -> dict:
+    return {"Authorization": f"Bearer {tokens.sign(user_id, (), secret=SECRET.encode())}"}
+
+
+def test_a_waited_cutout_comes_back_as_the_bytes_the_accept_header_asks_for(runtime, images):
+    user_id, user = new_user(runtime, credits=10)
+    with images[1].open("rb") as photo:
+        response = requests.post(
+            f"{runtime['api']}{BGR}/remove",
+            params={"wait": "20"},
+            headers={**bearer(user_id), "Accept": "image/png"},
+            files={"image": ("coffee.jpg", photo, "image/jpeg")},
+            data={"tier": "basic", "crop": "false"},
+            timeout=60,
+        )
+    assert response.status_code == 200 and response.headers["Content-Type"] == "image/png", response.text
+    assert response.headers["X-Width"] == "600" and response.headers["X-Credits-Charged"] == "3"
+    assert_cutout(response.content, (600, 400))
+    assert user.jobs()[0]["id"] == response.headers["X-Job-Id"] and user.balance() == 7
+
+
+def test_the_quote_is_public_and_a_valid_token_adds_subscription_cover(runtime):
+    user_id, user = new_user(runtime)
+    user.post(f"{BGR}/subscription", {"plan": "starter", "paymentId": "pay-e2e"})
+    url, body = f"{runtime['api']}{BGR}/pricing/quote", {"tier": "basic", "imageCount": 60}
+    anonymous = requests.post(url, json=body, timeout=30).json()["quote"]
+    covered = requests.post(url, json=body, headers=bearer(user_id), timeout=30).json()["quote"]
+    assert anonymous["coveredBySubscription"] == 0 and covered["coveredBySubscription"] == 50
+    forged = {"Authorization": f"Bearer {tokens.sign(user_id, (), secret=b'forged')}"}
+    assert requests.post(url, json=body, headers=forged, timeout=30).status_code == 401
+
+
+def test_a_job_with_a_callback_url_is_announced_signed(runtime, images, tmp_path):
+    """The local runtime was started allowing http callbacks to loopback (WEBHOOK_ALLOW_HTTP,
+    OUTBOUND_ALLOW_NETWORKS): the webhook worker POSTs the finished job to a local receiver."""
+    received = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append((dict(self.headers), self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        user_id, user = new_user(runtime, credits=10)
+        callback = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        with images[0].open("rb") as photo:
+            response = requests.post(
+                f"{runtime['api']}{BGR}/remove",
+                headers=bearer(user_id),
+                files={"image": ("chelsea.jpg", photo, "image/jpeg")},
+                data={"tier": "basic", "callbackUrl": callback},
+                timeout=60,
+            )
+        assert response.status_code == 202, response.text
+        deadline = time.monotonic() + 60
+        while not received:
+            assert time.monotonic() < deadline, "no webhook delivery"
+            time.sleep(0.3)
+    finally:
+        server.shutdown()
+        server.server_close()
+    secret = user.get("/api/webhooks/secret")["secret"]
+    headers, body = received[0]
+    assert webhooks.verify(secret, body, headers["X-BGR-Signature"], now=time.time())
+    assert json.loads(body)["job"]["status"] == "completed" and len(received) == 1
+    job = user.job(response.json()["job"]["id"])
+    assert job["webhook"]["status"] == "delivered" and job["webhook"]["attempts"] == 1
+
+
+def test_the_openapi_document_is_the_api(runtime):
+    """A bounded schemathesis run against the running API, with a token: every response's status,
+    content type and body as documented, and no server error."""
+    user_id, _ = new_user(runtime)
+    schemathesis = Path(sys.executable).parent / "schemathesis"
+    command = [
+        str(schemathesis),
+        "run",
+        f"{runtime['api']}/api/openapi.json",
+        "--url",
+        runtime["api"],
+        "--header",
+        f"Authorization: {bearer(user_id)['Authorization']}",
+        "--checks",
+        "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+        "--phases",
+        "examples,fuzzing",
+        "--max-examples",
+        "10",
+        "--seed",
+        "20261122",
+    ]
+    run = subprocess.run(
+        command, capture_output=True, text=True, timeout=300, env={**os.environ, "NO_COLOR": "1"}
+    )
+    summary = run.stdout[run.stdout.rfind("SUMMARY") :]
+    print(summary)
+    assert run.returncode == 0, run.stdout[-6000:]
+    assert re.search(r"Tested: (\d+)", summary).group(1) == re.search(r"Selected: \d+/(\d+)", summary).group(
+        1
+    )

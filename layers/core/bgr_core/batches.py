@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.exceptions import TransactWriteError
 
-from . import billing, deadlines, storage
+from . import billing, deadlines, storage, webhooks
 from .config import get_settings
 from .db import applied, get_or_none, guard_tables, owned, page_by_user, transaction
 from .errors import BadRequest, FeatureDisabled, NotFound, ServiceUnavailable, TooLarge, UnsupportedMedia
@@ -73,12 +73,19 @@ def _require(flag: str, what: str) -> None:
 
 @guard_tables()
 def create(
-    user_id: str, tier: str, images: list[ImageSpec], *, options: OutputOptions, source: str = "api"
+    user_id: str,
+    tier: str,
+    images: list[ImageSpec],
+    *,
+    options: OutputOptions,
+    source: str = "api",
+    callback_url: str | None = None,
 ) -> tuple[Batch, list[BatchItem]]:
     """A pending batch and its items, written together with the charge (quota first, then credits
     at the batch's volume discount): a refused charge leaves nothing behind."""
     _require("feature_batch", "batch processing")
     _check(tier, images)
+    webhooks.check_callback_url(callback_url)
     batch_id = uuid.uuid4().hex
     batch = Batch(
         batch_id,
@@ -89,6 +96,7 @@ def create(
         source=source,
         options=OutputOptionsAttribute(**options.model_dump()),
         total_images=len(images),
+        callback_url=callback_url,
     )
     deadlines.await_upload(batch)
     items = [
@@ -123,7 +131,13 @@ def upload_forms(batch: Batch, items: list[BatchItem]) -> list[dict]:
 
 @guard_tables()
 def create_from_app(
-    user_id: str, app: str, tier: str, *, options: OutputOptions, keys: list[str] | None = None
+    user_id: str,
+    app: str,
+    tier: str,
+    *,
+    options: OutputOptions,
+    keys: list[str] | None = None,
+    callback_url: str | None = None,
 ) -> Batch:
     """A batch of the images `app` stored for this user (all of them, or the named `keys`), charged
     like any batch, then copied server-side to their batches/ keys so the usual S3 -> SQS ->
@@ -149,7 +163,9 @@ def create_from_app(
         sources[key] = ImageSpec(filename=posixpath.basename(key), content_type=content_type, size_bytes=size)
     if not sources:
         raise BadRequest(f"{app} has stored no images for this user")
-    batch, items = create(user_id, tier, list(sources.values()), options=options, source=app)
+    batch, items = create(
+        user_id, tier, list(sources.values()), options=options, source=app, callback_url=callback_url
+    )
     bucket = get_settings().bucket_name
     for copied, (source, item) in enumerate(zip(sources, items, strict=True)):
         try:
@@ -364,6 +380,8 @@ def _settle(batch_id: str, index: int, outcome: str, write: Callable, settleable
             if status in ("completed", "partial"):
                 batch.status, batch.zip_status = status, "building"
                 _start_zip(batch)
+            elif status == "failed":
+                webhooks.batch_finished(batch, status)  # no ZIP to wait for
             return True
     raise ServiceUnavailable(f"batch {batch_id} is too busy to settle item {index} now; retry")
 
@@ -396,7 +414,9 @@ def _start_zip(batch: Batch, name: str | None = None) -> None:
 
 @guard_tables()
 def zip_ready(batch_id: str, key: str, size: int) -> None:
-    Batch(batch_id, BATCH_HEADER).update(
+    """The batch is done with its ZIP: its final state is announced (webhooks)."""
+    batch = Batch(batch_id, BATCH_HEADER)
+    batch.update(
         actions=[
             Batch.zip_status.set("ready"),
             Batch.zip_key.set(key),
@@ -405,14 +425,16 @@ def zip_ready(batch_id: str, key: str, size: int) -> None:
             Batch.completed_at.set(utcnow()),
         ]
     )
+    webhooks.batch_finished(batch, batch.status)
 
 
 @guard_tables()
 def zip_failed(batch_id: str, error: str) -> None:
-    """The workflow gave up: the results stay where they are; rerun() tries again."""
-    Batch(batch_id, BATCH_HEADER).update(
-        actions=[Batch.zip_status.set("failed"), Batch.zip_error.set(error[:1000])]
-    )
+    """The workflow gave up: the results stay where they are; rerun() tries again. The batch's
+    final state is announced now (zipStatus failed), not again after a rerun."""
+    batch = Batch(batch_id, BATCH_HEADER)
+    batch.update(actions=[Batch.zip_status.set("failed"), Batch.zip_error.set(error[:1000])])
+    webhooks.batch_finished(batch, batch.status)
 
 
 @guard_tables()

@@ -37,10 +37,12 @@ class Settings(BaseSettings):
     rate_limits_table: str = "bgr-rate-limits"
     idempotency_table: str = "bgr-idempotency"
     api_keys_table: str = "bgr-api-keys"
+    webhook_secrets_table: str = "bgr-webhook-secrets"
 
     bucket_name: str = "bgr-images"
     ingest_queue_url: str = ""
     zip_state_machine_arn: str = ""
+    webhook_queue_url: str = ""
 
     # Functions an in-request image is run by, invoked directly (RequestResponse), per tier class:
     # light tiers (mask clean-up) and matting tiers may be different functions.
@@ -69,11 +71,22 @@ class Settings(BaseSettings):
     upload_url_ttl_seconds: int = Field(900, gt=0)
     upload_grace_seconds: int = Field(120, ge=0)
     download_url_ttl_seconds: int = 3600
-    max_wait_seconds: int = 25
 
     # Networks user-given URLs may reach although not public (bgr_core.outbound): empty in AWS;
     # the local runtime's tests set loopback explicitly.
     outbound_allow_networks: list[str] = []
+
+    # Public routes verify a bearer token themselves (bgr_core.api.id_tokens): the user pool's
+    # issuer and app client in AWS; the local runtime's issuer and secret locally.
+    id_token_issuer: str = ""
+    id_token_audience: str = ""
+    local_token_secret: str = ""
+
+    # Webhooks (bgr_core.webhooks): https only unless allowed (the local runtime's tests); a failed
+    # delivery comes back after base, 2 x base, 4 x base ... seconds, at most max_attempts times.
+    webhook_allow_http: bool = False
+    webhook_retry_base_seconds: int = 10
+    webhook_max_attempts: int = 8
 
     @property
     def flags(self) -> dict[str, bool]:

@@ -30,6 +30,7 @@ def table_names() -> dict[str, str]:
         "rateLimits": s.rate_limits_table,
         "idempotency": s.idempotency_table,
         "apiKeys": s.api_keys_table,
+        "webhookSecrets": s.webhook_secrets_table,
     }
 
 

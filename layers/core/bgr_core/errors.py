@@ -31,6 +31,10 @@ class InsufficientCredits(DomainError):
     code, status = "INSUFFICIENT_CREDITS", 402
 
 
+class NotAcceptable(DomainError):
+    code, status = "NOT_ACCEPTABLE", 406
+
+
 class Conflict(DomainError):
     code, status = "CONFLICT", 409
 

@@ -3,7 +3,7 @@
 import hashlib
 import uuid
 
-from . import billing, deadlines, storage
+from . import billing, deadlines, storage, webhooks
 from .db import applied, get_or_none, guard_tables, owned, page_by_user
 from .errors import DomainError
 from .models import Job, OutputOptionsAttribute, utcnow
@@ -32,10 +32,12 @@ def create(
     original_key: str | None = None,
     job_id: str | None = None,
     credits_per_image: int | None = None,
+    callback_url: str | None = None,
 ) -> Job:
     """A pending job for an image about to be uploaded (or already stored at `original_key`),
     written together with its charge: InsufficientCredits leaves nothing behind."""
     job = _new_job(user_id, tier, filename, options, size_bytes, source, original_key, job_id)
+    job.callback_url = webhooks.check_callback_url(callback_url)
     if original_key is None:  # the original is still to come, until its upload deadline
         deadlines.await_upload(job)
     return billing.charge_new_job(job, credits_per_image)
@@ -129,9 +131,13 @@ def complete(job: Job, **fields) -> None:
         actions=[Job.status.set("completed"), Job.completed_at.set(utcnow()), *actions],
         condition=Job.status == "processing",
     )
+    webhooks.job_finished(job, "completed")
 
 
 @guard_tables()
 def fail(job: Job, code: str, message: str) -> bool:
     """Marks the job failed and refunds it, once (False when it was already settled)."""
-    return billing.fail_job(job, code, message)
+    if not billing.fail_job(job, code, message):
+        return False
+    webhooks.job_finished(job, "failed")
+    return True

@@ -63,6 +63,16 @@ class OutputOptionsAttribute(MapAttribute):
     max_pixels = NumberAttribute(null=True, attr_name="maxPixels")
 
 
+class WebhookAttribute(MapAttribute):
+    """A final state's delivery: queued -> delivered | failed, with what each attempt got."""
+
+    event = UnicodeAttribute()  # job.completed, batch.partial, ...
+    status = UnicodeAttribute(default="queued")
+    attempts = NumberAttribute(default=0)
+    last_error = UnicodeAttribute(attr_name="lastError", null=True)
+    delivered_at = UTCDateTimeAttribute(attr_name="deliveredAt", null=True)
+
+
 class UserCreatedIndex(GlobalSecondaryIndex):
     """A user's records, newest first (query with scan_index_forward=False)."""
 
@@ -123,6 +133,8 @@ class Job(Model):
     upload_deadline = UTCDateTimeAttribute(attr_name="uploadDeadline", null=True)
     upload_shard = UnicodeAttribute(attr_name="uploadShard", null=True)  # set while waiting for it
     pending_uploads = PendingUploadIndex()
+    callback_url = UnicodeAttribute(attr_name="callbackUrl", null=True)
+    webhook = WebhookAttribute(null=True)  # delivery of the final state to callback_url
 
 
 class BatchItem(MapAttribute):
@@ -186,6 +198,8 @@ class Batch(Model):
     upload_deadline = UTCDateTimeAttribute(attr_name="uploadDeadline", null=True)
     upload_shard = UnicodeAttribute(attr_name="uploadShard", null=True)  # set while items may wait
     pending_uploads = PendingUploadIndex()
+    callback_url = UnicodeAttribute(attr_name="callbackUrl", null=True)
+    webhook = WebhookAttribute(null=True)  # delivery of the final state to callback_url
 
 
 class BatchItemGroup(Model):
@@ -271,6 +285,17 @@ class ApiKey(Model):
     by_user = ApiKeyUserIndex()
 
 
+class WebhookSecret(Model):
+    """A user's webhook signing secret (shown and rotated by the API; read to sign deliveries)."""
+
+    class Meta(_Meta):
+        table_name = _settings.webhook_secrets_table
+
+    user_id = UnicodeAttribute(hash_key=True, attr_name="userId")
+    secret = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute(attr_name="createdAt", default=utcnow)
+
+
 MODELS: tuple[type[Model], ...] = (
     CreditAccount,
     LedgerEntry,
@@ -280,4 +305,5 @@ MODELS: tuple[type[Model], ...] = (
     UsageCounter,
     RateLimitWindow,
     ApiKey,
+    WebhookSecret,
 )

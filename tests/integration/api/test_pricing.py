@@ -1,4 +1,7 @@
+import pytest
+
 from bgr_core import credits
+from bgr_local import tokens
 
 
 def test_pricing_is_public(api):
@@ -10,7 +13,17 @@ def test_pricing_is_public(api):
     assert reply.body["discounts"][1] == {"minImages": 20, "maxImages": 50, "percentage": 5}
 
 
-def test_quote_without_and_with_subscription_cover(api):
+def bearer(user: str = "user-1") -> dict:
+    """A token the local runtime's stand-in for Cognito signs (see `local_tokens`)."""
+    return {"Authorization": f"Bearer {tokens.sign(user, secret=b'quote-secret')}"}
+
+
+@pytest.fixture
+def local_tokens(settings_env):
+    settings_env(ID_TOKEN_ISSUER=tokens.ISSUER, LOCAL_TOKEN_SECRET="quote-secret")
+
+
+def test_quote_without_and_with_subscription_cover(api, local_tokens):
     quote = api("quote").body["quote"]
     assert quote == {
         "tier": "standard",
@@ -24,9 +37,19 @@ def test_quote_without_and_with_subscription_cover(api):
         "creditsToCharge": 380,
     }
     assert api("subscription-post").status == 201
-    covered = api("quote", body={"tier": "standard", "imageCount": 60}).body["quote"]
+    body = {"tier": "standard", "imageCount": 60}
+    covered = api("quote", body=body, headers=bearer()).body["quote"]
     assert covered["coveredBySubscription"] == 50 and covered["creditsToCharge"] == 10 * 8 * 90 // 100
+    assert api("quote", body=body).body["quote"]["coveredBySubscription"] == 0  # anonymous: no cover
+    assert api("quote", body=body, headers=bearer("someone-else")).body["quote"]["coveredBySubscription"] == 0
     assert api("quote", body={"tier": "standard", "imageCount": 501}).status == 422
+
+
+def test_a_bad_token_on_the_public_quote_is_401_not_anonymous(api, local_tokens):
+    forged = {"Authorization": f"Bearer {tokens.sign('user-1', secret=b'not-the-secret')}"}
+    for headers in (forged, {"Authorization": "Bearer not.a.jwt"}, {"Authorization": "Basic dXNlcjpwdw=="}):
+        reply = api("quote", headers=headers)
+        assert reply.status == 401 and reply.error == "UNAUTHORIZED", headers
 
 
 def test_subscribe_use_and_cancel(api, funded):

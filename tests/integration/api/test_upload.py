@@ -55,11 +55,24 @@ def test_multipart_png_is_stored_after_the_charge(api, funded):
     assert credits.balance("user-1") == 2
 
 
-def multipart(api, content: bytes, filename="notes.png", tier="basic"):
+def png(size=(8, 8)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, "red").save(out, "PNG")
+    return out.getvalue()
+
+
+def multipart(
+    api, content: bytes, filename="notes.png", tier="basic", *, fields=None, query=None, headers=None
+):
+    """POST /remove with a multipart form: `tier`, any other text `fields`, and the `image` file."""
     boundary = "xyzBOUNDARY"
-    body = (
+    text = {"tier": tier, **(fields or {})}
+    body = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in text.items()
+    ).encode()
+    body += (
         (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="tier"\r\n\r\n{tier}\r\n'
             f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="{filename}"\r\n'
             "Content-Type: image/png\r\n\r\n"
         ).encode()
@@ -67,7 +80,9 @@ def multipart(api, content: bytes, filename="notes.png", tier="basic"):
         + f"\r\n--{boundary}--\r\n".encode()
     )
     form = f"multipart/form-data; boundary={boundary}"
-    event = api.event("remove-multipart", headers={"Content-Type": form})
+    event = api.event(
+        "remove-multipart", headers={"Content-Type": form, **(headers or {})}, query=query or None
+    )
     event["body"] = base64.b64encode(body).decode()
     return api.send(event)
 
@@ -93,10 +108,74 @@ def test_a_user_without_an_account_gets_402_and_nothing_is_written(api):
     assert not list(Job.scan()) and keys() == []
 
 
-def test_wait_returns_the_job_still_pending_when_it_does_not_finish(api, funded):
+def test_output_options_as_plain_form_fields(api, funded):
+    funded(amount=10)
+    fields = {"format": "webp", "bgColor": "#00ff00", "crop": "true", "cropMargin": "12", "channels": "rgba"}
+    reply = multipart(api, png(), fields=fields)
+    assert reply.status == 202, reply.raw["body"]
+    options = reply.body["job"]["options"]
+    assert options == {"format": "webp", "channels": "rgba", "bgColor": "#00ff00", "crop": True, "margin": 12}
+    as_json = multipart(
+        api, png(), fields={"options": '{"format": "webp", "crop": true}', "channels": "alpha"}
+    )
+    assert as_json.status == 202
+    assert as_json.body["job"]["options"]["channels"] == "alpha" and as_json.body["job"]["options"]["crop"]
+
+
+def test_unknown_or_doubled_form_fields_are_400_naming_them_and_nothing_is_charged(api, funded):
+    funded(amount=10)
+    reply = multipart(api, png(), fields={"size": "full", "bg_colour": "red"})
+    assert reply.status == 400 and reply.error == "BAD_REQUEST"
+    assert "bg_colour, size" in reply.body["error"]["message"]
+    doubled = multipart(api, png(), fields={"format": "png", "options": '{"format": "webp"}'})
+    assert doubled.status == 400 and "`format`" in doubled.body["error"]["message"]
+    assert credits.balance("user-1") == 10 and keys() == [] and not list(Job.scan())
+
+
+def test_invalid_form_options_are_422_naming_the_field_the_rule_and_the_limit(api, funded):
+    funded(amount=10)
+    reply = multipart(api, png(), fields={"cropMargin": "900"})
+    assert reply.status == 422 and reply.error == "VALIDATION_ERROR"
+    assert reply.body["error"]["message"] == "form.cropMargin: Input should be less than or equal to 500"
+    assert reply.body["error"]["details"] == [
+        {"loc": ["form", "cropMargin"], "type": "less_than_equal", "limits": {"le": 500}}
+    ]
+    colour = multipart(api, png(), fields={"bgColor": "red"})
+    assert colour.status == 422 and colour.body["error"]["message"].startswith(
+        "form.bgColor: String should match"
+    )
+    assert credits.balance("user-1") == 10
+
+
+def test_wait_is_1_to_25_seconds(api, funded):
+    funded(amount=10)
+    for wait in ("0", "26", "soon"):
+        reply = multipart(api, png(), query={"wait": wait})
+        assert reply.status == 422 and reply.body["error"]["message"].startswith("query.wait: ")
+    assert "less than or equal to 25" in multipart(api, png(), query={"wait": "26"}).body["error"]["message"]
+    assert credits.balance("user-1") == 10
+
+
+def test_a_wait_that_ends_before_the_cutout_answers_202_with_the_job(api, funded):
+    funded(amount=10)
+    reply = multipart(api, png(), query={"wait": "1"}, headers={"Accept": "image/png"})
+    assert reply.status == 202 and reply.body["job"]["status"] == "pending"
+
+
+def test_wait_applies_to_in_request_images_only(api, funded):
     funded(amount=10)
     reply = api("remove-json", query={"wait": "1"})
-    assert reply.status == 201 and reply.body["job"]["status"] == "pending"
+    assert reply.status == 400 and "multipart" in reply.body["error"]["message"]
+    assert credits.balance("user-1") == 10
+
+
+def test_accept_chooses_the_format_and_a_contradicting_format_is_406(api, funded):
+    funded(amount=10)
+    webp = multipart(api, png(), headers={"Accept": "image/webp, application/json;q=0.5"})
+    assert webp.status == 202 and webp.body["job"]["options"]["format"] == "webp"
+    refused = multipart(api, png(), fields={"format": "png"}, headers={"Accept": "image/webp"})
+    assert refused.status == 406 and refused.error == "NOT_ACCEPTABLE"
+    assert credits.balance("user-1") == 7
 
 
 def test_invalid_json_and_invalid_fields(api, funded):

@@ -25,7 +25,8 @@ def test_routes_come_from_the_template_with_their_auth():
     by_key = {(r.method, r.resource): r for r in ROUTES}
     assert by_key[("GET", "/health")].public
     assert by_key[("GET", "/api/background-remover/pricing")].public
-    assert not by_key[("POST", "/api/background-remover/pricing/quote")].public
+    assert by_key[("POST", "/api/background-remover/pricing/quote")].public  # verifies tokens itself
+    assert not by_key[("GET", "/api/background-remover/subscription")].public
     assert by_key[("POST", "/api/admin/users/{userId}/credits")].function == "AccountFunction"
     assert by_key[("POST", "/api/background-remover/remove")].function == "UploadFunction"
 

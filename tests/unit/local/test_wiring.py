@@ -8,12 +8,13 @@ from harness import TEMPLATE
 
 def test_each_sqs_event_source_becomes_a_worker_mapping():
     by_function = {m.function: m for m in mappings(TEMPLATE)}
-    assert set(by_function) == {"InferenceFunction", "DeadLetterFunction"}
+    assert set(by_function) == {"InferenceFunction", "DeadLetterFunction", "WebhookFunction"}
     ingest = by_function["InferenceFunction"]
     assert ingest.queue_arn == TEMPLATE.arn("IngestQueue")
     assert ingest.queue_url == TEMPLATE.ref("IngestQueue")
     assert ingest.batch_size == 4
     assert by_function["DeadLetterFunction"].queue_arn == TEMPLATE.arn("IngestDeadLetterQueue")
+    assert by_function["WebhookFunction"].queue_url == TEMPLATE.ref("WebhookQueue")
 
 
 def test_a_received_message_becomes_the_lambda_sqs_record():

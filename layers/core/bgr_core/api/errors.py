@@ -25,11 +25,33 @@ def error_response(status: int, code: str, message: str, headers: dict | None = 
     )
 
 
+def _field(error: dict) -> str:
+    return ".".join(str(part) for part in error["loc"]) or "body"
+
+
+def _detail(error: dict) -> dict:
+    """loc, the rule broken and its limit (pydantic's ctx), JSON-safe."""
+    limits = {k: v for k, v in (error.get("ctx") or {}).items() if isinstance(v, str | int | float | bool)}
+    return {"loc": list(error["loc"]), "type": error["type"], **({"limits": limits} if limits else {})}
+
+
 def _invalid(errors: list[dict]) -> Response:
-    details = [{"loc": list(e["loc"]), "type": e["type"]} for e in errors]
+    """422 whose message names each field, the rule and its limit: `query.wait: Input should be
+    less than or equal to 25`."""
+    details = [_detail(e) for e in errors]
     if any(e["type"] == "json_invalid" for e in errors):
         return error_response(400, "BAD_REQUEST", "the body is not valid JSON", details=details)
-    return error_response(422, "VALIDATION_ERROR", "the request is invalid", details=details)
+    message = "; ".join(f"{_field(e)}: {e['msg']}" for e in errors[:5])
+    if len(errors) > 5:
+        message += f"; and {len(errors) - 5} more"
+    return error_response(422, "VALIDATION_ERROR", message, details=details)
+
+
+def _raised_in(exc: BaseException, module: str) -> bool:
+    tb = exc.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_globals.get("__name__", "").endswith(module)
 
 
 def register(app: APIGatewayRestResolver) -> None:
@@ -58,6 +80,14 @@ def register(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(ServiceError)
     def service_error(exc: ServiceError) -> Response:
         return error_response(exc.status_code, HTTPStatus(exc.status_code).name, exc.msg)
+
+    @app.exception_handler(ValueError)
+    def malformed(exc: ValueError) -> Response:
+        """Powertools' request parsing raises ValueError on a body it cannot read (a multipart
+        content type without a boundary): the caller's fault. Any other ValueError is ours."""
+        if _raised_in(exc, "openapi_validation"):
+            return error_response(400, "BAD_REQUEST", f"the body cannot be read: {exc}")
+        return unexpected(exc)
 
     @app.exception_handler(Exception)
     def unexpected(exc: Exception) -> Response:

@@ -8,6 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends, Request
 
 from ..errors import Forbidden, Unauthorized
+from . import id_tokens
 
 ADMIN_GROUP = "admin"
 
@@ -47,6 +48,19 @@ def optional_user(request: Request) -> Identity | None:
     return identity_of(request.resolved_event.raw_event)
 
 
+def token_user(request: Request) -> Identity | None:
+    """On a public route: the authorizer's claims if any, else the bearer token verified here;
+    None without a token, 401 with a bad one (never silently treated as anonymous)."""
+    identity = optional_user(request)
+    header = request.resolved_event.headers.get("authorization") or ""
+    if identity is not None or not header:
+        return identity
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send `Authorization: Bearer <ID token>`, or no Authorization header")
+    return identity_of({"requestContext": {"authorizer": {"claims": id_tokens.verify(token.strip())}}})
+
+
 def current_user(request: Request) -> Identity:
     identity = optional_user(request)
     if identity is None:
@@ -61,5 +75,5 @@ def current_admin(user: Annotated[Identity, Depends(current_user)]) -> Identity:
 
 
 User = Annotated[Identity, Depends(current_user)]
-MaybeUser = Annotated[Identity | None, Depends(optional_user)]
+TokenUser = Annotated[Identity | None, Depends(token_user)]
 Admin = Annotated[Identity, Depends(current_admin)]

@@ -1,29 +1,123 @@
 """The API's OpenAPI document, built from a resolver holding every function's routers, so the
-account function can serve all of it (GET /api/openapi.json, Swagger UI at /api/docs)."""
+account function can serve all of it (GET /api/openapi.json, Swagger UI at /api/docs).
 
+Powertools generates paths, parameters, bodies and success responses from the routes. Then, so
+that the document is the API, every operation gets what the routes share, from what each route
+depends on (`_implied`): its security (bearer token; optional on public routes that honour one)
+and the error statuses its kind of route can return, all with the one error schema; validation
+errors (422) are ours, not powertools' default shape. A route declares only its own further
+statuses (`responses.errors(...)`) and, where it reads the raw request, its body
+(`openapi_extensions={"requestBody": ...}`). Routes added later are documented the same way.
+"""
+
+import json
 from functools import cache
 from pathlib import Path
 
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.depends import build_dependency_tree
 from aws_lambda_powertools.event_handler.openapi import swagger_ui
-from aws_lambda_powertools.event_handler.openapi.models import Server
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer, Server
 from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+from pydantic import BaseModel
 
-from . import resolver
+from . import identity, resolver
+from .responses import COMPONENTS, WHY, ErrorResponse
 from .routes import all_routers
 
 TITLE = "Background Remover Pro"
 VERSION = "1.0.0"
+BEARER = {"bearerAuth": []}
+SECURITY_SCHEMES = {
+    "bearerAuth": HTTPBearer(bearerFormat="JWT", description="a Cognito ID token (locally: `make token`)"),
+    "apiKey": APIKey(**{"in": APIKeyIn.header}, name="X-Api-Key", description="an API key of the caller's"),
+}
+POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
+
+
+def _dependencies(func) -> set:
+    found, nodes = set(), list(build_dependency_tree(func).dependencies)
+    while nodes:
+        node = nodes.pop()
+        found.add(node.depends.dependency)
+        nodes += node.dependant.dependencies
+    return found
+
+
+def _implied(route) -> tuple[list[dict] | None, set[int]]:
+    """The route's security and the error statuses every route like it can return."""
+    uses, dependant = _dependencies(route.func), route.dependant
+    statuses, security = {500, 503}, None
+    if dependant.path_params:
+        statuses |= {404, 422}
+    if dependant.query_params:
+        statuses |= {400, 422}
+    if dependant.body_params:
+        statuses |= {400, 415, 422}
+    if uses & {identity.current_user, identity.current_admin}:
+        security, statuses = [BEARER], statuses | {401, 429}
+    if identity.current_admin in uses:
+        statuses.add(403)
+    if identity.token_user in uses:
+        security, statuses = [{}, BEARER], statuses | {401, 429}
+    return security, statuses
+
+
+def _hoist(schema: dict, *models: type[BaseModel]) -> None:
+    """Models that no route's signature names (bodies read from the raw request) as components."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in models:
+        generated = model.model_json_schema(by_alias=True, ref_template=COMPONENTS + "{model}")
+        for name, definition in generated.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components.setdefault(model.__name__, generated)
+
+
+def _error(status: int) -> dict:
+    return {
+        "description": WHY[status],
+        "content": {"application/json": {"schema": {"$ref": COMPONENTS + "ErrorResponse"}}},
+    }
+
+
+def describe(app: APIGatewayRestResolver) -> dict:
+    routes = {(r.method.lower(), r.openapi_path): r for r in app._static_routes + app._dynamic_routes}
+    for route in routes.values():
+        route.security = route.security or _implied(route)[0]
+        if route.responses and route.status_code not in route.responses:  # its return type, documented
+            route.responses = {route.status_code: {"description": "success"}, **route.responses}
+    schema = json.loads(
+        app.get_openapi_json_schema(
+            title=TITLE,
+            version=VERSION,
+            description=(
+                'AI background removal. Errors are `{"error": {"code", "message"}}`; a 422\'s '
+                "message names the field, the rule and its limit. Webhooks: see the README."
+            ),
+            servers=[Server(url="/")],
+            security_schemes=SECURITY_SCHEMES,
+        )
+    )
+    from .removals import UPLOAD_MODELS
+
+    _hoist(schema, ErrorResponse, *UPLOAD_MODELS)
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses, implied = operation["responses"], _implied(routes[method, path])[1]
+            for status in [s for s in responses if int(s) in (422, 500) and int(s) not in implied]:
+                del responses[status]  # powertools' defaults, where the route cannot give them
+            for status in implied:
+                content = responses.get(str(status), {}).get("content", {}).get("application/json", {})
+                if status in (422, 500) or not content:  # powertools' own shapes are not ours
+                    responses[str(status)] = {**responses.get(str(status), {}), **_error(status)}
+    for name in POWERTOOLS_ERROR_SCHEMAS:
+        schema["components"]["schemas"].pop(name, None)
+    return schema
 
 
 @cache
 def document() -> str:
-    app = resolver.build(*all_routers())
-    return app.get_openapi_json_schema(
-        title=TITLE,
-        version=VERSION,
-        description="AI background removal. Authenticated routes need a Cognito ID token.",
-        servers=[Server(url="/")],
-    )
+    return json.dumps(describe(resolver.build(*all_routers())))
 
 
 @cache

@@ -1,43 +1,110 @@
 """POST /remove: one image, in the request (multipart) or through a presigned upload (JSON)."""
 
-import time
+import json
 import uuid
 
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from .. import direct, jobs, storage
-from ..config import get_settings
-from ..errors import BadRequest
+from ..errors import BadRequest, NotAcceptable
 from ..models import Job
 from ..options import OutputOptions
-from .schemas import Schema, Tier, UploadRequest
+from .responses import COMPONENTS
+from .schemas import CallbackUrl, Schema, Tier, UploadRequest
 from .uploads import check_declared, parse_inline
 
-POLL_SECONDS = 0.25
 FINISHED = ("completed", "failed")
+IMAGE_FORMATS = {"image/png": "png", "image/webp": "webp"}
+IMAGE_CONTENT = {media: {"schema": {"type": "string", "format": "binary"}} for media in IMAGE_FORMATS}
+# A Lambda proxy response is at most 6 MB, base64 included: bigger cutouts are a redirect instead.
+MAX_INLINE_RESULT_BYTES = 4 * 1024 * 1024
+
+
+# Output options may come as plain form fields (as users try them) as well as the `options` JSON.
+OPTION_FIELDS = {
+    "format": "format",
+    "bgColor": "bgColor",
+    "crop": "crop",
+    "cropMargin": "margin",
+    "channels": "channels",
+}
+FORM_FIELDS = ("image", "tier", "options", *OPTION_FIELDS, "callbackUrl")
+UPLOAD_MODELS = (UploadRequest,)  # the JSON body, read from the raw request: documented by hand
 
 
 class InlineForm(Schema):
     tier: Tier
+    options: OutputOptions
+    callback_url: CallbackUrl = None
 
 
-def create_inline(user_id: str, body: bytes, content_type: str, *, now: bool = False) -> Job:
+def read_form(fields: dict[str, str], default_format: str | None = None) -> InlineForm:
+    """The multipart form's text fields as a validated form: unknown fields are a 400 naming them,
+    an option given both plainly and in `options` a 400 too; `default_format` applies when the
+    form names none (the Accept header's choice)."""
+    unknown = sorted(set(fields) - set(FORM_FIELDS))
+    if unknown:
+        raise BadRequest(
+            f"unknown form fields: {', '.join(unknown)}; the form takes {', '.join(FORM_FIELDS)}"
+        )
+    options = _options_json(fields.get("options"))
+    for field, option in OPTION_FIELDS.items():
+        if field in fields:
+            if option in options or field in options:
+                raise BadRequest(f"`{field}` is given both as a form field and in `options`")
+            options[option] = fields[field]
+    if default_format and options.setdefault("format", default_format) != default_format:
+        raise NotAcceptable(f"`format` is {options['format']!r} but Accept asks for image/{default_format}")
+    try:
+        return InlineForm.model_validate(
+            {"tier": fields.get("tier"), "options": options, "callbackUrl": fields.get("callbackUrl")}
+        )
+    except ValidationError as exc:
+        plain = {option: field for field, option in OPTION_FIELDS.items() if field in fields}
+        raise RequestValidationError([_as_form_error(e, plain) for e in exc.errors()]) from exc
+
+
+def _as_form_error(error: dict, plain: dict[str, str]) -> dict:
+    """Names the field as the client sent it: `cropMargin`, or `options.margin`."""
+    loc = tuple(error["loc"])
+    if loc[:1] == ("options",) and len(loc) > 1 and loc[1] in plain:
+        loc = (plain[loc[1]], *loc[2:])
+    return {**error, "loc": ("form", *loc)}
+
+
+def _options_json(raw: str | None) -> dict:
+    if not raw:
+        return {}
+    try:
+        options = json.loads(raw)
+    except ValueError as exc:
+        raise BadRequest("`options` is not valid JSON") from exc
+    if not isinstance(options, dict):
+        raise BadRequest("`options` must be a JSON object")
+    return options
+
+
+def create_inline(
+    user_id: str, body: bytes, content_type: str, default_format: str | None = None, *, now: bool = False
+) -> Job:
     """Charges and creates the job, then stores the original, which queues it for inference; or,
     `now`, runs it in this request by a direct invoke (bgr_core.direct) and returns it finished.
     Nothing is stored for an upload that is refused; a store that fails is refunded."""
     image = parse_inline(body, content_type)
-    form = InlineForm.model_validate(image.fields)
-    options = _options(image.fields.get("options"))
+    form = read_form(image.fields, default_format)
     job_id = uuid.uuid4().hex
     key = (storage.direct_key if now else storage.upload_key)(user_id, job_id, image.filename)
     job = jobs.create(
         user_id,
         form.tier,
         image.filename,
-        options=options,
+        options=form.options,
         size_bytes=len(image.data),
         original_key=key,
         job_id=job_id,
+        callback_url=form.callback_url,
     )
     if now:
         direct.run(job, image.data, image.content_type)
@@ -46,30 +113,88 @@ def create_inline(user_id: str, body: bytes, content_type: str, *, now: bool = F
     return job
 
 
-def _options(raw: str | None) -> OutputOptions:
-    try:
-        return OutputOptions.model_validate_json(raw) if raw else OutputOptions()
-    except ValidationError as exc:
-        raise BadRequest("`options` is not valid output options JSON") from exc
-
-
 def create_presigned(user_id: str, request: UploadRequest) -> tuple[Job, dict]:
     """Refuses what could never process before charging, then the job and its upload form."""
     check_declared(request.content_type, request.size_bytes)
     job = jobs.create(
-        user_id, request.tier, request.filename, options=request.options, size_bytes=request.size_bytes
+        user_id,
+        request.tier,
+        request.filename,
+        options=request.options,
+        size_bytes=request.size_bytes,
+        callback_url=request.callback_url,
     )
     return job, storage.presigned_upload(
         job.original_key, request.content_type, request.size_bytes, job.upload_deadline
     )
 
 
-def wait_for(job: Job, seconds: float, time_left_ms: int) -> Job:
-    """Polls the job until it finishes or `seconds` pass (capped by max_wait_seconds and what is
-    left of the invocation); returns it as it is then."""
-    budget = min(seconds, get_settings().max_wait_seconds, max(time_left_ms / 1000 - 2, 0))
-    deadline = time.monotonic() + budget
-    while job.status not in FINISHED and time.monotonic() < deadline:
-        time.sleep(min(POLL_SECONDS, max(deadline - time.monotonic(), 0)))
-        job = jobs.get(job.id) or job
-    return job
+def wanted_format(accept: str | None) -> str | None:
+    """The cutout format the Accept header prefers over JSON (png or webp), else None."""
+    best, best_q = None, 0.0
+    for part in (accept or "").split(","):
+        media, *params = (p.strip().lower() for p in part.split(";"))
+        q = next((_q(p[2:]) for p in params if p.startswith("q=")), 1.0)
+        choice = IMAGE_FORMATS.get(media) or ("json" if media in ("application/json", "*/*") else None)
+        if choice and q > best_q:
+            best, best_q = choice, q
+    return None if best == "json" else best
+
+
+def _q(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
+
+
+def cutout_response(job: Job, headers: dict[str, str]) -> Response:
+    """A completed job's cutout as the response body (a 303 to its download when too big for one)."""
+    headers = {**headers, "X-Job-Id": job.id}
+    if job.width is not None:
+        headers.update({"X-Width": str(int(job.width)), "X-Height": str(int(job.height))})
+    if storage.object_size(job.result_key) > MAX_INLINE_RESULT_BYTES:
+        return Response(303, headers={**headers, "Location": storage.presigned_download(job.result_key)})
+    return Response(
+        200,
+        content_type=f"image/{job.options.format}",
+        body=storage.get_bytes(job.result_key),
+        headers=headers,
+    )
+
+
+def _form_schema() -> dict:
+    """The multipart form as JSON Schema, from the models that validate it."""
+    options = OutputOptions.model_json_schema(by_alias=True)["properties"]
+    upload = UploadRequest.model_json_schema(by_alias=True)["properties"]
+    return {
+        "type": "object",
+        "required": ["image", "tier"],
+        "additionalProperties": False,  # an unknown field is a 400 naming it
+        "properties": {
+            "image": {"type": "string", "format": "binary", "description": "JPEG, PNG or WebP, at most 5 MB"},
+            "tier": upload["tier"],
+            "options": {"type": "string", "description": "output options as a JSON object"},
+            **{field: _sent(options[option]) for field, option in OPTION_FIELDS.items()},
+            "callbackUrl": _sent(upload["callbackUrl"]),
+        },
+    }
+
+
+def _sent(schema: dict) -> dict:
+    """A form field is sent or not: never null."""
+    variants = [v for v in schema.get("anyOf", ()) if v.get("type") != "null"]
+    rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+    return {**rest, **variants[0]} if variants else rest
+
+
+REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": _form_schema(),
+            "encoding": {"image": {"contentType": "image/jpeg, image/png, image/webp"}},
+        },
+        "application/json": {"schema": {"$ref": COMPONENTS + "UploadRequest"}},
+    },
+}

@@ -22,6 +22,16 @@ class Schema(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
+CallbackUrl = Annotated[
+    str | None,
+    Field(
+        max_length=2048,
+        description="https URL (a public address) that receives the final state, signed (see the README)",
+        examples=["https://example.com/hooks/bgr"],
+    ),
+]
+
+
 # -- requests ---------------------------------------------------------------------------------
 class UploadRequest(Schema):
     tier: Tier
@@ -29,6 +39,7 @@ class UploadRequest(Schema):
     content_type: str
     size_bytes: Annotated[int, Field(gt=0)]
     options: OutputOptions = Field(default_factory=OutputOptions)
+    callback_url: CallbackUrl = None
 
 
 class BatchImage(Schema):
@@ -41,6 +52,7 @@ class BatchRequest(Schema):
     tier: Tier
     images: Annotated[list[BatchImage], Field(min_length=1, max_length=MAX_BATCH_IMAGES)]
     options: OutputOptions = Field(default_factory=OutputOptions)
+    callback_url: CallbackUrl = None
 
 
 class IntegrationBatchRequest(Schema):
@@ -49,6 +61,7 @@ class IntegrationBatchRequest(Schema):
         None, description="objects under the app's prefix; all of them when absent"
     )
     options: OutputOptions = Field(default_factory=OutputOptions)
+    callback_url: CallbackUrl = None
 
 
 class QuoteRequest(Schema):
@@ -72,6 +85,27 @@ class GrantRequest(Schema):
 
 
 # -- jobs -------------------------------------------------------------------------------------
+class WebhookView(Schema):
+    event: str
+    status: Literal["queued", "delivered", "failed"]
+    attempts: int
+    last_error: str | None
+    delivered_at: datetime | None
+
+    @classmethod
+    def of(cls, record) -> "WebhookView | None":
+        hook = record.webhook
+        if hook is None:
+            return None
+        return cls(
+            event=hook.event,
+            status=hook.status,
+            attempts=int(hook.attempts),
+            last_error=hook.last_error,
+            delivered_at=hook.delivered_at,
+        )
+
+
 class JobView(Schema):
     id: str
     status: str
@@ -92,6 +126,8 @@ class JobView(Schema):
     upload_deadline: datetime | None = Field(None, description="the original must be uploaded by then")
     result_url: str | None = Field(None, description="presigned download, once completed")
     thumbnail_url: str | None = None
+    callback_url: str | None = None
+    webhook: WebhookView | None = Field(None, description="delivery of the final state to callbackUrl")
 
     @classmethod
     def of(cls, job: Job) -> "JobView":
@@ -118,6 +154,8 @@ class JobView(Schema):
             thumbnail_url=storage.presigned_download(job.thumbnail_key)
             if done and job.thumbnail_key
             else None,
+            callback_url=job.callback_url,
+            webhook=WebhookView.of(job),
         )
 
 
@@ -169,6 +207,8 @@ class BatchView(Schema):
     completed_at: datetime | None
     upload_deadline: datetime | None = Field(None, description="images not uploaded by then are refunded")
     cancelled_at: datetime | None = None
+    callback_url: str | None = None
+    webhook: WebhookView | None = Field(None, description="delivery of the final state to callbackUrl")
 
     @classmethod
     def of(cls, batch: Batch, items: list[BatchItem] | None = None) -> "BatchView":
@@ -197,6 +237,8 @@ class BatchView(Schema):
             completed_at=batch.completed_at,
             upload_deadline=batch.upload_deadline,
             cancelled_at=batch.cancelled_at,
+            callback_url=batch.callback_url,
+            webhook=WebhookView.of(batch),
         )
 
 
@@ -495,6 +537,12 @@ class Ledger(Schema):
     user_id: str
     balance: int
     entries: list[LedgerEntryView]
+
+
+class WebhookSecretView(Schema):
+    secret: str = Field(description="HMAC-SHA256 key of the X-BGR-Signature header")
+    created_at: datetime
+    signature_header: str = Field("X-BGR-Signature", description='"t=<unix seconds>,v1=<hex HMAC of t.body>"')
 
 
 # -- health -----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import Router
 
-from ... import batches, credits, jobs, stats
+from ... import batches, credits, jobs, stats, webhooks
 from .. import features, health, openapi
 from ..identity import Admin, User
 from ..schemas import (
@@ -27,6 +27,7 @@ from ..schemas import (
     LedgerEntryView,
     Stats,
     StatsResponse,
+    WebhookSecretView,
     respond,
 )
 from . import BGR, path_id
@@ -80,6 +81,20 @@ def balance(user: User) -> Balance:
     return Balance(balance=credits.balance(user.user_id))
 
 
+@router.get("/api/webhooks/secret", summary="The secret that signs the caller's webhooks (made on first use)")
+def webhook_secret(user: User) -> WebhookSecretView:
+    record = webhooks.secret_for(user.user_id)
+    return WebhookSecretView(secret=record.secret, created_at=record.created_at)
+
+
+@router.post(
+    "/api/webhooks/secret", summary="Rotate the webhook secret: deliveries from now on use the new one"
+)
+def rotate_webhook_secret(user: User) -> WebhookSecretView:
+    record = webhooks.rotate_secret(user.user_id)
+    return WebhookSecretView(secret=record.secret, created_at=record.created_at)
+
+
 @router.post("/api/admin/users/<userId>/credits", summary="Add credits to a user (admins)")
 def grant(
     user_id: Annotated[str, path_id("userId")], request: Annotated[GrantRequest, Body()], admin: Admin
@@ -115,6 +130,10 @@ def openapi_document():
     return Response(200, content_types.APPLICATION_JSON, openapi.document())
 
 
-@router.get("/api/docs", summary="Swagger UI for this API")
+@router.get(
+    "/api/docs",
+    summary="Swagger UI for this API",
+    responses={200: {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}}},
+)
 def docs():
     return Response(200, "text/html", openapi.swagger_html())

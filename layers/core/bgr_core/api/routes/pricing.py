@@ -9,7 +9,8 @@ from aws_lambda_powertools.event_handler.router import Router
 from ... import quotes, subscriptions
 from ...config import get_settings
 from .. import features
-from ..identity import MaybeUser, User
+from ..identity import TokenUser, User
+from ..responses import errors
 from ..schemas import (
     CancelRequest,
     PricingTables,
@@ -32,8 +33,11 @@ def pricing() -> PricingTables:
     return PricingTables.current(get_settings().tier_models)
 
 
-@router.post(f"{BGR}/pricing/quote", summary="What (tier, imageCount) costs, with subscription cover")
-def quote(request: Annotated[QuoteRequest, Body()], user: MaybeUser) -> QuoteResponse:
+@router.post(
+    f"{BGR}/pricing/quote",
+    summary="What (tier, imageCount) costs (public); with a valid ID token, after subscription cover",
+)
+def quote(request: Annotated[QuoteRequest, Body()], user: TokenUser) -> QuoteResponse:
     plan = quotes.quote(user.user_id if user else None, request.tier, request.image_count)
     return QuoteResponse(quote=Quote.of(plan))
 
@@ -55,6 +59,7 @@ def get_subscription(user: User) -> SubscriptionResponse:
     f"{BGR}/subscription",
     summary="Subscribe to a plan paid elsewhere",
     status_code=201,
+    responses=errors(400),
     middlewares=subscriptions_on,
 )
 def subscribe(request: Annotated[SubscribeRequest, Body()], user: User) -> Response[SubscriptionResponse]:
@@ -65,7 +70,10 @@ def subscribe(request: Annotated[SubscribeRequest, Body()], user: User) -> Respo
 
 
 @router.delete(
-    f"{BGR}/subscription", summary="Cancel (usable until currentPeriodEnd)", middlewares=subscriptions_on
+    f"{BGR}/subscription",
+    summary="Cancel (usable until currentPeriodEnd)",
+    responses=errors(404),
+    middlewares=subscriptions_on,
 )
 def cancel(user: User, request: Annotated[CancelRequest | None, Body()] = None) -> SubscriptionResponse:
     sub = subscriptions.cancel(user.user_id, request.reason if request else None)

@@ -8,10 +8,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import Router
 
 from ... import batches, cancellation
-from ...errors import UnsupportedMedia
+from ...errors import BadRequest, UnsupportedMedia
 from ...storage import INTEGRATION_APPS
 from .. import features, ratelimit, removals
 from ..identity import User
+from ..responses import errors
 from ..schemas import (
     BatchCreated,
     BatchRequest,
@@ -40,50 +41,64 @@ def credits_header(charged: int) -> dict[str, str]:
     f"{BGR}/remove",
     summary="Remove one image's background",
     description=(
-        "multipart/form-data with `image` (JPEG, PNG or WebP, ≤ 5 MB) and `tier` → 202 {job}; or JSON "
+        "multipart/form-data with `image` (JPEG, PNG or WebP, ≤ 5 MB), `tier` and output options as "
+        "plain fields (`format`, `bgColor`, `crop`, `cropMargin`, `channels`) or as `options` JSON → "
+        "202 {job}; with `?wait=N` (1-25 s) 200 {job} once it finished within N s (202 when not), and "
+        "with `Accept: image/png` or `image/webp` the cutout's bytes instead. Or JSON "
         "{tier, filename, contentType, sizeBytes, options?} → 201 {job, upload}: POST the file to "
-        "`upload.url` with `upload.fields`. `?wait=N` (≤ 25 s) returns the job once finished."
+        "`upload.url` with `upload.fields`."
     ),
     responses={
+        200: {
+            "description": "waited: the job finished (or its cutout, as the Accept header asked)",
+            "content": {"application/json": {"model": JobResponse}, **removals.IMAGE_CONTENT},
+        },
         201: {
             "description": "job created; upload pending",
             "content": {"application/json": {"model": JobUploadResponse}},
         },
         202: {
-            "description": "image received; job queued",
+            "description": "image received; job queued (or still running after the wait)",
             "content": {"application/json": {"model": JobResponse}},
         },
+        303: {
+            "description": "waited, asked for the bytes, and the cutout is over 4 MB: Location is its URL",
+            "content": {},
+        },
+        **errors(400, 402, 406, 413, 415, 422),
     },
+    openapi_extensions={"requestBody": removals.REQUEST_BODY},
     middlewares=[ratelimit.charging],
 )
 def remove(
-    request: Request, user: User, wait: Annotated[float, Query(ge=0)] = 0
-) -> Response[JobUploadResponse | JobResponse]:
+    request: Request,
+    user: User,
+    wait: Annotated[int | None, Query(ge=1, le=25, description="seconds to wait for the cutout")] = None,
+):  # no return model: the bytes or one of three JSON shapes, each documented above
     event = request.resolved_event
     content_type = event.headers.get("content-type") or "application/json"
     body = event.body or ""
     if content_type.startswith("multipart/form-data"):
+        wanted = removals.wanted_format(event.headers.get("accept"))
         raw = base64.b64decode(body) if event.is_base64_encoded else body.encode("latin-1")
         # waited for: cut out in this request by a direct invoke, not through the queue
-        job = removals.create_inline(user.user_id, raw, content_type, now=bool(wait))
-        return respond(JobResponse(job=JobView.of(job)), 202, credits_header(int(job.credits_used)))
+        job = removals.create_inline(user.user_id, raw, content_type, default_format=wanted, now=bool(wait))
+        headers = credits_header(int(job.credits_used))
+        if not wait or job.status not in removals.FINISHED:
+            return respond(JobResponse(job=JobView.of(job)), 202, headers)
+        if wanted and job.status == "completed":
+            return removals.cutout_response(job, headers)
+        return respond(JobResponse(job=JobView.of(job)), 200, headers)
     if not content_type.startswith("application/json"):
         raise UnsupportedMedia("send multipart/form-data (an image) or application/json (an upload request)")
+    if wait:
+        raise BadRequest("?wait applies to an image sent in the request (multipart); upload first")
     job, upload = removals.create_presigned(user.user_id, UploadRequest.model_validate_json(body))
-    job = _waited(job, wait, request)
     return respond(
         JobUploadResponse(job=JobView.of(job), upload=Upload(**upload)),
         201,
         credits_header(int(job.credits_used)),
     )
-
-
-def _waited(job, wait: float, request: Request):
-    if not wait:
-        return job
-    context = request.context.get("lambda_context")
-    left = context.get_remaining_time_in_millis() if context else 29_000
-    return removals.wait_for(job, wait, left)
 
 
 batch_on = [features.required("batch"), ratelimit.charging]
@@ -93,6 +108,7 @@ batch_on = [features.required("batch"), ratelimit.charging]
     f"{BGR}/batch",
     summary="Create a batch: charged up front, one presigned upload per image",
     status_code=201,
+    responses=errors(402, 413, 415),
     middlewares=batch_on,
 )
 def create_batch(request: Annotated[BatchRequest, Body()], user: User) -> Response[BatchCreated]:
@@ -102,7 +118,9 @@ def create_batch(request: Annotated[BatchRequest, Body()], user: User) -> Respon
         batches.ImageSpec(filename=i.filename, content_type=i.content_type, size_bytes=i.size_bytes)
         for i in request.images
     ]
-    batch, items = batches.create(user.user_id, request.tier, specs, options=request.options)
+    batch, items = batches.create(
+        user.user_id, request.tier, specs, options=request.options, callback_url=request.callback_url
+    )
     uploads = [BatchUpload(**form) for form in batches.upload_forms(batch, items)]
     created = BatchCreated(batch=BatchView.of(batch, items), uploads=uploads)
     return respond(created, 201, credits_header(int(batch.credits_charged)))
@@ -112,6 +130,7 @@ def create_batch(request: Annotated[BatchRequest, Body()], user: User) -> Respon
     "/api/integrations/<app>/batch",
     summary="A batch of the images a platform app stored for the caller (no upload)",
     status_code=201,
+    responses=errors(402, 404, 413, 415),
     middlewares=[features.required("integrations"), *batch_on],
 )
 def integration_batch(
@@ -120,7 +139,12 @@ def integration_batch(
     user: User,
 ) -> Response[BatchResponse]:
     batch = batches.create_from_app(
-        user.user_id, app, request.tier, options=request.options, keys=request.keys
+        user.user_id,
+        app,
+        request.tier,
+        options=request.options,
+        keys=request.keys,
+        callback_url=request.callback_url,
     )
     return respond(BatchResponse(batch=BatchView.of(batch)), 201, credits_header(int(batch.credits_charged)))
 

@@ -1,0 +1,53 @@
+"""The OpenAPI document against template.yaml: every route the template gives API Gateway is
+documented, with the security its authorizer means and every error in the one error shape."""
+
+import json
+
+import pytest
+
+from bgr_core.api import openapi
+from bgr_local.routes import routes
+from harness import TEMPLATE
+
+DOCUMENT = json.loads(openapi.document())
+ERROR = {"$ref": "#/components/schemas/ErrorResponse"}
+ROUTES = routes(TEMPLATE)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.resource}")
+def test_each_template_route_is_documented_with_its_auth_and_errors(route):
+    operation = DOCUMENT["paths"][route.resource][route.method.lower()]
+    responses = operation["responses"]
+    if route.public:  # no authorizer: anonymous, or a token the function checks itself
+        assert operation.get("security") in (None, [{}, {"bearerAuth": []}])
+    else:
+        assert operation["security"] == [{"bearerAuth": []}]
+        assert {"401", "429"} <= set(responses)
+    assert {"500", "503"} <= set(responses)
+    for status, response in responses.items():
+        if (route.resource, status) == ("/health", "503"):  # degraded: the health report itself
+            assert response["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/Health"
+            }
+        elif int(status) >= 400:
+            assert response["content"] == {"application/json": {"schema": ERROR}}, status
+    if "{" in route.resource:
+        assert "404" in responses
+
+
+def test_the_document_has_both_security_schemes_and_no_route_the_template_lacks():
+    schemes = DOCUMENT["components"]["securitySchemes"]
+    assert schemes["bearerAuth"]["scheme"] == "bearer"
+    assert schemes["apiKey"] == {**schemes["apiKey"], "type": "apiKey", "in": "header", "name": "X-Api-Key"}
+    documented = {(m.upper(), p) for p, ops in DOCUMENT["paths"].items() for m in ops}
+    assert documented == {(r.method, r.resource) for r in ROUTES}
+
+
+def test_remove_documents_its_multipart_and_json_bodies():
+    body = DOCUMENT["paths"]["/api/background-remover/remove"]["post"]["requestBody"]["content"]
+    form = body["multipart/form-data"]["schema"]
+    assert form["required"] == ["image", "tier"] and form["additionalProperties"] is False
+    assert form["properties"]["cropMargin"]["maximum"] == 500
+    assert form["properties"]["format"]["enum"] == ["png", "webp"]
+    assert body["application/json"]["schema"] == {"$ref": "#/components/schemas/UploadRequest"}
+    assert "UploadRequest" in DOCUMENT["components"]["schemas"]
