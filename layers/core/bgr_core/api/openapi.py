@@ -108,7 +108,8 @@ def describe(app: APIGatewayRestResolver) -> dict:
                 del responses[status]  # powertools' defaults, where the route cannot give them
             for status in implied:
                 content = responses.get(str(status), {}).get("content", {}).get("application/json", {})
-                if status in (422, 500) or not content:  # powertools' own shapes are not ours
+                ref = content.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
+                if not content or ref in POWERTOOLS_ERROR_SCHEMAS:  # a route's own error shape stays
                     responses[str(status)] = {**responses.get(str(status), {}), **_error(status)}
     for name in POWERTOOLS_ERROR_SCHEMAS:
         schema["components"]["schemas"].pop(name, None)
