@@ -114,7 +114,15 @@ def test_output_options_as_plain_form_fields(api, funded):
     reply = multipart(api, png(), fields=fields)
     assert reply.status == 202, reply.raw["body"]
     options = reply.body["job"]["options"]
-    assert options == {"format": "webp", "channels": "rgba", "bgColor": "#00ff00", "crop": True, "margin": 12}
+    assert options == {
+        "format": "webp",
+        "channels": "rgba",
+        "bgColor": "#00ff00",
+        "crop": True,
+        "margin": 12,
+        "marginUnit": "px",
+        "maxPixels": None,
+    }
     as_json = multipart(
         api, png(), fields={"options": '{"format": "webp", "crop": true}', "channels": "alpha"}
     )
@@ -156,10 +164,12 @@ def test_wait_is_1_to_25_seconds(api, funded):
     assert credits.balance("user-1") == 10
 
 
-def test_a_wait_that_ends_before_the_cutout_answers_202_with_the_job(api, funded):
+def test_a_wait_whose_direct_run_cannot_be_invoked_is_503_and_refunded(api, funded):
+    # ?wait runs the cutout by invoking the inference function; none is deployed in this test
     funded(amount=10)
     reply = multipart(api, png(), query={"wait": "1"}, headers={"Accept": "image/png"})
-    assert reply.status == 202 and reply.body["job"]["status"] == "pending"
+    assert reply.status == 503 and reply.error == "INFERENCE_FAILED"
+    assert credits.balance("user-1") == 10
 
 
 def test_wait_applies_to_in_request_images_only(api, funded):

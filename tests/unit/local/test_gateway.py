@@ -128,11 +128,18 @@ def test_a_token_with_non_ascii_bytes_in_its_signature_is_a_401():
     assert response.status == 401
 
 
+def test_a_refused_api_key_is_answered_in_remove_bg_s_error_shape_with_cors():
+    # ACCESS_DENIED comes only from the X-Api-Key authorizer, whose clients expect remove.bg's shape
+    response = GatewayResponses(TEMPLATE).respond("ACCESS_DENIED")
+    error = json.loads(response.body)["errors"][0]
+    assert response.status == 403 and error["code"] == "auth_failed" and error["title"]
+    assert headers(response)["Access-Control-Allow-Origin"] == "*"
+
+
 @pytest.mark.parametrize(
     ("response_type", "status", "code"),
     [
         ("UNAUTHORIZED", 401, "UNAUTHORIZED"),
-        ("ACCESS_DENIED", 403, "FORBIDDEN"),
         ("THROTTLED", 429, "RATE_LIMITED"),
         ("MISSING_AUTHENTICATION_TOKEN", 404, "NOT_FOUND"),
         ("DEFAULT_4XX", 400, "BAD_REQUEST"),
