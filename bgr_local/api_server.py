@@ -11,6 +11,7 @@ from .functions import Functions
 from .proxy import HttpRequest, HttpResponse, http_response, proxy_event
 from .routes import resolve, routes
 from .template import Template
+from .webapp import WebApp
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,9 @@ class _Handler(BaseHTTPRequestHandler):
             body=self.rfile.read(length) if length else b"",
             source_ip=self.client_address[0],
         )
-        response = self.server.api.handle(request)
+        response = self.server.web.handle(request) if self.server.web else None
+        if response is None:
+            response = self.server.api.handle(request)
         self.send_response(response.status)
         for key, value in response.headers:
             if key.lower() not in ("content-length", "transfer-encoding"):
@@ -82,9 +85,10 @@ class _Handler(BaseHTTPRequestHandler):
 class ApiServer(ThreadingHTTPServer):
     """HTTP/1.0 (one request per connection), so closing the server joins every request thread."""
 
-    def __init__(self, api: LocalApi, host: str, port: int):
+    def __init__(self, api: LocalApi, host: str, port: int, web: WebApp | None = None):
         super().__init__((host, port), _Handler)
         self.api = api
+        self.web = web
         self._thread = threading.Thread(target=self.serve_forever, name="local-api", daemon=True)
 
     @property

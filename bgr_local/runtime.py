@@ -23,6 +23,7 @@ from .lambdas import bind_to_stepfunctions
 from .moto_atomic import serialize_dynamodb_requests
 from .stack import Stack
 from .template import ROOT, Template
+from .webapp import WebApp
 from .workers import QueueWorker, mappings
 
 # Queues keep the template's 720 s visibility timeout in AWS; locally a failed message comes
@@ -126,8 +127,9 @@ class LocalRuntime:
                     Attributes={"VisibilityTimeout": str(self.visibility_timeout_s)},
                 )
                 self.workers.append(QueueWorker(mapping, functions, self.template.region))
-            api = LocalApi(self.template, functions, tokens.local_secret())
-            self.api = ApiServer(api, self.host, self.api_port).start()
+            secret = tokens.local_secret()
+            api = LocalApi(self.template, functions, secret)
+            self.api = ApiServer(api, self.host, self.api_port, WebApp(secret)).start()
             for worker in self.workers:
                 worker.start()
         except BaseException:

@@ -3,17 +3,10 @@ on free ports in a subprocess, driven as a user would (SPEC §11), stopped with 
 
 import io
 import json
-import os
-import re
 import secrets
-import signal
-import subprocess
-import sys
 import time
 import uuid
 import zipfile
-from contextlib import contextmanager
-from pathlib import Path
 
 import boto3
 import pytest
@@ -24,47 +17,17 @@ from skimage import data
 from bgr_cli.client import ApiError, Client, download, upload
 from bgr_local import tokens
 from bgr_local.template import Template
-from harness import ROOT
+from serving import serving
 
 pytestmark = pytest.mark.slow
 BGR = "/api/background-remover"
 SECRET = secrets.token_urlsafe(16)
-STARTUP_S = 60
 LOCAL = Template()  # the stack `serve` creates
-BANNER = r"^\s+API\s+(?P<api>http://\S+)\n\s+S3\s+(?P<s3>http://\S+)\s+bucket (?P<bucket>\S+)"
-
-
-@contextmanager
-def serving(log: Path, **env):
-    """`python -m bgr_local serve` on free ports until the block ends, then Ctrl-C: it must exit
-    cleanly. Yields the banner's api, s3 and bucket."""
-    env = {**os.environ, tokens.SECRET_ENV: SECRET, "PYTHONUNBUFFERED": "1", **env}
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bgr_local", "serve", "--api-port", "0", "--s3-port", "0"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + STARTUP_S
-        while not (ready := re.search(BANNER, log.read_text(), re.MULTILINE)):
-            assert process.poll() is None, f"the runtime exited:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"not ready after {STARTUP_S} s:\n{log.read_text()}"
-            time.sleep(0.2)
-        yield ready.groupdict()
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0, log.read_text()[-3000:]
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory):
-    with serving(tmp_path_factory.mktemp("serve") / "serve.log") as urls:
+    with serving(tmp_path_factory.mktemp("serve") / "serve.log", SECRET) as urls:
         yield urls
 
 
@@ -173,7 +136,7 @@ def test_a_file_dropped_in_the_drop_folder_becomes_a_job(runtime, images):
 def test_a_message_that_keeps_failing_is_dead_lettered_and_refunded(tmp_path):
     """The ingest worker leaves a failing record on the queue; after maxReceiveCount SQS moves it
     to the DLQ, whose worker fails the job and refunds it (visibility shortened to 1 s)."""
-    with serving(tmp_path / "serve.log", BGR_LOCAL_VISIBILITY_TIMEOUT="1") as runtime:
+    with serving(tmp_path / "serve.log", SECRET, BGR_LOCAL_VISIBILITY_TIMEOUT="1") as runtime:
         user_id, user = new_user(runtime, credits=10)
         sqs = boto3.client("sqs", endpoint_url=runtime["s3"], region_name=LOCAL.region)
         queue = sqs.get_queue_url(QueueName=LOCAL.name("IngestQueue"))
