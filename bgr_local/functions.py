@@ -1,13 +1,27 @@
-"""Every function of template.yaml as a local in-process instance: zip functions as
-`bgr_local.lambdas` loads them, image functions from their Dockerfile (the code directory it
-copies and its CMD)."""
+"""Every function of template.yaml run as Lambda runs it: a pool of isolated instances per
+function (`bgr_local.instance`: a process each, one event at a time), started on demand up to
+the function's concurrency and kept warm until `close()`. This is the one place where the local
+runtime runs a function: the API, the queue workers, the batch workflow and `make invoke` all
+come through `Functions.invoke`.
 
+Zip functions are loaded as `bgr_local.lambdas` describes them; image functions from their
+Dockerfile (the code directory it copies and its CMD).
+"""
+
+import os
 import re
 import threading
 from pathlib import Path
 
+from .instance import FunctionError, Instance
 from .lambdas import LocalFunction, functions
 from .template import ROOT, Template
+
+__all__ = ["FunctionError", "Functions"]
+
+# Concurrent instances per function (default: one per core); the template's
+# ReservedConcurrentExecutions and SQS ScalingConfig.MaximumConcurrency cap it further.
+CONCURRENCY_ENV = "BGR_LOCAL_CONCURRENCY"
 
 
 def _image_function(template: Template, logical: str) -> LocalFunction:
@@ -19,7 +33,7 @@ def _image_function(template: Template, logical: str) -> LocalFunction:
     globals_ = template.body.get("Globals", {}).get("Function", {})
     props = resource["Properties"]
     return LocalFunction(
-        logical_id=logical,
+        logical_id=str(logical),
         name=template.name(logical),
         arn=template.arn(logical),
         code_uri=str(dockerfile.parent),
@@ -29,18 +43,129 @@ def _image_function(template: Template, logical: str) -> LocalFunction:
     )
 
 
+def local_functions(template: Template) -> dict[str, LocalFunction]:
+    """Every function of the template by logical id, image functions included."""
+    by_logical = {f.logical_id: f for f in functions(template).values()}
+    for logical, resource in template.of_type("AWS::Serverless::Function").items():
+        if resource["Properties"].get("PackageType") == "Image":
+            by_logical[logical] = _image_function(template, logical)
+    return by_logical
+
+
+def concurrency(template: Template, logical: str) -> int:
+    """How many instances of `logical` may run at once locally."""
+    props = template.resources[logical]["Properties"]
+    limits = [int(os.environ.get(CONCURRENCY_ENV) or os.cpu_count() or 1)]
+    if "ReservedConcurrentExecutions" in props:
+        limits.append(int(template.resolve(props["ReservedConcurrentExecutions"])))
+    for event in props.get("Events", {}).values():
+        scaling = event["Properties"].get("ScalingConfig", {}) if event["Type"] == "SQS" else {}
+        if "MaximumConcurrency" in scaling:
+            limits.append(int(template.resolve(scaling["MaximumConcurrency"])))
+    return max(1, min(limits))
+
+
+class FunctionPool:
+    """One function's instances: an idle one takes the event, else a new one starts while fewer
+    than `concurrency` exist, else the event waits for one to be free (no throttling)."""
+
+    def __init__(self, function: LocalFunction, environment: dict[str, str], concurrency: int):
+        self.function, self.environment, self.concurrency = function, environment, concurrency
+        self._idle: list[Instance] = []
+        self._live: set[Instance] = set()
+        self._starting = 0
+        self._closed = False
+        self._changed = threading.Condition()
+
+    def _refuse_if_closed(self) -> None:
+        if self._closed:
+            raise FunctionError(
+                {"errorType": "Runtime.Closed", "errorMessage": "the runtime is stopping", "stackTrace": []}
+            )
+
+    def _acquire(self) -> Instance:
+        with self._changed:
+            while not self._idle and self.instances >= self.concurrency and not self._closed:
+                self._changed.wait()
+            self._refuse_if_closed()
+            if self._idle:
+                return self._idle.pop()
+            self._starting += 1
+        instance = None
+        try:
+            instance = Instance(self.function, self.environment)
+        finally:
+            with self._changed:
+                self._starting -= 1
+                if instance is not None and not self._closed:
+                    self._live.add(instance)
+                self._changed.notify()
+        if instance not in self._live:
+            instance.close()
+            self._refuse_if_closed()
+        return instance
+
+    def _release(self, instance: Instance) -> None:
+        with self._changed:
+            keep = instance.alive and not self._closed
+            if keep:
+                self._idle.append(instance)
+            else:
+                self._live.discard(instance)
+            self._changed.notify()
+        if not keep:
+            instance.close()
+
+    def invoke(self, event):
+        instance = self._acquire()
+        try:
+            return instance.invoke(event)
+        finally:
+            self._release(instance)
+
+    @property
+    def instances(self) -> int:
+        return len(self._live) + self._starting
+
+    def close(self) -> None:
+        """Stops every instance, busy ones too (their invocations fail with Runtime.ExitError)."""
+        with self._changed:
+            self._closed = True
+            idle, busy = self._idle, self._live.difference(self._idle)
+            self._live, self._idle = set(), []
+            self._changed.notify_all()
+        for instance in busy:
+            instance.kill()  # its invoking thread closes it
+        for instance in idle:
+            instance.close()
+
+
 class Functions:
-    """One warm instance per function, taking one event at a time as a Lambda instance does
-    (the handlers keep per-invocation state in module globals: resolvers, batch processors)."""
+    """The template's functions, each a pool of isolated instances. An instance's environment is
+    this process's (where use_endpoint put the endpoint and credentials), its function's own
+    variables, then `environment` (the log level)."""
 
-    def __init__(self, template: Template):
-        by_logical = {f.logical_id: f for f in functions(template).values()}
-        for logical, resource in template.of_type("AWS::Serverless::Function").items():
-            if resource["Properties"].get("PackageType") == "Image":
-                by_logical[logical] = _image_function(template, logical)
-        self.by_logical = by_logical
-        self._locks = {logical: threading.Lock() for logical in by_logical}
+    def __init__(self, template: Template, environment: dict[str, str] | None = None):
+        self.by_logical = local_functions(template)
+        self.pools = {
+            logical: FunctionPool(
+                function,
+                {**os.environ, **template.environment(logical), **(environment or {})},
+                concurrency(template, logical),
+            )
+            for logical, function in self.by_logical.items()
+        }
 
-    def invoke(self, logical: str, event: dict):
-        with self._locks[logical]:
-            return self.by_logical[logical].invoke(event)
+    def invoke(self, logical: str, event):
+        """The function's result; FunctionError when it raised (as Lambda reports it)."""
+        return self.pools[logical].invoke(event)
+
+    def close(self) -> None:
+        for pool in self.pools.values():
+            pool.close()
+
+    def __enter__(self) -> "Functions":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -18,11 +18,9 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from types import ModuleType
 from unittest import mock
-
-from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 
 from .context import LambdaContext
 from .template import ROOT, Template
@@ -76,11 +74,11 @@ def functions(template: Template) -> dict[str, LocalFunction]:
         if props.get("PackageType") == "Image":
             continue
         function = LocalFunction(
-            logical_id=logical,
+            logical_id=str(logical),  # plain strings: instances are started with a pickled copy
             name=template.name(logical),
             arn=template.arn(logical),
-            code_uri=props["CodeUri"],
-            handler=props["Handler"],
+            code_uri=str(props["CodeUri"]),
+            handler=str(props["Handler"]),
             timeout_s=float(props.get("Timeout", globals_.get("Timeout", 3))),
             memory_mb=int(props.get("MemorySize", globals_.get("MemorySize", 128))),
         )
@@ -88,17 +86,27 @@ def functions(template: Template) -> dict[str, LocalFunction]:
     return found
 
 
-def _lambda_response(function: LocalFunction, payload: bytes | None) -> dict:
-    event = json.loads(payload or b"{}")
+def lambda_result(result):
+    """The result as Lambda returns it to its caller: what JSON makes of it."""
+    return json.loads(json.dumps(result))
+
+
+def error_payload(exc: BaseException, error_type: str | None = None) -> dict:
+    """An exception as Lambda reports a failed invocation."""
+    return {
+        "errorType": error_type or type(exc).__name__,
+        "errorMessage": str(exc),
+        "stackTrace": traceback.format_tb(exc.__traceback__),
+    }
+
+
+def _lambda_response(invoke: Callable[[dict], object], payload: bytes | None) -> dict:
     try:
-        result = json.loads(json.dumps(function.invoke(event)))  # what Lambda can serialize
+        result = lambda_result(invoke(json.loads(payload or b"{}")))
     except Exception as exc:
-        logger.exception("%s failed", function.logical_id)
-        error = {
-            "errorType": type(exc).__name__,
-            "errorMessage": str(exc),
-            "stackTrace": traceback.format_tb(exc.__traceback__),
-        }
+        # an isolated instance's failure arrives as its payload (bgr_local.functions.FunctionError)
+        error = getattr(exc, "payload", None) or error_payload(exc)
+        logger.warning("%s: %s", error["errorType"], error["errorMessage"])
         return {
             "StatusCode": 200,
             "FunctionError": "Unhandled",
@@ -109,16 +117,23 @@ def _lambda_response(function: LocalFunction, payload: bytes | None) -> dict:
 
 
 @contextmanager
-def bind_to_stepfunctions(template: Template) -> Iterator[dict[str, LocalFunction]]:
-    """While active, moto-executed lambda:invoke tasks run the template's real handlers."""
+def bind_to_stepfunctions(
+    template: Template, invoke: Callable[[str, dict], object] | None = None
+) -> Iterator[dict[str, LocalFunction]]:
+    """While active, moto-executed lambda:invoke tasks run the template's real handlers: through
+    `invoke(logical id, event)` (the local runtime's isolated instances), else in this process."""
+    # imported here: a function instance (bgr_local.instance) imports this module, never moto
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
     local = functions(template)
     moto_invoke = lambda_eval_utils._invoke_lambda_function
 
-    def invoke(parameters: dict, region: str, state_credentials):
+    def invoke_task(parameters: dict, region: str, state_credentials):
         function = local.get(parameters["FunctionName"])
         if function is None:
             return moto_invoke(parameters, region, state_credentials)
-        return _lambda_response(function, parameters.get("Payload"))
+        run = function.invoke if invoke is None else partial(invoke, function.logical_id)
+        return _lambda_response(run, parameters.get("Payload"))
 
-    with mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", invoke):
+    with mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", invoke_task):
         yield local

@@ -50,7 +50,7 @@ def proxy_event(
     request: HttpRequest,
     match: Match,
     *,
-    claims: dict[str, str] | None,
+    authorizer: dict | None,
     stage: str,
     binary_media_types: list[str],
 ) -> dict:
@@ -79,8 +79,8 @@ def proxy_event(
         "accountId": "123456789012",
         "apiId": "local",
     }
-    if claims is not None:
-        context["authorizer"] = {"claims": claims}
+    if authorizer is not None:
+        context["authorizer"] = authorizer
     return {
         "resource": match.route.resource,
         "path": request.path,

@@ -1,5 +1,7 @@
 """The API's routes as template.yaml declares them: each function's `Api` events (path with
-{params}, method, and whether `Auth: {Authorizer: NONE}` makes it public)."""
+{params}, method) and the authorizer in front of each (the event's `Auth.Authorizer`, else the
+Api's `DefaultAuthorizer`; `NONE` makes a route public). The one place a route is mapped to its
+function and its authorizer."""
 
 import re
 from dataclasses import dataclass, field
@@ -12,8 +14,12 @@ class Route:
     method: str
     resource: str  # "/api/background-remover/jobs/{jobId}"
     function: str  # logical id
-    public: bool
+    authorizer: str | None  # a name in the Api's Auth.Authorizers; None: public
     pattern: re.Pattern = field(compare=False, repr=False)
+
+    @property
+    def public(self) -> bool:
+        return self.authorizer is None
 
     @property
     def params(self) -> int:
@@ -33,15 +39,25 @@ def _pattern(resource: str) -> re.Pattern:
 
 
 def routes(template: Template) -> list[Route]:
+    apis = template.of_type("AWS::Serverless::Api")
     found = []
     for logical, resource in template.of_type("AWS::Serverless::Function").items():
         for event in resource["Properties"].get("Events", {}).values():
             if event["Type"] != "Api":
                 continue
             props = event["Properties"]
-            public = (props.get("Auth") or {}).get("Authorizer") == "NONE"
-            method = props["Method"].upper()
-            found.append(Route(method, props["Path"], logical, public, _pattern(props["Path"])))
+            api = apis[props["RestApiId"]["Ref"]]["Properties"]
+            authorizer = (props.get("Auth") or {}).get("Authorizer") or api.get("Auth", {}).get(
+                "DefaultAuthorizer"
+            )
+            route = Route(
+                props["Method"].upper(),
+                props["Path"],
+                logical,
+                None if authorizer in (None, "NONE") else authorizer,
+                _pattern(props["Path"]),
+            )
+            found.append(route)
     return found
 
 

@@ -67,6 +67,7 @@ class LocalStack:
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._running = False
         self._patches = ExitStack()
+        self.functions: Functions | None = None
 
     @property
     def url(self) -> str:
@@ -86,7 +87,9 @@ class LocalStack:
             config = {"stepfunctions": {"execute_state_machine": True}}
             requests.post(f"{self.url}/moto-api/config", json=config, timeout=10).raise_for_status()
             self._patches.enter_context(serialize_dynamodb_requests())
-            self._patches.enter_context(bind_to_stepfunctions(self.template))
+            self.functions = Functions(self.template, {"POWERTOOLS_LOG_LEVEL": self.log_level})
+            self._patches.callback(self.functions.close)
+            self._patches.enter_context(bind_to_stepfunctions(self.template, self.functions.invoke))
             Stack(self.template).create()
         except BaseException:
             self.stop()
@@ -119,14 +122,15 @@ class LocalRuntime:
     def start(self) -> "LocalRuntime":
         self.stack.start()
         try:
-            functions = Functions(self.template)
+            functions = self.stack.functions
             sqs = boto3.client("sqs", region_name=self.template.region)
             for mapping in mappings(self.template):
                 sqs.set_queue_attributes(
                     QueueUrl=mapping.queue_url,
                     Attributes={"VisibilityTimeout": str(self.visibility_timeout_s)},
                 )
-                self.workers.append(QueueWorker(mapping, functions, self.template.region))
+                pollers = functions.pools[mapping.function].concurrency
+                self.workers.append(QueueWorker(mapping, functions, self.template.region, pollers))
             secret = tokens.local_secret()
             api = LocalApi(self.template, functions, secret)
             self.api = ApiServer(api, self.host, self.api_port, WebApp(secret)).start()
@@ -138,6 +142,8 @@ class LocalRuntime:
         return self
 
     def stop(self) -> None:
+        if self.stack.functions is not None:
+            self.stack.functions.close()  # first: what is in flight ends now, not when it is done
         for worker in self.workers:
             if worker.is_alive():
                 worker.stop()

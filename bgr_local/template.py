@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from cfnlint.decode import cfn_yaml
-
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = ROOT / "template.yaml"
 ACCOUNT = "123456789012"  # moto's default account
@@ -27,6 +25,8 @@ class Template:
 
     @cached_property
     def body(self) -> dict:
+        from cfnlint.decode import cfn_yaml  # not at import: function instances need ROOT only
+
         return cfn_yaml.loads(self.path.read_text())
 
     @property
@@ -124,7 +124,7 @@ class Template:
         global_vars = self.body.get("Globals", {}).get("Function", {}).get("Environment", {})
         own = self.resources[function]["Properties"].get("Environment", {})
         merged = {**global_vars.get("Variables", {}), **own.get("Variables", {})}
-        return {k: str(self.resolve(v)) for k, v in merged.items()}
+        return {str(k): str(self.resolve(v)) for k, v in merged.items()}
 
     def state_machine_definition(self, logical: str) -> str:
         props = self.resources[logical]["Properties"]

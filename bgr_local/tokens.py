@@ -65,7 +65,9 @@ def verify(token: str, *, secret: bytes, now: float | None = None) -> dict:
         header, claims = json.loads(_unb64(header_b64)), json.loads(_unb64(claims_b64))
     except ValueError as err:  # wrong part count, bad base64 or bad JSON
         raise InvalidToken("malformed token") from err
-    if not hmac.compare_digest(signature, _signature(secret, f"{header_b64}.{claims_b64}")):
+    expected = _signature(secret, f"{header_b64}.{claims_b64}").encode()
+    # bytes, not str: compare_digest refuses non-ASCII text, and a header may carry any byte
+    if not hmac.compare_digest(signature.encode("utf-8", "surrogateescape"), expected):
         raise InvalidToken("bad signature")
     if header != _HEADER or not isinstance(claims, dict) or claims.get("iss") != ISSUER:
         raise InvalidToken("not a local token")

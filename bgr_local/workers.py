@@ -1,4 +1,5 @@
-"""The SQS event source mappings of template.yaml, locally: a thread per queue receiving
+"""The SQS event source mappings of template.yaml, locally: per queue, as many pollers as its
+function may run instances at once (Lambda scales its pollers the same way), each receiving
 batches and running the function with the event Lambda would send. Records the function
 reports in `batchItemFailures` (or all of them, when it raises) are left on the queue to come
 back after the visibility timeout and, after maxReceiveCount, go to the dead-letter queue."""
@@ -50,18 +51,30 @@ def lambda_record(message: dict, mapping: Mapping, region: str) -> dict:
     }
 
 
-class QueueWorker(threading.Thread):
-    def __init__(self, mapping: Mapping, functions: Functions, region: str):
-        super().__init__(name=f"worker-{mapping.function}", daemon=True)
+class QueueWorker:
+    def __init__(self, mapping: Mapping, functions: Functions, region: str, pollers: int = 1):
         self.mapping, self.functions, self.region = mapping, functions, region
         self.sqs = boto3.client("sqs", region_name=region)
         self._stopping = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"worker-{mapping.function}-{i}", daemon=True)
+            for i in range(pollers)
+        ]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def is_alive(self) -> bool:
+        return any(thread.is_alive() for thread in self._threads)
 
     def stop(self) -> None:
         self._stopping.set()
-        self.join()
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join()
 
-    def run(self) -> None:
+    def _run(self) -> None:
         while not self._stopping.is_set():
             try:
                 self.poll()

@@ -43,7 +43,11 @@ def test_resolve_fills_path_parameters_and_tells_404_from_405():
 def test_a_get_becomes_the_rest_proxy_event():
     req = request("GET", "/api/background-remover/jobs/j1?limit=5&tag=a&tag=b&empty=", X_Trace="1")
     event = proxy_event(
-        req, resolve(ROUTES, "GET", req.path), claims={"sub": "u"}, stage="dev", binary_media_types=BINARY
+        req,
+        resolve(ROUTES, "GET", req.path),
+        authorizer={"claims": {"sub": "u"}},
+        stage="dev",
+        binary_media_types=BINARY,
     )
     assert (
         event["resource"] == event["requestContext"]["resourcePath"] == "/api/background-remover/jobs/{jobId}"
@@ -63,7 +67,7 @@ def test_json_bodies_stay_text_and_binary_media_types_are_base64():
     as_json = request(
         "POST", "/api/background-remover/remove", b'{"tier": "basic"}', Content_Type="application/json"
     )
-    event = proxy_event(as_json, route, claims=None, stage="dev", binary_media_types=BINARY)
+    event = proxy_event(as_json, route, authorizer=None, stage="dev", binary_media_types=BINARY)
     assert event["body"] == '{"tier": "basic"}' and not event["isBase64Encoded"]
     assert event["queryStringParameters"] is None and event["pathParameters"] is None
     assert "authorizer" not in event["requestContext"]
@@ -71,7 +75,7 @@ def test_json_bodies_stay_text_and_binary_media_types_are_base64():
     multipart = request(
         "POST", "/api/background-remover/remove", raw, Content_Type="multipart/form-data; boundary=x"
     )
-    event = proxy_event(multipart, route, claims=None, stage="dev", binary_media_types=BINARY)
+    event = proxy_event(multipart, route, authorizer=None, stage="dev", binary_media_types=BINARY)
     assert event["isBase64Encoded"] and base64.b64decode(event["body"]) == raw
 
 
@@ -147,9 +151,10 @@ def test_public_routes_run_without_a_token_and_without_claims(api):
     assert logical == "PricingFunction" and "authorizer" not in event["requestContext"]
 
 
-def test_unknown_paths_and_methods_answer_like_the_api(api):
-    assert api.handle(request("GET", "/nowhere")).status == 404
-    assert api.handle(request("DELETE", "/health")).status == 405
+def test_unknown_paths_and_methods_answer_as_the_template_s_gateway_response(api):
+    for method, path in (("GET", "/nowhere"), ("DELETE", "/health")):
+        response = api.handle(request(method, path))
+        assert response.status == 404 and json.loads(response.body)["error"]["code"] == "NOT_FOUND"
     assert api.functions.calls == []
 
 
@@ -159,4 +164,4 @@ def test_a_failing_function_is_a_502_not_a_crash():
             raise RuntimeError("boom")
 
     response = LocalApi(TEMPLATE, Failing(), SECRET).handle(request("GET", "/health"))
-    assert response.status == 502 and json.loads(response.body)["error"]["code"] == "BAD_GATEWAY"
+    assert response.status == 502 and json.loads(response.body)["error"]["code"] == "GATEWAY_ERROR"

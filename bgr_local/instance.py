@@ -1,0 +1,104 @@
+"""One function instance, as Lambda runs one: a process of its own (`python -m bgr_local.instance`)
+with its function's environment only, which imports its function's handler (init) and then runs
+one event at a time, so nothing of an invocation (module globals, powertools' current event) is
+seen by any other function's or instance's invocation. The runtime talks to it over a socket
+pair: the function's definition first, then an event (JSON) per invocation, each answered with
+(True, result) or (False, Lambda's error payload)."""
+
+import json
+import logging
+import signal
+import socket
+import subprocess
+import sys
+from multiprocessing.connection import Connection
+
+from .lambdas import LocalFunction, error_payload, lambda_result
+
+logger = logging.getLogger(__name__)
+CLOSE_TIMEOUT_S = 10
+
+
+class FunctionError(Exception):
+    """An invocation that failed, as Lambda reports it: {errorType, errorMessage, stackTrace}."""
+
+    def __init__(self, payload: dict):
+        super().__init__(f"{payload['errorType']}: {payload['errorMessage']}")
+        self.payload = payload
+
+
+class Instance:
+    def __init__(self, function: LocalFunction, environment: dict[str, str]):
+        ours, theirs = socket.socketpair()
+        with theirs:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", __name__, str(theirs.fileno())],
+                env=environment,
+                pass_fds=[theirs.fileno()],
+            )
+        self.conn = Connection(ours.detach())
+        self.conn.send(function)
+
+    def invoke(self, event):
+        try:
+            self.conn.send_bytes(json.dumps(event).encode())  # what Lambda passes: JSON
+            ok, value = self.conn.recv()
+        except (EOFError, OSError):
+            raise FunctionError(
+                {
+                    "errorType": "Runtime.ExitError",
+                    "errorMessage": f"the instance exited with {self.process.wait(CLOSE_TIMEOUT_S)}",
+                    "stackTrace": [],
+                }
+            ) from None
+        if not ok:
+            raise FunctionError(value)
+        return value
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        """Ends the instance once its invocation, if any, is over."""
+        self.conn.close()  # its recv() ends: the process exits
+        try:
+            self.process.wait(CLOSE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        """Ends the instance now; an invocation in flight fails with Runtime.ExitError."""
+        self.process.kill()
+        self.process.wait()
+
+
+def main(fd: int) -> None:
+    # Ctrl-C in a terminal reaches the whole process group: the runtime stops its instances itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(format="%(asctime)s %(name)s %(message)s")
+    conn = Connection(fd)
+    function: LocalFunction = conn.recv()
+    try:
+        function.load()
+        init_error = None
+    except Exception as exc:  # Lambda reports a failed init on every invoke
+        logger.exception("%s failed to initialize", function.logical_id)
+        init_error = error_payload(exc, "Runtime.ImportModuleError")
+    while True:
+        try:
+            event = json.loads(conn.recv_bytes())
+        except EOFError:
+            return
+        if init_error is not None:
+            conn.send((False, init_error))
+            continue
+        try:
+            conn.send((True, lambda_result(function.invoke(event))))
+        except Exception as exc:
+            logger.exception("%s failed", function.logical_id)
+            conn.send((False, error_payload(exc)))
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

@@ -1,0 +1,61 @@
+"""The local API's HTTP server: a burst of clients, and bytes no client should send."""
+
+import socket
+import threading
+
+import pytest
+import requests
+
+from bgr_local import tokens
+from bgr_local.api_server import ApiServer, LocalApi
+from bgr_local.gateway import Throttle
+from harness import TEMPLATE
+
+SECRET = b"s"
+
+
+class Recorder:
+    def invoke(self, logical, event):
+        return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": "{}"}
+
+
+@pytest.fixture
+def server():
+    server = ApiServer(
+        LocalApi(TEMPLATE, Recorder(), SECRET, throttle=Throttle(TEMPLATE, clock=lambda: 0.0)), "127.0.0.1", 0
+    ).start()
+    yield server
+    server.stop()
+
+
+def test_the_server_answers_a_raw_non_ascii_authorization_header_instead_of_dropping_it(server):
+    host, port = server.server_address[:2]
+    token = tokens.sign("alice", secret=SECRET).encode()[:-2] + b"\xc3\xa9"
+    with socket.create_connection((host, port), timeout=30) as conn:
+        conn.sendall(
+            b"GET /api/credits/balance HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + b"\r\n\r\n"
+        )
+        reply = b""
+        while chunk := conn.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.0 401 ")
+    assert b'"UNAUTHORIZED"' in reply
+
+
+def test_the_server_takes_200_simultaneous_clients_without_a_reset(server):
+    clients = 200
+    start, statuses, errors = threading.Barrier(clients), [], []
+
+    def client():
+        start.wait()
+        try:
+            statuses.append(requests.get(f"{server.url}/health", timeout=60).status_code)
+        except requests.ConnectionError as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and statuses == [200] * clients
