@@ -23,6 +23,8 @@ SECRET = secrets.token_urlsafe(16)
 OUT = ROOT / "out"
 SAMPLES = ("chelsea", "coffee", "astronaut", "rocket", "cat")
 WORK_S = 180  # inference and the ZIP workflow on a busy 2-core machine
+# A function's first request starts its instance (a cold start: seconds on a busy machine).
+expect.set_options(timeout=60_000)
 
 
 def chromium() -> str:
@@ -54,7 +56,7 @@ def page(app):
         base_url=url, viewport={"width": 1200, "height": 900}, accept_downloads=True
     )
     page = context.new_page()
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(60_000)
     # shown when a test fails: what the API refused and what the page logged
     page.on(
         "response", lambda r: r.status >= 400 and print(r.status, r.request.method, r.url, r.text()[:200])
@@ -126,7 +128,11 @@ def test_sign_in_get_credits_and_remove_one_background(page, images):
     assert after.evaluate("img => img.complete && img.naturalWidth") > 0
     expect(page.get_by_text("Charged 3 credits")).to_be_visible()
     expect(page.get_by_role("banner")).to_contain_text("97 credits")
-    page.get_by_label("Before and after: how much of the original to show").press("End")
+    slider = page.get_by_label("Before and after: how much of the original to show")
+    slider.press("Home")  # the keyboard moves the split: all cutout
+    assert after.evaluate("img => getComputedStyle(img).clipPath") == "inset(0px 0px 0px 0%)"
+    for _ in range(30):
+        slider.press("ArrowRight")
     shot(page, "single")
     with page.expect_download() as download:
         page.get_by_role("button", name="Download the cutout").click()
@@ -136,6 +142,7 @@ def test_sign_in_get_credits_and_remove_one_background(page, images):
     assert cutout.getchannel("A").getextrema() == (0, 255)  # background gone, subject kept
     go(page, "History")
     expect(page.get_by_role("img", name="Cutout of chelsea.jpg")).to_be_visible()
+    expect(page.get_by_text("No batches yet.")).to_be_visible()
     shot(page, "history")
 
 

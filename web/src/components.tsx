@@ -115,10 +115,12 @@ async function droppedFiles(data: DataTransfer | null): Promise<File[]> {
   return files;
 }
 
-export function Progress({ value, label }: { value: number; label: string }) {
+/** A progress bar; `shown` puts its label on screen too (otherwise only screen readers get it). */
+export function Progress({ value, label, shown }: { value: number; label: string; shown?: boolean }) {
   const percent = Math.round(value * 100);
   return (
     <div class="progress">
+      {shown && <span class="progress-label">{label}</span>}
       <progress max={100} value={percent} aria-label={label} />
       <span aria-hidden="true">{percent}%</span>
     </div>

@@ -7,6 +7,8 @@ import { ErrorBox, Section, credits, rupiah, when } from "../components";
 import { OptionalSections } from "../optional";
 import type { LedgerEntry, Pricing, Subscription } from "../types";
 
+const REASONS: Record<string, string> = { admin_grant: "Credits granted", charge: "Charge", refund: "Refund" };
+
 type Stats = { totalSingleRemovals: number; totalBatches: number; hasSubscription: boolean; plan: string | null; balance: number };
 
 export function AccountPage({ api, pricing, balance, onCharged }: { api: Api; pricing: Pricing; balance: number | null; onCharged: () => void }) {
@@ -63,8 +65,8 @@ function CreditsSection({ api, balance }: { api: Api; balance: number | null }) 
                 <td>{when(e.createdAt)}</td>
                 <td class={e.delta < 0 ? "minus" : "plus"}>{e.delta > 0 ? `+${e.delta}` : e.delta}</td>
                 <td>
-                  {e.reason}
-                  {e.actor !== "system" && e.actor ? <span class="muted"> by {e.actor}</span> : null}
+                  {REASONS[e.reason] ?? e.reason}
+                  {e.reference ? <span class="muted"> · {e.reference}</span> : null}
                 </td>
                 <td>{e.balanceAfter}</td>
               </tr>

@@ -211,8 +211,8 @@ export function BatchPage({ api, pricing, onCharged }: { api: Api; pricing: Pric
               Status: <strong>{batch.status}</strong> · {batch.processedImages} done, {batch.failedImages} failed of {batch.totalImages}
               {batch.estimatedDuration ? ` · about ${batch.estimatedDuration} s left` : ""}
             </p>
-            <Progress value={uploaded.length ? uploaded.reduce((a, b) => a + b, 0) / uploaded.length : 0} label="Uploaded" />
-            <Progress value={batch.progressPercentage / 100} label="Processed" />
+            <Progress value={uploaded.length ? uploaded.reduce((a, b) => a + b, 0) / uploaded.length : 0} label="Uploaded" shown />
+            <Progress value={batch.progressPercentage / 100} label="Processed" shown />
             {batch.zipUrl && (
               <a class="button primary" href={batch.zipUrl} download>
                 Download the ZIP

@@ -88,7 +88,7 @@ export function SinglePage({ api, pricing, onCharged }: { api: Api; pricing: Pri
         </button>
         <ErrorBox error={error} />
         <div aria-live="polite">
-          {phase === "uploading" && <Progress value={progress} label="Upload" />}
+          {phase === "uploading" && <Progress value={progress} label="Uploading" shown />}
           {phase === "processing" && <p class="status">Removing the background…</p>}
         </div>
       </Section>
