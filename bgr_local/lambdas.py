@@ -14,13 +14,16 @@ import importlib.util
 import json
 import logging
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, partial
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from unittest import mock
+
+import boto3
 
 from .context import LambdaContext
 from .template import ROOT, Template
@@ -116,17 +119,36 @@ def _lambda_response(invoke: Callable[[dict], object], payload: bytes | None) ->
     return {"StatusCode": 200, "Payload": result, "ExecutedVersion": "$LATEST"}
 
 
+def _end_executions(region: str, woken: threading.Event) -> None:
+    """Stops every running execution, wakes the retry waits, and waits for moto's threads."""
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    sfn = boto3.client("stepfunctions", region_name=region)
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        arn = machine["stateMachineArn"]
+        for execution in sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
+            sfn.stop_execution(executionArn=execution["executionArn"], error="LocalStackStopped")
+    woken.set()
+    while TMP_THREADS:
+        TMP_THREADS.pop().join()
+
+
 @contextmanager
 def bind_to_stepfunctions(
     template: Template, invoke: Callable[[str, dict], object] | None = None
 ) -> Iterator[dict[str, LocalFunction]]:
     """While active, moto-executed lambda:invoke tasks run the template's real handlers: through
-    `invoke(logical id, event)` (the local runtime's isolated instances), else in this process."""
+    `invoke(logical id, event)` (the local runtime's isolated instances), else in this process.
+    Its end is the end of every execution: none is left retrying in the background, where its
+    invokes would go to whatever listens on localhost:$MOTO_PORT. Enter it inside moto (the mock
+    or the server) and leave it before moto ends."""
     # imported here: a function instance (bgr_local.instance) imports this module, never moto
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 
     local = functions(template)
     moto_invoke = lambda_eval_utils._invoke_lambda_function
+    ending = threading.Event()  # wakes the retry waits (plain sleeps in moto) when the binding ends
 
     def invoke_task(parameters: dict, region: str, state_credentials):
         function = local.get(parameters["FunctionName"])
@@ -135,5 +157,11 @@ def bind_to_stepfunctions(
         run = function.invoke if invoke is None else partial(invoke, function.logical_id)
         return _lambda_response(run, parameters.get("Payload"))
 
-    with mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", invoke_task):
-        yield local
+    with (
+        mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", invoke_task),
+        mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=ending.wait)),
+    ):
+        try:
+            yield local
+        finally:
+            _end_executions(template.region, woken=ending)

@@ -1,9 +1,39 @@
 """Test-wide setup: every test runs with the environment template.yaml gives the functions, and
 the `aws` fixture creates the template's resources on moto (so tests and template cannot drift)."""
 
+import os
+import threading
+from pathlib import Path
+
 import pytest
 
 from harness import TEMPLATE
+
+GRACE_S = 5  # for a thread or process that is already ending
+
+
+def _children() -> set[int]:
+    """This process's live child processes (Linux's /proc; an exited, unreaped one is not live)."""
+    pids = set()
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            stat = Path(f"/proc/{pid}/stat")
+            if stat.exists() and stat.read_text().rsplit(")", 1)[-1].split()[0] != "Z":
+                pids.add(int(pid))
+    return pids
+
+
+@pytest.fixture(autouse=True)
+def leaves_nothing_running():
+    """No thread (a server's, a worker's, a Step Functions execution's) and no process (a function
+    instance, a server) outlives the test that started it."""
+    threads, children = set(threading.enumerate()), _children()
+    yield
+    left = [t for t in threading.enumerate() if t not in threads]
+    for thread in left:
+        thread.join(GRACE_S)  # one that is already ending
+    assert [t.name for t in left if t.is_alive()] == [], "threads left running"
+    assert _children() - children == set(), "processes left running"
 
 
 @pytest.fixture
@@ -33,9 +63,9 @@ def aws():
 
     get_settings.cache_clear()
     with (
-        serialize_dynamodb_requests(),
-        bind_to_stepfunctions(TEMPLATE),
         mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+        serialize_dynamodb_requests(),
+        bind_to_stepfunctions(TEMPLATE),  # ends every execution before the mock ends
     ):
         yield Stack(TEMPLATE).create()
     get_settings.cache_clear()

@@ -54,9 +54,8 @@ def _run_job(bucket: str, job: Job) -> Outcome:
     if not jobs.start(job):
         return Outcome("skipped", f"job already {job.status}")
     try:
-        result = _cutout(
-            bucket, job.original_key, job.tier, OutputOptions.model_validate(job.options.as_dict())
-        )
+        options = OutputOptions.model_validate(job.options.as_dict())
+        result = _cutout(bucket, job.original_key, job.tier, options, _declared(job.original_size))
     except InvalidImage as err:
         jobs.fail(job, err.code, err.message)
         return Outcome("failed", err.code)
@@ -87,7 +86,8 @@ def _run_batch_item(bucket: str, key: str, target: storage.IngestKey) -> Outcome
     if batch.user_id != target.user_id or not batches.start_item(batch.id, target.index):
         return Outcome("skipped", "item not pending")
     try:
-        result = _cutout(bucket, key, batch.tier, OutputOptions.model_validate(batch.options.as_dict()))
+        options = OutputOptions.model_validate(batch.options.as_dict())
+        result = _cutout(bucket, key, batch.tier, options, batches.declared_size(batch.id, target.index))
     except InvalidImage as err:
         batches.fail_item(batch.id, target.index, err.code, err.message)
         return Outcome("failed", err.code)
@@ -131,10 +131,20 @@ def _create_drop_job(job_id: str, key: str, target: storage.IngestKey) -> Job:
     return jobs.record_refused(target.user_id, target.tier, target.filename, refusal, **common)
 
 
-def _cutout(bucket: str, key: str, tier: str, options: OutputOptions) -> pipeline.CutoutResult:
+def _declared(size: float | None) -> int | None:
+    return None if size is None else int(size)
+
+
+def _cutout(
+    bucket: str, key: str, tier: str, options: OutputOptions, declared: int | None
+) -> pipeline.CutoutResult:
+    """`declared`: the size the upload form was signed for (None for a drop). S3 enforces the
+    form's size range; this refuses what got past it (moto, for one, does not enforce it)."""
     size = storage.object_size(key)
     if size > MAX_BYTES:  # refuse before downloading
         raise InvalidImage("TOO_LARGE", f"{size} bytes is over the {MAX_BYTES} byte limit", 413)
+    if declared is not None and size > declared:
+        raise InvalidImage("TOO_LARGE", f"{size} bytes is more than the {declared} bytes declared", 413)
     data = storage.get_bytes(key)
     started = time.perf_counter()
     result = pipeline.run(data, tier, options)

@@ -112,7 +112,9 @@ def upload_forms(batch: Batch, items: list[BatchItem]) -> list[dict]:
     """One presigned POST per item: [{itemIndex, filename, url, fields}]."""
     forms = []
     for item in items:
-        post = storage.presigned_upload(item.key, _content_type(item.filename) or "image/png")
+        post = storage.presigned_upload(
+            item.key, _content_type(item.filename) or "image/png", int(item.size_bytes)
+        )
         forms.append(
             {"itemIndex": item.index, "filename": item.filename, "url": post["url"], "fields": post["fields"]}
         )
@@ -224,6 +226,12 @@ def _group(batch_id: str, index: int) -> BatchItemGroup:
 def _slot(index: int):
     """The item's path inside its group record's list."""
     return BatchItemGroup.items[index % ITEM_GROUP_SIZE]
+
+
+def declared_size(batch_id: str, index: int) -> int | None:
+    """The size the client declared for an item (its upload form admits no more)."""
+    item = _item(batch_id, index)
+    return None if item is None or item.size_bytes is None else int(item.size_bytes)
 
 
 def _item(batch_id: str, index: int) -> BatchItem | None:

@@ -109,11 +109,34 @@ def applied(write: Callable[[], object]) -> bool:
         return False
 
 
+def _start_key(index, user_id: str, cursor: str | None) -> dict | None:
+    """The page's start key from a cursor this user was given: exactly the index's and table's key
+    attributes, each a string or number value, under this user. Anything else (hand-made, another
+    user's) is a 400, never a query DynamoDB refuses with a 500."""
+    start = decode_cursor(cursor)
+    if start is None:
+        return None
+    schemas = (index._get_schema(), index._model._get_schema())
+    names = {key["AttributeName"] for schema in schemas for key in schema["key_schema"]}
+    hash_key = index._hash_key_attribute().attr_name
+    if not (
+        isinstance(start, dict)
+        and set(start) == names
+        and all(
+            isinstance(value, dict) and len(value) == 1 and isinstance(value.get("S", value.get("N")), str)
+            for value in start.values()
+        )
+        and start[hash_key] == {"S": user_id}
+    ):
+        raise BadRequest("invalid cursor")
+    return start
+
+
 def page_by_user(index, user_id: str, limit: int, cursor: str | None) -> tuple[list, str | None]:
     """A user's records through a byUser index, newest first, a page at a time (`cursor` comes
     from the previous page)."""
     page = index.query(
-        user_id, scan_index_forward=False, limit=limit, last_evaluated_key=decode_cursor(cursor)
+        user_id, scan_index_forward=False, limit=limit, last_evaluated_key=_start_key(index, user_id, cursor)
     )
     records = list(page)
     return records, encode_cursor(page.last_evaluated_key)

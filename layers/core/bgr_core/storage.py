@@ -117,8 +117,9 @@ def delete(*keys: str) -> None:
 
 
 # -- presigned URLs -----------------------------------------------------------------------
-def presigned_upload(key: str, content_type: str) -> dict:
-    """A presigned POST whose policy admits only this key, an image type and ≤ 10 MB."""
+def presigned_upload(key: str, content_type: str, size_bytes: int) -> dict:
+    """A presigned POST whose policy admits only this key, an image type and no more than the
+    declared `size_bytes` (S3 enforces it; the inference function checks it again)."""
     ttl = get_settings().upload_url_ttl_seconds
     post = s3().generate_presigned_post(
         Bucket=get_settings().bucket_name,
@@ -127,7 +128,7 @@ def presigned_upload(key: str, content_type: str) -> dict:
         Conditions=[
             {"Content-Type": content_type},
             ["starts-with", "$Content-Type", "image/"],
-            ["content-length-range", 1, MAX_IMAGE_BYTES],
+            ["content-length-range", 1, min(size_bytes, MAX_IMAGE_BYTES)],
         ],
         ExpiresIn=ttl,
     )

@@ -13,7 +13,7 @@ def test_batch_is_charged_up_front_with_one_upload_per_image(api, funded, policy
     assert batch["totalImages"] == 3 and batch["finalPrice"] == 24 and batch["progressPercentage"] == 0
     assert batch["zipUrl"] is None and batch["estimatedDuration"] > 0
     assert [u["itemIndex"] for u in uploads] == [0, 1, 2]
-    assert ["content-length-range", 1, 10 * 1024 * 1024] in policy_conditions(uploads[0]["fields"])
+    assert ["content-length-range", 1, 350000] in policy_conditions(uploads[0]["fields"])  # as declared
     assert credits.balance("user-1") == 6
 
     path = {"batchId": batch["id"]}

@@ -1,6 +1,8 @@
+import base64
 import json
 
 import boto3
+import pytest
 
 from harness import TEMPLATE
 
@@ -71,3 +73,49 @@ def test_openapi_covers_every_route_of_the_template(api):
     docs = api("docs")
     assert docs.status == 200 and docs.headers["content-type"] == "text/html"
     assert "swagger" in docs.raw["body"].lower()
+
+
+def _cursor(start) -> str:
+    return base64.urlsafe_b64encode(json.dumps(start).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "a string",
+        {"userId": {"S": "user-1"}, "id": 5},
+        {"userId": {"S": "user-1"}, "createdAt": {"S": "2026"}, "id": {"S": "j"}, "extra": {"S": "x"}},
+        {"userId": {"S": "user-1"}, "createdAt": {"S": "2026"}, "id": {"M": {}}},
+        {"userId": {"S": "someone-else"}, "createdAt": {"S": "2026"}, "id": {"S": "j"}},
+    ],
+    ids=["not an object", "bare value", "unknown key", "map value", "another user's"],
+)
+def test_a_hand_made_page_cursor_is_a_400(api, start):
+    for name in ("jobs", "batches"):
+        reply = api(name, user="user-1", query={"cursor": _cursor(start)})
+        assert reply.status == 400 and reply.error == "BAD_REQUEST", (name, reply.raw)
+
+
+def test_a_cursor_the_api_gave_pages_on(api, funded):
+    funded("user-1")
+    for _ in range(3):
+        assert api("remove-json", user="user-1").status == 201
+    first = api("jobs", user="user-1", query={"limit": "2"})
+    second = api("jobs", user="user-1", query={"limit": "2", "cursor": first.body["nextCursor"]})
+    assert second.status == 200 and len(first.body["jobs"]) == 2 and len(second.body["jobs"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "parameter"),
+    [
+        ("job", "jobId"),
+        ("batch", "batchId"),
+        ("batch-items", "batchId"),
+        ("admin-grant", "userId"),
+        ("admin-ledger", "userId"),
+        ("batch-integration", "app"),
+    ],
+)
+def test_an_over_long_path_parameter_is_a_4xx(api, name, parameter):
+    reply = api(name, path={parameter: "u" * 3000})
+    assert 400 <= reply.status < 500 and "error" in reply.body, reply.raw

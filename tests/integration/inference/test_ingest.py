@@ -242,3 +242,36 @@ def test_keys_that_stand_for_nothing_are_left_alone_not_retried(inference, photo
     dead = dead_letters.handler(inference.event(messages), LambdaContext("DeadLetterFunction"))
     assert dead == {"batchItemFailures": []}
     assert inference.keys("results/") == []
+
+
+def test_an_upload_larger_than_declared_fails_and_is_refunded(inference, funded, photo_jpeg):
+    """The upload form admits no more than the declared size; S3 enforces it, moto does not, so
+    the worker is what refuses a larger original."""
+    from bgr_core import batches
+    from bgr_core.batches import ImageSpec
+
+    funded()
+    job = jobs.create("u1", "basic", "a.jpg", options=OutputOptions(), size_bytes=len(photo_jpeg) - 1)
+    specs = [
+        ImageSpec(filename=f"p{i}.jpg", contentType="image/jpeg", sizeBytes=len(photo_jpeg) - i)
+        for i in range(2)
+    ]
+    batch, items = batches.create("u1", "basic", specs, options=OutputOptions())
+    assert credits.balance("u1") == 91
+    inference.put(job.original_key, photo_jpeg)
+    for item in items:
+        inference.put(item.key, photo_jpeg)
+    assert inference.run() == {"batchItemFailures": []}
+    failed = Job.get(job.id)
+    assert (failed.status, failed.error_code) == (
+        "failed",
+        "TOO_LARGE",
+    ) and "declared" in failed.error_message
+    settled = {i.index: i for i in batches.items(batch.id)}
+    assert (settled[0].status, settled[1].status, settled[1].error_code) == (
+        "completed",
+        "failed",
+        "TOO_LARGE",
+    )
+    assert credits.balance("u1") == 100 - 3  # the job and item 1 refunded; item 0 (as declared) paid
+    assert inference.keys(f"results/u1/{job.id}") == []

@@ -48,7 +48,7 @@ def create_presigned(user_id: str, request: UploadRequest) -> tuple[Job, dict]:
     job = jobs.create(
         user_id, request.tier, request.filename, options=request.options, size_bytes=request.size_bytes
     )
-    return job, storage.presigned_upload(job.original_key, request.content_type)
+    return job, storage.presigned_upload(job.original_key, request.content_type, request.size_bytes)
 
 
 def wait_for(job: Job, seconds: float, time_left_ms: int) -> Job:

@@ -4,12 +4,10 @@ from dataclasses import asdict
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import Router
 
 from ... import batches, credits, jobs, stats
-from ...db import decode_cursor
-from ...errors import BadRequest
 from .. import features, health, openapi
 from ..identity import Admin, User
 from ..schemas import (
@@ -31,17 +29,9 @@ from ..schemas import (
     StatsResponse,
     respond,
 )
-from . import BGR
+from . import BGR, path_id
 
 router = Router()
-
-
-def _own_cursor(user_id: str, cursor: str | None) -> str | None:
-    """A cursor must be one this user was given: anything else is a 400, not a 500."""
-    start = decode_cursor(cursor)
-    if start is not None and not (isinstance(start, dict) and start.get("userId") == {"S": user_id}):
-        raise BadRequest("invalid cursor")
-    return cursor
 
 
 Limit = Annotated[int, Query(ge=1, le=100)]
@@ -50,12 +40,12 @@ Cursor = Annotated[str | None, Query(description="nextCursor of the previous pag
 
 @router.get(f"{BGR}/jobs", summary="The caller's single jobs, newest first")
 def list_jobs(user: User, limit: Limit = 20, cursor: Cursor = None) -> JobList:
-    page, next_cursor = jobs.list_for_user(user.user_id, limit, _own_cursor(user.user_id, cursor))
+    page, next_cursor = jobs.list_for_user(user.user_id, limit, cursor)
     return JobList(jobs=[JobView.of(j) for j in page], next_cursor=next_cursor)
 
 
 @router.get(f"{BGR}/jobs/<jobId>", summary="One job, with download URLs once completed")
-def get_job(job_id: Annotated[str, Path(alias="jobId")], user: User) -> JobResponse:
+def get_job(job_id: Annotated[str, path_id("jobId")], user: User) -> JobResponse:
     return JobResponse(job=JobView.of(jobs.get_for_user(user.user_id, job_id)))
 
 
@@ -64,18 +54,18 @@ batch_on = [features.required("batch")]
 
 @router.get(f"{BGR}/batches", summary="The caller's batches, newest first", middlewares=batch_on)
 def list_batches(user: User, limit: Limit = 20, cursor: Cursor = None) -> BatchList:
-    page, next_cursor = batches.list_for_user(user.user_id, limit, _own_cursor(user.user_id, cursor))
+    page, next_cursor = batches.list_for_user(user.user_id, limit, cursor)
     return BatchList(batches=[BatchView.of(b) for b in page], next_cursor=next_cursor)
 
 
 @router.get(f"{BGR}/batch/<batchId>", summary="A batch's progress, prices and ZIP", middlewares=batch_on)
-def get_batch(batch_id: Annotated[str, Path(alias="batchId")], user: User) -> BatchResponse:
+def get_batch(batch_id: Annotated[str, path_id("batchId")], user: User) -> BatchResponse:
     batch = batches.get_for_user(user.user_id, batch_id)
     return BatchResponse(batch=BatchView.of(batch, batches.items(batch.id)))
 
 
 @router.get(f"{BGR}/batch/<batchId>/items", summary="Each image of a batch", middlewares=batch_on)
-def get_batch_items(batch_id: Annotated[str, Path(alias="batchId")], user: User) -> BatchItems:
+def get_batch_items(batch_id: Annotated[str, path_id("batchId")], user: User) -> BatchItems:
     items = batches.items_for_user(user.user_id, batch_id)
     return BatchItems(batch_id=batch_id, items=[BatchItemView.of(i) for i in items])
 
@@ -107,14 +97,14 @@ def own_ledger(user: User, limit: LedgerLimit = 50) -> Ledger:
 
 @router.post("/api/admin/users/<userId>/credits", summary="Add credits to a user (admins)")
 def grant(
-    user_id: Annotated[str, Path(alias="userId")], request: Annotated[GrantRequest, Body()], admin: Admin
+    user_id: Annotated[str, path_id("userId")], request: Annotated[GrantRequest, Body()], admin: Admin
 ) -> GrantResponse:
     entry = credits.grant(user_id, request.amount, admin_id=admin.user_id, reason=request.reason)
     return GrantResponse(balance=int(entry.balance_after), entry=LedgerEntryView.of(entry))
 
 
 @router.get("/api/admin/users/<userId>/credits", summary="A user's balance and ledger (admins)")
-def ledger(user_id: Annotated[str, Path(alias="userId")], admin: Admin, limit: LedgerLimit = 50) -> Ledger:
+def ledger(user_id: Annotated[str, path_id("userId")], admin: Admin, limit: LedgerLimit = 50) -> Ledger:
     return _ledger(user_id, limit)
 
 

@@ -27,7 +27,7 @@ from ..schemas import (
     respond,
 )
 from ..uploads import check_declared
-from . import BGR
+from . import BGR, MAX_ID_LENGTH
 
 router = Router()
 
@@ -115,7 +115,7 @@ def create_batch(request: Annotated[BatchRequest, Body()], user: User) -> Respon
     middlewares=[features.required("integrations"), *batch_on],
 )
 def integration_batch(
-    app: Annotated[str, Path(description=", ".join(INTEGRATION_APPS))],
+    app: Annotated[str, Path(description=", ".join(INTEGRATION_APPS), max_length=MAX_ID_LENGTH)],
     request: Annotated[IntegrationBatchRequest, Body()],
     user: User,
 ) -> Response[BatchResponse]:
