@@ -41,19 +41,24 @@ def chromium() -> str:
 def app(tmp_path_factory):
     if not (ROOT / "web" / "dist" / "index.html").exists():
         pytest.fail("the web app is not built (make web)")
+    with serving(tmp_path_factory.mktemp("serve") / "serve.log", SECRET) as urls:
+        yield urls["api"]
+
+
+@pytest.fixture
+def browser():
+    """A browser per test: Playwright's driver and its threads end with the test."""
     executable = chromium()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with serving(log, SECRET) as urls, sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        yield urls["api"], browser
+        yield browser
         browser.close()
 
 
 @pytest.fixture
-def page(app):
-    url, browser = app
+def page(app, browser):
     context = browser.new_context(
-        base_url=url, viewport={"width": 1200, "height": 900}, accept_downloads=True
+        base_url=app, viewport={"width": 1200, "height": 900}, accept_downloads=True
     )
     page = context.new_page()
     page.set_default_timeout(60_000)
@@ -183,9 +188,8 @@ def test_no_credits_is_explained_in_words_and_charges_nothing(page, images):
     expect(page.get_by_text("No images yet.")).to_be_visible()
 
 
-def test_a_phone_sized_screen(app):
-    url, browser = app
-    context = browser.new_context(base_url=url, viewport={"width": 390, "height": 844}, is_mobile=True)
+def test_a_phone_sized_screen(app, browser):
+    context = browser.new_context(base_url=app, viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
     sign_in(page)
     go(page, "Account")
