@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export U2NET_HOME := $(CURDIR)/models
 export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
 
-.PHONY: setup unzip test lint unit integration e2e bench demo serve token invoke clean swagger-check web web-dev chromium
+.PHONY: setup unzip test lint unit integration e2e bench demo serve token invoke clean swagger-check web web-dev web-deploy chromium
 
 setup: $(STAMP) models/u2netp.onnx unzip web
 
@@ -87,6 +87,12 @@ $(WEB_DEPS): web/package.json web/package-lock.json
 
 web/dist/index.html: $(WEB_DEPS) $(WEB_SOURCES)
 	cd web && npm run build
+
+# The app to a deployed stack (after `sam deploy`): web/dist and its config.json into WebBucket.
+STACK ?= background-remover-pro
+REGION ?= ap-southeast-3
+web-deploy: setup
+	$(BIN)/python scripts/deploy_web.py --stack $(STACK) --region $(REGION)
 
 # Live reload while working on the app: http://127.0.0.1:5173 (WEB_PORT), with /api and the
 # local sign-in proxied to a `make serve` running on API_PORT.

@@ -44,7 +44,9 @@ export function makeApi(config: AppConfig, session: Session, onUnauthorized: () 
     const data = text ? safeJson(text) : {};
     if (!response.ok) {
       const error = (data as { error?: { code?: string; message?: string; details?: unknown } }).error ?? {};
-      const retry = response.headers.get("Retry-After");
+      // Retry-After; across origins only the exposed X-RateLimit-Reset (epoch seconds) is readable.
+      const reset = response.headers.get("X-RateLimit-Reset");
+      const retry = response.headers.get("Retry-After") ?? (reset ? String(Math.max(1, Math.ceil(Number(reset) - Date.now() / 1000))) : null);
       if (response.status === 401) onUnauthorized();
       throw new ApiError(
         response.status,
