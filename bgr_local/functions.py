@@ -127,8 +127,9 @@ class FunctionPool:
     def instances(self) -> int:
         return len(self._live) + self._starting
 
-    def close(self) -> None:
-        """Stops every instance, busy ones too (their invocations fail with Runtime.ExitError)."""
+    def end(self) -> list[Instance]:
+        """Ends every instance, busy ones at once (their invocations fail with
+        Runtime.ExitError); returns the idle ones, which exit by themselves, to wait for."""
         with self._changed:
             self._closed = True
             idle, busy = self._idle, self._live.difference(self._idle)
@@ -137,7 +138,12 @@ class FunctionPool:
         for instance in busy:
             instance.kill()  # its invoking thread closes it
         for instance in idle:
-            instance.close()
+            instance.end()
+        return idle
+
+    def close(self) -> None:
+        for instance in self.end():
+            instance.wait()
 
 
 class Functions:
@@ -161,8 +167,9 @@ class Functions:
         return self.pools[logical].invoke(event)
 
     def close(self) -> None:
-        for pool in self.pools.values():
-            pool.close()
+        ending = [instance for pool in self.pools.values() for instance in pool.end()]
+        for instance in ending:
+            instance.wait()
 
     def __enter__(self) -> "Functions":
         return self

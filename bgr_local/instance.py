@@ -7,6 +7,7 @@ pair: the function's definition first, then an event (JSON) per invocation, each
 
 import json
 import logging
+import os
 import signal
 import socket
 import subprocess
@@ -61,7 +62,13 @@ class Instance:
 
     def close(self) -> None:
         """Ends the instance once its invocation, if any, is over."""
+        self.end()
+        self.wait()
+
+    def end(self) -> None:
         self.conn.close()  # its recv() ends: the process exits
+
+    def wait(self) -> None:
         try:
             self.process.wait(CLOSE_TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -88,8 +95,11 @@ def main(fd: int) -> None:
     while True:
         try:
             event = json.loads(conn.recv_bytes())
-        except EOFError:
-            return
+        except EOFError:  # the runtime closed it: gone at once, as Lambda ends an instance
+            logging.shutdown()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
         if init_error is not None:
             conn.send((False, init_error))
             continue

@@ -4,6 +4,7 @@ on free ports in a subprocess, driven as a user would (SPEC §11), stopped with 
 import io
 import json
 import secrets
+import threading
 import time
 import uuid
 import zipfile
@@ -76,6 +77,104 @@ def test_public_routes_need_no_token_and_protected_ones_refuse_bad_ones(runtime)
         response = requests.get(f"{runtime['api']}/api/credits/balance", headers=headers, timeout=30)
         assert response.status_code == 401
         assert response.json()["error"]["code"] == "UNAUTHORIZED"
+
+
+def test_api_gateway_s_own_answers_as_the_template_shapes_them(runtime):
+    """A browser's preflight from a foreign origin, and a request without a token: answered
+    before any function runs, as the template's Cors and GatewayResponses say."""
+    origin = {"Origin": "https://shop.example"}
+    preflight = requests.options(
+        f"{runtime['api']}/api/credits/balance",
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+        timeout=30,
+    )
+    assert 200 <= preflight.status_code < 300 and preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "authorization" in preflight.headers["Access-Control-Allow-Headers"].lower()
+    refused = requests.get(f"{runtime['api']}/api/credits/balance", headers=origin, timeout=30)
+    assert refused.status_code == 401 and refused.headers["Access-Control-Allow-Origin"] == "*"
+    assert refused.json() == {"error": {"code": "UNAUTHORIZED", "message": "Unauthorized"}}
+
+
+ROUTES = {  # what must be the caller's own in each answer, on routes of two functions
+    "balance": ("GET", "/api/credits/balance", None, lambda body: body["balance"]),
+    "jobs": ("GET", f"{BGR}/jobs", None, lambda body: [j["id"] for j in body["jobs"]]),
+    "stats": ("GET", f"{BGR}/stats", None, lambda body: body["stats"]),
+    "subscription": ("GET", f"{BGR}/subscription", None, lambda body: body["subscription"]),
+    "quote": (
+        "POST",
+        f"{BGR}/pricing/quote",
+        {"tier": "basic", "imageCount": 1},
+        lambda body: body["quote"]["coveredBySubscription"],
+    ),
+}
+
+
+def hammer(api: str, tokens_by_user: dict[str, str], expected: dict, requests_n: int) -> dict:
+    """`requests_n` requests at once, alternating users and routes; counts what came back."""
+    users, routes = list(tokens_by_user), list(ROUTES)
+    calls = [(users[i % 2], routes[i % len(routes)]) for i in range(requests_n)]
+    start, lock = threading.Barrier(len(calls)), threading.Lock()
+    counts = {"answered": 0, "resets": 0, "mixed": 0}
+
+    def call(user: str, route: str) -> None:
+        method, path, body, own = ROUTES[route]
+        start.wait()
+        try:
+            response = requests.request(
+                method,
+                api + path,
+                json=body,
+                headers={"Authorization": f"Bearer {tokens_by_user[user]}"},
+                timeout=120,
+            )
+        except requests.ConnectionError:
+            outcome = "resets"
+        else:
+            outcome = "answered" if response.status_code == 200 else f"status {response.status_code}"
+            if response.status_code == 200 and own(response.json()) != expected[user][route]:
+                outcome = "mixed"
+        with lock:
+            counts[outcome] = counts.get(outcome, 0) + 1
+
+    threads = [threading.Thread(target=call, args=c) for c in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"requests": len(calls), **counts}
+
+
+def test_simultaneous_requests_of_two_users_on_two_functions_never_mix(runtime):
+    """Each function instance is isolated (a process, one event at a time), as on Lambda: 100
+    requests at once from two users with different balances, jobs and subscriptions, on routes of
+    the account and the pricing functions, each get the caller's own answer."""
+    users = {}
+    for credits_, plan in ((20, "starter"), (40, None)):
+        user_id, user = new_user(runtime, credits=credits_)
+        if plan:
+            user.post(
+                f"{BGR}/subscription", {"plan": plan, "paymentId": f"pay-{user_id}", "paymentMethod": "qris"}
+            )
+        user.post(
+            f"{BGR}/remove",
+            {"tier": "basic", "filename": "a.jpg", "contentType": "image/jpeg", "sizeBytes": 100},
+        )
+        users[user_id] = user
+    expected = {
+        user_id: {
+            route: own(user.request(method, path, json=body))
+            for route, (method, path, body, own) in ROUTES.items()
+        }
+        for user_id, user in users.items()
+    }
+    first, second = expected.values()
+    assert all(first[route] != second[route] for route in ROUTES)  # a mix would show
+    counts = hammer(runtime["api"], {u: c.token for u, c in users.items()}, expected, 100)
+    assert counts == {"requests": 100, "answered": 100, "resets": 0, "mixed": 0}
 
 
 def test_admin_grants_add_credits_and_only_admins_may(runtime):

@@ -8,7 +8,7 @@ import pytest
 
 from bgr_local import tokens
 from bgr_local.api_server import LocalApi
-from bgr_local.gateway import Throttle
+from bgr_local.gateway import GatewayResponses, Throttle
 from bgr_local.proxy import HttpRequest
 from bgr_local.template import Template
 from harness import ROOT, TEMPLATE
@@ -126,3 +126,22 @@ def test_a_token_with_non_ascii_bytes_in_its_signature_is_a_401():
         tokens.verify(forged, secret=SECRET)
     response = api().handle(request("GET", "/api/credits/balance", Authorization=f"Bearer {forged}"))
     assert response.status == 401
+
+
+@pytest.mark.parametrize(
+    ("response_type", "status", "code"),
+    [
+        ("UNAUTHORIZED", 401, "UNAUTHORIZED"),
+        ("ACCESS_DENIED", 403, "FORBIDDEN"),
+        ("THROTTLED", 429, "RATE_LIMITED"),
+        ("MISSING_AUTHENTICATION_TOKEN", 404, "NOT_FOUND"),
+        ("DEFAULT_4XX", 400, "BAD_REQUEST"),
+        ("AUTHORIZER_FAILURE", 500, "GATEWAY_ERROR"),  # not declared: DEFAULT_5XX's shape
+        ("DEFAULT_5XX", 502, "GATEWAY_ERROR"),
+    ],
+)
+def test_every_gateway_response_is_the_project_s_error_with_cors(response_type, status, code):
+    response = GatewayResponses(TEMPLATE).respond(response_type)
+    body = json.loads(response.body)
+    assert response.status == status and body["error"]["code"] == code and body["error"]["message"]
+    assert headers(response)["Access-Control-Allow-Origin"] == "*"
