@@ -3,9 +3,10 @@
 
 import type { AppConfig, CognitoAuth } from "./config";
 
-export type Session = { token: string; user: string; admin: boolean; expiresAt: number };
+/** `sub` is the user id the API knows; `user` is what to show (the e-mail with Cognito). */
+export type Session = { token: string; sub: string; user: string; admin: boolean; expiresAt: number };
 
-const KEY = "bgr.session";
+const KEY = "bgr.token";
 const PKCE_KEY = "bgr.pkce";
 
 function claims(token: string): Record<string, unknown> {
@@ -19,18 +20,21 @@ export function sessionOf(token: string): Session {
   const groups = c["cognito:groups"];
   const list = Array.isArray(groups) ? groups : typeof groups === "string" ? groups.split(",") : [];
   const user = String(c["email"] ?? c["cognito:username"] ?? c["sub"]);
-  return { token, user, admin: list.includes("admin"), expiresAt: Number(c["exp"]) * 1000 };
+  return { token, sub: String(c["sub"]), user, admin: list.includes("admin"), expiresAt: Number(c["exp"]) * 1000 };
 }
 
 export function savedSession(): Session | null {
-  const raw = localStorage.getItem(KEY);
-  if (!raw) return null;
-  const session = JSON.parse(raw) as Session;
-  return session.expiresAt > Date.now() ? session : null;
+  const token = localStorage.getItem(KEY);
+  try {
+    const session = token ? sessionOf(token) : null;
+    return session && session.expiresAt > Date.now() ? session : null;
+  } catch {
+    return null; // not a token: sign in again
+  }
 }
 
 export function saveSession(session: Session | null): void {
-  if (session) localStorage.setItem(KEY, JSON.stringify(session));
+  if (session) localStorage.setItem(KEY, session.token);
   else localStorage.removeItem(KEY);
 }
 

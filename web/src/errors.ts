@@ -4,13 +4,6 @@ import { ApiError } from "./api";
 
 export type Explained = { title: string; text: string; hint?: string; link?: { href: string; label: string } };
 
-const FEATURES: Record<string, string> = {
-  batch: "Batch processing",
-  subscriptions: "Subscriptions",
-  integrations: "Integrations with the platform's apps",
-  drop_folder: "The drop folder",
-};
-
 const IMAGE_PROBLEMS: Record<string, string> = {
   EMPTY_FILE: "The file is empty.",
   NOT_AN_IMAGE: "The file is not an image.",
@@ -34,13 +27,11 @@ function when(seconds: number): string {
 }
 
 function unavailable(error: ApiError): Explained {
-  if (error.code === "FEATURE_DISABLED") {
-    const name = Object.keys(FEATURES).find((key) => error.message.toLowerCase().includes(key.replace("_", " ")) || error.message.includes(key));
+  if (error.code === "FEATURE_DISABLED")
     return {
-      title: `${name ? FEATURES[name] : "This feature"} is switched off`,
-      text: `The service's operator has turned it off (${error.message}). Everything else keeps working.`,
+      title: "Switched off",
+      text: `${capital(error.message)}: the service's operator has turned it off. Everything else keeps working.`,
     };
-  }
   if (error.code === "TABLE_MISSING")
     return {
       title: "The service's storage is not ready",

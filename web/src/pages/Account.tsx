@@ -86,7 +86,7 @@ function CreditsSection({ api, balance }: { api: Api; balance: number | null }) 
 }
 
 function GrantSection({ api, onGranted }: { api: Api; onGranted: () => void }) {
-  const [user, setUser] = useState(api.session.user);
+  const [user, setUser] = useState(api.session.sub);
   const [amount, setAmount] = useState(100);
   const [reason, setReason] = useState("trying it out");
   const [done, setDone] = useState<string | null>(null);

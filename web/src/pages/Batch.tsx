@@ -11,7 +11,7 @@ import { TERMINAL, type Batch, type BatchItem, type Options, type Pricing, type 
 const PARALLEL_UPLOADS = 4;
 const BY_EXTENSION: Record<string, string> = { jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", webp: "image/webp" };
 
-type Upload_ = Upload & { itemIndex: number; filename: string };
+type ItemUpload = Upload & { itemIndex: number; filename: string };
 
 function imageType(file: File): string | null {
   if (IMAGE_TYPES.includes(file.type)) return file.type;
@@ -70,7 +70,7 @@ export function BatchPage({ api, pricing, onCharged }: { api: Api; pricing: Pric
     const controller = new AbortController();
     abort.current = controller;
     try {
-      const created = await api.post<{ batch: Batch; uploads: Upload_[] }>(`${BGR}/batch`, {
+      const created = await api.post<{ batch: Batch; uploads: ItemUpload[] }>(`${BGR}/batch`, {
         tier,
         images: files.map((f) => ({ filename: f.name, contentType: imageType(f), sizeBytes: f.size })),
         options: optionsBody(options),
