@@ -6,9 +6,9 @@ STAMP := $(VENV)/.installed
 export U2NET_HOME := $(CURDIR)/models
 export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
 
-.PHONY: setup unzip test lint unit integration e2e bench demo serve token apikey invoke clean swagger-check
+.PHONY: setup unzip test lint unit integration e2e bench demo serve token apikey invoke clean swagger-check web web-dev web-deploy chromium
 
-setup: $(STAMP) models/u2netp.onnx unzip
+setup: $(STAMP) models/u2netp.onnx unzip web
 
 # Info-ZIP unzip: the tests check every batch ZIP with `unzip -t` as well as Python's zipfile.
 unzip:
@@ -29,8 +29,9 @@ lint: setup
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/hadolint --failure-threshold warning functions/inference/Dockerfile
 
-test: lint
-	$(BIN)/pytest -q
+# The browser tests (tests/e2e/test_webapp.py) fail rather than skip here when chromium is missing.
+test: lint chromium
+	BGR_REQUIRE_BROWSER=1 $(BIN)/pytest -q
 
 unit: setup
 	$(BIN)/pytest -q tests/unit
@@ -66,9 +67,39 @@ invoke: setup
 	$(BIN)/python -m bgr_local invoke $(FN) $(EVENT) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT))
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .ruff_cache .numba_cache
+	rm -rf $(VENV) out .pytest_cache .ruff_cache .numba_cache web/node_modules web/dist
 
 # Swagger UI in a real headless browser (Debian's chromium): every template route must show.
-swagger-check: setup
-	@command -v chromium >/dev/null || { $$(command -v sudo) apt-get update -q && $$(command -v sudo) apt-get install -y -q chromium; }
+swagger-check: setup chromium
 	$(BIN)/python scripts/check_swagger.py
+
+# Debian's chromium: what swagger-check and the web app's browser tests drive (Playwright's own
+# browser downloads are not used).
+chromium:
+	@command -v chromium >/dev/null || { $$(command -v sudo) apt-get update -q && $$(command -v sudo) apt-get install -y -q chromium; }
+
+# The web app (web/, README "The web app"): `npm ci` from the lockfile, then the production build
+# into web/dist, which `make serve` serves at its API's origin.
+WEB_DEPS := web/node_modules/.package-lock.json
+WEB_SOURCES := web/index.html web/vite.config.ts web/tsconfig.json $(shell find web/src web/public -type f 2>/dev/null)
+
+web: web/dist/index.html
+
+$(WEB_DEPS): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+web/dist/index.html: $(WEB_DEPS) $(WEB_SOURCES)
+	cd web && npm run build
+
+# The app to a deployed stack (after `sam deploy`): web/dist and its config.json into WebBucket.
+STACK ?= background-remover-pro
+REGION ?= ap-southeast-3
+web-deploy: setup
+	$(BIN)/python scripts/deploy_web.py --stack $(STACK) --region $(REGION)
+
+# Live reload while working on the app: http://127.0.0.1:5173 (WEB_PORT), with /api and the
+# local sign-in proxied to a `make serve` running on API_PORT.
+WEB_PORT ?= 5173
+web-dev: $(WEB_DEPS)
+	cd web && BGR_API=http://127.0.0.1:$(API_PORT) WEB_PORT=$(WEB_PORT) npx vite

@@ -13,6 +13,7 @@ from .gateway import Cors, GatewayResponses, Throttle, api_properties
 from .proxy import HttpRequest, HttpResponse, http_response, proxy_event
 from .routes import resolve, routes
 from .template import Template
+from .webapp import WebApp
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,9 @@ class _Handler(BaseHTTPRequestHandler):
             source_ip=self.client_address[0],
         )
         try:
-            response = self.server.api.handle(request)
+            response = self.server.web.handle(request) if self.server.web else None
+            if response is None:
+                response = self.server.api.handle(request)
         except Exception:  # a bug of the local API: answered, never a dropped connection
             logger.exception("%s %s failed", self.command, self.path)
             response = self.server.api.gateway.respond("DEFAULT_5XX", status=500)
@@ -109,9 +112,10 @@ class ApiServer(ThreadingHTTPServer):
 
     request_queue_size = 1024  # the listen backlog (socketserver's 5 resets a burst of clients)
 
-    def __init__(self, api: LocalApi, host: str, port: int):
+    def __init__(self, api: LocalApi, host: str, port: int, web: WebApp | None = None):
         super().__init__((host, port), _Handler)
         self.api = api
+        self.web = web
         self._thread = threading.Thread(target=self.serve_forever, name="local-api", daemon=True)
 
     @property

@@ -24,6 +24,7 @@ from .moto_atomic import serialize_dynamodb_requests
 from .schedules import DEFAULT_INTERVAL_S, INTERVAL_ENV, ScheduleRunner, schedules
 from .stack import Stack
 from .template import ROOT, Template
+from .webapp import WebApp
 from .workers import QueueWorker, mappings
 
 # Queues keep the template's 720 s visibility timeout in AWS; locally a failed message comes
@@ -143,8 +144,9 @@ class LocalRuntime:
                 ScheduleRunner(schedule, functions, self.template.region, self.schedule_interval_s)
                 for schedule in schedules(self.template)
             ]
-            api = LocalApi(self.template, functions, tokens.local_secret())
-            self.api = ApiServer(api, self.host, self.api_port).start()
+            secret = tokens.local_secret()
+            api = LocalApi(self.template, functions, secret)
+            self.api = ApiServer(api, self.host, self.api_port, WebApp(secret)).start()
             for worker in (*self.workers, *self.schedules):
                 worker.start()
         except BaseException:

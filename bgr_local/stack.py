@@ -21,6 +21,9 @@ DEPLOYMENT_ONLY = {
     "AWS::Cognito::UserPool",
     "AWS::Cognito::UserPoolClient",
     "AWS::Cognito::UserPoolGroup",
+    "AWS::Cognito::UserPoolDomain",
+    "AWS::CloudFront::Distribution",  # the web app is served by the local API instead
+    "AWS::CloudFront::OriginAccessControl",
     "AWS::S3::BucketPolicy",
 }
 

@@ -18,7 +18,7 @@ runtime, images = local.runtime, local.images  # the same fixtures (a runtime of
 
 def test_a_batch_abandoned_half_way_settles_within_a_minute_of_its_deadline(images, tmp_path):
     short = ("--parameter", "UploadExpirySeconds=10", "--parameter", "UploadGraceSeconds=2")
-    with serving(tmp_path / "serve.log", *short, BGR_LOCAL_SCHEDULE_INTERVAL="2") as runtime:
+    with serving(tmp_path / "serve.log", SECRET, *short, BGR_LOCAL_SCHEDULE_INTERVAL="2") as runtime:
         _, user = new_user(runtime, credits=10)
         created = user.create_batch(images, "basic")
         forms = created["uploads"]

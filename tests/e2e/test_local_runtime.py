@@ -3,19 +3,12 @@ on free ports in a subprocess, driven as a user would (SPEC §11), stopped with 
 
 import io
 import json
-import os
-import re
 import secrets
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
 import zipfile
-from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import boto3
 import pytest
@@ -27,51 +20,19 @@ from bgr_cli.client import ApiError, Client, download, upload
 from bgr_core import webhooks
 from bgr_local import tokens
 from bgr_local.template import Template
-from harness import ROOT
+from serving import serving
 
 pytestmark = pytest.mark.slow
 BGR = "/api/background-remover"
 SECRET = secrets.token_urlsafe(16)
-STARTUP_S = 60
 LOCAL = Template()  # the stack `serve` creates
-BANNER = r"^\s+API\s+(?P<api>http://\S+)\n\s+S3\s+(?P<s3>http://\S+)\s+bucket (?P<bucket>\S+)"
-
-
-@contextmanager
-def serving(log: Path, *args: str, **env):
-    """`python -m bgr_local serve [args]` on free ports until the block ends, then Ctrl-C: it must
-    exit cleanly. Yields the banner's api, s3 and bucket."""
-    env = {**os.environ, tokens.SECRET_ENV: SECRET, "PYTHONUNBUFFERED": "1", **env}
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bgr_local", "serve", "--api-port", "0", "--s3-port", "0", *args],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + STARTUP_S
-        while not (ready := re.search(BANNER, log.read_text(), re.MULTILINE)):
-            assert process.poll() is None, f"the runtime exited:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"not ready after {STARTUP_S} s:\n{log.read_text()}"
-            time.sleep(0.2)
-        yield ready.groupdict()
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=90) == 0, log.read_text()[
-            -3000:
-        ]  # stopping takes ~20 s on a busy machine
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory):
     """Allowing webhooks to a receiver on this machine (http, loopback): explicit, never in AWS."""
     loopback = {"WEBHOOK_ALLOW_HTTP": "true", "OUTBOUND_ALLOW_NETWORKS": '["127.0.0.0/8"]'}
-    with serving(tmp_path_factory.mktemp("serve") / "serve.log", **loopback) as urls:
+    with serving(tmp_path_factory.mktemp("serve") / "serve.log", SECRET, **loopback) as urls:
         yield urls
 
 
@@ -278,7 +239,7 @@ def test_a_file_dropped_in_the_drop_folder_becomes_a_job(runtime, images):
 def test_a_message_that_keeps_failing_is_dead_lettered_and_refunded(tmp_path):
     """The ingest worker leaves a failing record on the queue; after maxReceiveCount SQS moves it
     to the DLQ, whose worker fails the job and refunds it (visibility shortened to 1 s)."""
-    with serving(tmp_path / "serve.log", BGR_LOCAL_VISIBILITY_TIMEOUT="1") as runtime:
+    with serving(tmp_path / "serve.log", SECRET, BGR_LOCAL_VISIBILITY_TIMEOUT="1") as runtime:
         user_id, user = new_user(runtime, credits=10)
         sqs = boto3.client("sqs", endpoint_url=runtime["s3"], region_name=LOCAL.region)
         queue = sqs.get_queue_url(QueueName=LOCAL.name("IngestQueue"))

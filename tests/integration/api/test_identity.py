@@ -17,6 +17,9 @@ def test_admin_grant_adds_and_records_the_admin(api, funded):
     assert api("balance").body == {"balance": 105}
     ledger = api("admin-ledger").body
     assert ledger["balance"] == 105 and [e["delta"] for e in ledger["entries"]] == [100, 5]
+    own = api("ledger").body  # the user's own view of the same entries
+    assert own["userId"] == "user-1" and own["entries"] == ledger["entries"]
+    assert api("ledger", user="someone-else").body["entries"] == []
 
 
 def test_non_admins_get_403_and_nothing_changes(api):

@@ -95,6 +95,21 @@ def rotate_webhook_secret(user: User) -> WebhookSecretView:
     return WebhookSecretView(secret=record.secret, created_at=record.created_at)
 
 
+LedgerLimit = Annotated[int, Query(ge=1, le=200)]
+
+
+def _ledger(user_id: str, limit: int) -> Ledger:
+    entries = credits.ledger(user_id, limit)
+    return Ledger(
+        user_id=user_id, balance=credits.balance(user_id), entries=[LedgerEntryView.of(e) for e in entries]
+    )
+
+
+@router.get("/api/credits/ledger", summary="The caller's balance and ledger, newest first")
+def own_ledger(user: User, limit: LedgerLimit = 50) -> Ledger:
+    return _ledger(user.user_id, limit)
+
+
 @router.post("/api/admin/users/<userId>/credits", summary="Add credits to a user (admins)")
 def grant(
     user_id: Annotated[str, path_id("userId")], request: Annotated[GrantRequest, Body()], admin: Admin
@@ -104,15 +119,8 @@ def grant(
 
 
 @router.get("/api/admin/users/<userId>/credits", summary="A user's balance and ledger (admins)")
-def ledger(
-    user_id: Annotated[str, path_id("userId")],
-    admin: Admin,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> Ledger:
-    entries = credits.ledger(user_id, limit)
-    return Ledger(
-        user_id=user_id, balance=credits.balance(user_id), entries=[LedgerEntryView.of(e) for e in entries]
-    )
+def ledger(user_id: Annotated[str, path_id("userId")], admin: Admin, limit: LedgerLimit = 50) -> Ledger:
+    return _ledger(user_id, limit)
 
 
 @router.get(

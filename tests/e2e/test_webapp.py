@@ -1,0 +1,202 @@
+"""The web app in a real browser: Debian's headless Chromium driven by Playwright against
+`python -m bgr_local serve` on free ports — sign in, admin grant, one removal to its cutout, a
+5-image batch to its ZIP, a 402 in words. Screenshots are left in out/ (webapp-*.png)."""
+
+import io
+import os
+import re
+import secrets
+import shutil
+import uuid
+import zipfile
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, expect, sync_playwright
+from skimage import data
+
+from harness import ROOT
+from serving import serving
+
+pytestmark = pytest.mark.slow
+SECRET = secrets.token_urlsafe(16)
+OUT = ROOT / "out"
+SAMPLES = ("chelsea", "coffee", "astronaut", "rocket", "cat")
+WORK_S = 180  # inference and the ZIP workflow on a busy 2-core machine
+# A function's first request starts its instance (a cold start: seconds on a busy machine).
+expect.set_options(timeout=60_000)
+
+
+def chromium() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        message = "Debian's chromium is not installed (make test installs it: make chromium)"
+        if os.environ.get("BGR_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    if not (ROOT / "web" / "dist" / "index.html").exists():
+        pytest.fail("the web app is not built (make web)")
+    with serving(tmp_path_factory.mktemp("serve") / "serve.log", SECRET) as urls:
+        yield urls["api"]
+
+
+@pytest.fixture
+def browser():
+    """A browser per test: Playwright's driver and its threads end with the test."""
+    executable = chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(app, browser):
+    context = browser.new_context(
+        base_url=app, viewport={"width": 1200, "height": 900}, accept_downloads=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    # shown when a test fails: what the API refused and what the page logged
+    page.on(
+        "response", lambda r: r.status >= 400 and print(r.status, r.request.method, r.url, r.text()[:200])
+    )
+    page.on("console", lambda message: print("console:", message.text))
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("images")
+    paths = []
+    for name in SAMPLES:
+        image = Image.fromarray(getattr(data, name)()).convert("RGB")
+        image.thumbnail((480, 480))
+        paths.append(folder / f"{name}.jpg")
+        image.save(paths[-1], quality=90)
+    return paths
+
+
+def shot(page: Page, name: str) -> None:
+    OUT.mkdir(exist_ok=True)
+    page.screenshot(path=OUT / f"webapp-{name}.png", full_page=True)
+
+
+def go(page: Page, name: str) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
+
+
+def choose_tier(page: Page, tier: str) -> None:
+    radio = page.get_by_role("radio", name=re.compile(f"^{tier} .* paid in credits$"))
+    expect(radio).to_have_count(1)  # the quotes have answered
+    radio.check()
+
+
+def sign_in(page: Page, admin: bool = False) -> str:
+    """With the keyboard only, as a screen-reader or keyboard user would."""
+    user = f"web-{uuid.uuid4().hex[:8]}"
+    page.goto("/")
+    page.get_by_label("User name").focus()
+    page.keyboard.type(user)
+    if admin:
+        page.keyboard.press("Tab")
+        page.keyboard.press("Space")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+    return user
+
+
+def grant_self(page: Page, amount: int) -> None:
+    go(page, "Account")
+    page.get_by_label("Credits to add").fill(str(amount))
+    page.get_by_role("button", name="Grant credits").click()
+    expect(page.get_by_role("status")).to_contain_text(f"balance is now {amount} credits")
+    expect(page.get_by_test_id("balance")).to_have_text(f"{amount} credits")
+    expect(page.get_by_role("table", name="Ledger (newest first)")).to_contain_text(f"+{amount}")
+
+
+def test_sign_in_get_credits_and_remove_one_background(page, images):
+    sign_in(page, admin=True)
+    grant_self(page, 100)
+    go(page, "Remove")
+    page.get_by_label("Choose an image").set_input_files(images[0])
+    choose_tier(page, "basic")
+    page.get_by_role("button", name="Remove background").click()
+    after = page.get_by_role("img", name="Image with the background removed")
+    expect(after).to_be_visible(timeout=WORK_S * 1000)
+    assert after.evaluate("img => img.complete && img.naturalWidth") > 0
+    expect(page.get_by_text("Charged 3 credits")).to_be_visible()
+    expect(page.get_by_role("banner")).to_contain_text("97 credits")
+    slider = page.get_by_label("Before and after: how much of the original to show")
+    slider.press("Home")  # the keyboard moves the split: all cutout
+    assert after.evaluate("img => getComputedStyle(img).clipPath") == "inset(0px 0px 0px 0%)"
+    for _ in range(30):
+        slider.press("ArrowRight")
+    shot(page, "single")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the cutout").click()
+    assert download.value.suggested_filename == "chelsea-cutout.png"
+    cutout = Image.open(download.value.path())
+    assert cutout.format == "PNG" and cutout.mode == "RGBA"
+    assert cutout.getchannel("A").getextrema() == (0, 255)  # background gone, subject kept
+    go(page, "History")
+    expect(page.get_by_role("img", name="Cutout of chelsea.jpg")).to_be_visible()
+    expect(page.get_by_text("No batches yet.")).to_be_visible()
+    shot(page, "history")
+
+
+def test_a_five_image_batch_to_its_zip(page, images):
+    sign_in(page, admin=True)
+    grant_self(page, 100)
+    go(page, "Batch")
+    page.get_by_label("Choose files").set_input_files(images)
+    page.get_by_role("radio", name="basic").check()
+    quote = page.get_by_role("table", name="Quote")
+    expect(quote).to_contain_text("5 × 3 credits")
+    expect(quote).to_contain_text("To pay15 credits")
+    page.get_by_role("button", name="Start the batch").click()
+    zip_link = page.get_by_role("link", name="Download the ZIP")
+    expect(zip_link).to_be_visible(timeout=WORK_S * 1000)
+    expect(page.get_by_text("5 done, 0 failed of 5")).to_be_visible()
+    shot(page, "batch")
+    with page.expect_download() as download:
+        zip_link.click()
+    with zipfile.ZipFile(download.value.path()) as archive:
+        assert archive.testzip() is None
+        cutouts = [n for n in archive.namelist() if n.endswith(".png")]
+        assert len(cutouts) == 5
+        assert Image.open(io.BytesIO(archive.read(cutouts[0]))).mode == "RGBA"
+
+
+def test_no_credits_is_explained_in_words_and_charges_nothing(page, images):
+    sign_in(page)
+    page.get_by_label("Choose an image").set_input_files(images[1])
+    choose_tier(page, "standard")
+    page.get_by_role("button", name="Remove background").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Not enough credits")
+    expect(alert).to_contain_text("Get credits from an administrator")
+    expect(alert).to_contain_text("Nothing was charged")
+    shot(page, "402")
+    go(page, "History")
+    expect(page.get_by_text("No images yet.")).to_be_visible()
+
+
+def test_a_phone_sized_screen(app, browser):
+    context = browser.new_context(base_url=app, viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    sign_in(page)
+    go(page, "Account")
+    expect(page.get_by_role("table", name="Plans and when they pay off")).to_contain_text(
+        "124 standard images a month"
+    )
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways ({width}px)"
+    shot(page, "phone")
+    context.close()

@@ -1,0 +1,47 @@
+"""`python -m bgr_local serve` in a subprocess on free ports, for the end-to-end tests."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from bgr_local import tokens
+from harness import ROOT
+
+STARTUP_S = 60
+# Stopping ends every function instance the run started (a web page starts several): on a busy
+# 2-core machine that can take a while, and only a hang should fail.
+STOP_S = 120
+BANNER = r"^\s+API\s+(?P<api>http://\S+)\n\s+S3\s+(?P<s3>http://\S+)\s+bucket (?P<bucket>\S+)"
+
+
+@contextmanager
+def serving(log: Path, secret: str, *args: str, **env):
+    """The local runtime (`serve [args]`), signing tokens with `secret`, until the block ends, then Ctrl-C: it must
+    exit cleanly. Yields the banner's api, s3 and bucket."""
+    env = {**os.environ, tokens.SECRET_ENV: secret, "PYTHONUNBUFFERED": "1", **env}
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bgr_local", "serve", "--api-port", "0", "--s3-port", "0", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_S
+        while not (ready := re.search(BANNER, log.read_text(), re.MULTILINE)):
+            assert process.poll() is None, f"the runtime exited:\n{log.read_text()}"
+            assert time.monotonic() < deadline, f"not ready after {STARTUP_S} s:\n{log.read_text()}"
+            time.sleep(0.2)
+        yield ready.groupdict()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=STOP_S) == 0, log.read_text()[-3000:]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
