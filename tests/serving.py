@@ -21,8 +21,8 @@ BANNER = r"^\s+API\s+(?P<api>http://\S+)\n\s+S3\s+(?P<s3>http://\S+)\s+bucket (?
 
 @contextmanager
 def serving(log: Path, secret: str, *args: str, **env):
-    """The local runtime (`serve [args]`), signing tokens with `secret`, until the block ends, then Ctrl-C: it must
-    exit cleanly. Yields the banner's api, s3 and bucket."""
+    """The local runtime (`serve [args]`), signing tokens with `secret`, until the block ends, then
+    Ctrl-C: it must exit cleanly. Yields the banner's api, s3 and bucket."""
     env = {**os.environ, tokens.SECRET_ENV: secret, "PYTHONUNBUFFERED": "1", **env}
     with log.open("w") as out:
         process = subprocess.Popen(

@@ -3,12 +3,17 @@ on free ports in a subprocess, driven as a user would (SPEC §11), stopped with 
 
 import io
 import json
+import os
+import re
 import secrets
+import subprocess
+import sys
 import threading
 import time
 import uuid
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import boto3
 import pytest
