@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from bgr_core import batches, jobs, storage
+from bgr_core import batches, jobs, storage, webhooks
 from bgr_core.config import get_settings
 from bgr_core.errors import BadRequest, DomainError, FeatureDisabled, InsufficientCredits, InvalidImage
 from bgr_core.models import Job
@@ -52,6 +52,8 @@ def process(bucket: str, key: str, etag: str = "") -> Outcome:
 
 def _run_job(bucket: str, job: Job) -> Outcome:
     if not jobs.start(job):
+        if job.status in ("completed", "failed"):  # a redelivery after the announcement may have failed
+            webhooks.job_finished(job, job.status)
         return Outcome("skipped", f"job already {job.status}")
     try:
         result = _cutout(
