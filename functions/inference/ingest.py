@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from bgr_core import batches, deadlines, expiry, jobs, storage
+from bgr_core import batches, deadlines, expiry, jobs, storage, webhooks
 from bgr_core.config import get_settings
 from bgr_core.errors import BadRequest, DomainError, FeatureDisabled, InsufficientCredits, InvalidImage
 from bgr_core.models import Job
@@ -92,6 +92,8 @@ def _run_job(bucket: str, job: Job, data: bytes | None = None) -> Outcome:
     if job.status == "pending" and deadlines.arrived_late(job.upload_deadline, job.original_key):
         return _expired(expiry.expire_job(job), job.original_key)
     if not jobs.start(job):
+        if job.status in ("completed", "failed"):  # a redelivery after the announcement may have failed
+            webhooks.job_finished(job, job.status)
         return Outcome("skipped", f"job already {job.status}")
     try:
         options = OutputOptions.model_validate(job.options.as_dict())

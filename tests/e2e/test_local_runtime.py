@@ -360,7 +360,7 @@ def test_a_job_with_a_callback_url_is_announced_signed(runtime, images, tmp_path
     assert job["webhook"]["status"] == "delivered" and job["webhook"]["attempts"] == 1
 
 
-def test_the_openapi_document_is_the_api(runtime):
+def test_the_openapi_document_is_the_api(runtime, tmp_path):
     """A bounded schemathesis run against the running API, with a token: every response's status,
     content type and body as documented, and no server error."""
     user_id, _ = new_user(runtime)
@@ -382,8 +382,13 @@ def test_the_openapi_document_is_the_api(runtime):
         "--seed",
         "20261122",
     ]
-    run = subprocess.run(
-        command, capture_output=True, text=True, timeout=300, env={**os.environ, "NO_COLOR": "1"}
+    run = subprocess.run(  # in tmp_path: schemathesis keeps a cache where it runs
+        command,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env={**os.environ, "NO_COLOR": "1"},
     )
     summary = run.stdout[run.stdout.rfind("SUMMARY") :]
     print(summary)

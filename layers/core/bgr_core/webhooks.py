@@ -102,7 +102,10 @@ def _sqs():
 
 
 def _announce(record: Job | Batch, kind: str, event: str) -> None:
-    """Once per final state: a second announcement of the same event (a retried task) is refused."""
+    """Once per final state. A second announcement of the same event (a retried task, a
+    redelivered message) sends again only while no try has been made: the first send may have
+    failed after the record was marked, and a duplicate message is harmless (a delivered state is
+    not sent again)."""
     Model = record.__class__
     first = applied(
         lambda: record.update(
@@ -111,7 +114,9 @@ def _announce(record: Job | Batch, kind: str, event: str) -> None:
         )
     )
     if not first:
-        return
+        record.refresh(consistent_read=True)
+        if record.webhook.status != "queued" or int(record.webhook.attempts):
+            return
     _sqs().send_message(
         QueueUrl=get_settings().webhook_queue_url,
         MessageBody=json.dumps({"kind": kind, "id": record.id, "event": event}),

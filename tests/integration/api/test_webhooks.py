@@ -142,6 +142,26 @@ def test_one_delivery_per_final_state_even_when_announced_or_queued_twice(receiv
     assert json.loads(body)["job"]["errorCode"] == "CORRUPT_IMAGE"
 
 
+def test_an_announcement_whose_send_failed_is_sent_when_announced_again(receiver, funded, monkeypatch):
+    server = receiver()
+    sqs = webhooks._sqs()
+
+    def lost(**kwargs):
+        raise ConnectionError("SQS unreachable")
+
+    with monkeypatch.context() as patched, pytest.raises(ConnectionError):
+        patched.setattr(sqs, "send_message", lost)
+        finished_job(funded, server.url)
+    job = Job.get(next(iter(Job.scan())).id)
+    assert job.webhook.status == "queued"
+    webhooks.job_finished(job, "completed")  # what a redelivered message or retried task does
+    deliver_all()
+    assert len(server.received) == 1 and Job.get(job.id).webhook.status == "delivered"
+    webhooks.job_finished(Job.get(job.id), "completed")  # once delivered, never again
+    deliver_all()
+    assert len(server.received) == 1
+
+
 def test_a_batch_announces_its_final_state(receiver, funded):
     server = receiver()
     funded(amount=10)
