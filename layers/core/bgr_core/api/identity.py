@@ -74,6 +74,12 @@ def current_admin(user: Annotated[Identity, Depends(current_user)]) -> Identity:
     return user
 
 
+def key_user(user: Annotated[Identity, Depends(current_user)]) -> Identity:
+    """The user of a route authorized by `X-Api-Key` (the ApiKeyAuthorizer): the key's owner."""
+    return user
+
+
 User = Annotated[Identity, Depends(current_user)]
+KeyUser = Annotated[Identity, Depends(key_user)]
 TokenUser = Annotated[Identity | None, Depends(token_user)]
 Admin = Annotated[Identity, Depends(current_admin)]

@@ -28,6 +28,7 @@ from .routes import all_routers
 TITLE = "Background Remover Pro"
 VERSION = "1.0.0"
 BEARER = {"bearerAuth": []}
+API_KEY = {"apiKey": []}
 SECURITY_SCHEMES = {
     "bearerAuth": HTTPBearer(bearerFormat="JWT", description="a Cognito ID token (locally: `make token`)"),
     "apiKey": APIKey(**{"in": APIKeyIn.header}, name="X-Api-Key", description="an API key of the caller's"),
@@ -60,6 +61,8 @@ def _implied(route) -> tuple[list[dict] | None, set[int]]:
         statuses.add(403)
     if identity.token_user in uses:
         security, statuses = [{}, BEARER], statuses | {401, 429}
+    if identity.key_user in uses:
+        security = [API_KEY]
     return security, statuses
 
 

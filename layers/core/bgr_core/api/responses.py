@@ -25,6 +25,18 @@ class ErrorResponse(Schema):
     error: ErrorBody
 
 
+class RemoveBgError(Schema):
+    title: str = Field(examples=["Insufficient credits"])
+    code: str = Field(examples=["insufficient_credits"])
+    detail: str = ""
+
+
+class RemoveBgErrors(Schema):
+    """remove.bg's error shape, which the /v1.0 routes answer in."""
+
+    errors: list[RemoveBgError]
+
+
 WHY = {
     400: "bad input (invalid JSON, unknown form fields, a cursor that is not yours, a refused URL)",
     401: "no token, or a token that is not valid",
@@ -41,12 +53,12 @@ WHY = {
 }
 
 
-def errors(*statuses: int) -> dict[int, dict]:
-    """`responses=` entries for a route's own error statuses."""
+def errors(*statuses: int, model: type[Schema] = ErrorResponse) -> dict[int, dict]:
+    """`responses=` entries for a route's own error statuses (in `model`'s shape)."""
     return {
         status: {
             "description": WHY.get(status, HTTPStatus(status).phrase),
-            "content": {"application/json": {"model": ErrorResponse}},
+            "content": {"application/json": {"model": model}},
         }
         for status in statuses
     }

@@ -22,7 +22,8 @@ from ...config import get_settings
 from ...errors import DomainError
 from ...storage import MAX_IMAGE_BYTES
 from .. import ratelimit
-from ..identity import User
+from ..identity import KeyUser
+from ..responses import RemoveBgErrors, errors
 from ..uploads import MAX_INLINE_BYTES, _form_parts, sniff
 
 logger = Logger()
@@ -151,9 +152,10 @@ def _image(req: removebg.Request) -> bytes:
 @router.post(
     f"{V1}/removebg",
     summary="remove.bg API v1.0: remove the background, the cutout in the response (X-Api-Key)",
+    responses=errors(400, 402, 403, 429, 503, model=RemoveBgErrors),
     middlewares=[ratelimit.charging],
 )
-def remove_background(request: Request, user: User):
+def remove_background(request: Request, user: KeyUser):
     event = request.resolved_event
     req = removebg.parse(*read_form(event))
     data = _image(req)
@@ -209,8 +211,12 @@ def remove_background(request: Request, user: User):
     return Response(200, content_type, result, headers)
 
 
-@router.get(f"{V1}/account", summary="remove.bg API v1.0: the credit balance (X-Api-Key)")
-def account(user: User):
+@router.get(
+    f"{V1}/account",
+    summary="remove.bg API v1.0: the credit balance (X-Api-Key)",
+    responses=errors(403, 429, 503, model=RemoveBgErrors),
+)
+def account(user: KeyUser):
     sub = subscriptions.get(user.user_id) if get_settings().feature_subscriptions else None
     free_calls = charging.quota_room(subscriptions.quota_use(sub, subscriptions.today()), "basic")
     balance = credits.balance(user.user_id)
