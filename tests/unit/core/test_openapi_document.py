@@ -32,7 +32,7 @@ def test_each_template_route_is_documented_with_its_auth_and_errors(route):
             assert response["content"]["application/json"]["schema"] == {
                 "$ref": "#/components/schemas/Health"
             }
-        elif route.authorizer == "ApiKeyAuthorizer" and status not in ("401", "500"):
+        elif route.authorizer == "ApiKeyAuthorizer" and int(status) >= 400 and status not in ("401", "500"):
             # remove.bg's routes answer in its shape; the gateway's 401 and a crash in ours
             assert response["content"] == {"application/json": {"schema": REMOVE_BG_ERROR}}, status
         elif int(status) >= 400:
