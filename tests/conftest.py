@@ -16,11 +16,29 @@ def _children() -> set[int]:
     """This process's live child processes (Linux's /proc; an exited, unreaped one is not live)."""
     pids = set()
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        for pid in (task / "children").read_text().split():
-            stat = Path(f"/proc/{pid}/stat")
-            if stat.exists() and stat.read_text().rsplit(")", 1)[-1].split()[0] != "Z":
+        for pid in _read(task / "children").split():
+            state = _read(Path(f"/proc/{pid}/stat")).rsplit(")", 1)[-1].split()[:1]
+            if state and state != ["Z"]:
                 pids.add(int(pid))
     return pids
+
+
+def _read(path: Path) -> str:
+    """A /proc file, or "" when its thread or process has just ended."""
+    try:
+        return path.read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def process_wide_threads():
+    """The threads a warm function instance keeps all its life (the inference pipeline's one
+    helper, cutout.background), started once for the session, so the guard below counts them
+    as the process's and not as a test's leftovers."""
+    from cutout import background
+
+    background.pool.submit(int).result()
 
 
 @pytest.fixture(autouse=True)
