@@ -78,7 +78,7 @@ swagger-check: setup chromium
 chromium:
 	@command -v chromium >/dev/null || { $$(command -v sudo) apt-get update -q && $$(command -v sudo) apt-get install -y -q chromium; }
 
-# The web app (web/, README "The web app"): `npm install` from the lockfile, then the production build
+# The web app (web/, README "The web app"): `npm ci` from the lockfile, then the production build
 # into web/dist, which `make serve` serves at its API's origin.
 WEB_DEPS := web/node_modules/.package-lock.json
 WEB_SOURCES := web/index.html web/vite.config.ts web/tsconfig.json $(shell find web/src web/public -type f 2>/dev/null)
@@ -86,9 +86,7 @@ WEB_SOURCES := web/index.html web/vite.config.ts web/tsconfig.json $(shell find 
 web: web/dist/index.html
 
 $(WEB_DEPS): web/package.json web/package-lock.json
-	# npm install, not npm ci: the lockfile records only this platform's optional rollup binary
-	# (the registry reached here resolves no other), which npm ci refuses as out of sync.
-	cd web && npm install --no-audit --no-fund
+	cd web && npm ci --no-audit --no-fund
 	touch $@
 
 web/dist/index.html: $(WEB_DEPS) $(WEB_SOURCES)
