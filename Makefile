@@ -6,13 +6,21 @@ STAMP := $(VENV)/.installed
 export U2NET_HOME := $(CURDIR)/models
 export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
 
-.PHONY: setup unzip test lint unit integration e2e bench demo serve token apikey invoke clean swagger-check web web-dev web-deploy chromium
+.PHONY: setup unzip npm-client test lint unit integration e2e bench demo serve token apikey invoke clean swagger-check web web-dev web-deploy chromium
 
-setup: $(STAMP) models/u2netp.onnx unzip web
+setup: $(STAMP) models/u2netp.onnx unzip npm-client web
 
 # Info-ZIP unzip: the tests check every batch ZIP with `unzip -t` as well as Python's zipfile.
 unzip:
 	@command -v unzip >/dev/null || { $$(command -v sudo) apt-get update -q && $$(command -v sudo) apt-get install -y -q unzip; }
+
+# The published npm remove.bg client the e2e tests drive (tests/e2e/removebg_npm, pinned by its lock).
+NPM_CLIENT := tests/e2e/removebg_npm
+npm-client: $(NPM_CLIENT)/node_modules/.package-lock.json
+
+$(NPM_CLIENT)/node_modules/.package-lock.json: $(NPM_CLIENT)/package-lock.json
+	@command -v npm >/dev/null || { $$(command -v sudo) apt-get update -q && $$(command -v sudo) apt-get install -y -q nodejs npm; }
+	npm ci --prefix $(NPM_CLIENT) --no-audit --no-fund
 
 $(STAMP): requirements-dev.txt layers/core/requirements.txt functions/inference/requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

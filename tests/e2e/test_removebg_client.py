@@ -1,10 +1,12 @@
-"""remove.bg's API v1.0 through `python -m bgr_local serve`, driven by a PUBLISHED remove.bg client
-(PyPI `removebg` 0.04, unmodified but for its base URL) and, for what that client does not do
-(JSON answers, headers, the account), by plain HTTP as remove.bg's documentation shows it."""
+"""remove.bg's API v1.0 through `python -m bgr_local serve`, driven by PUBLISHED remove.bg clients,
+unmodified but for their base URL: PyPI `removebg` 0.04 (file, base64, URL; image bytes back) and
+npm `remove.bg` 1.3.0 (JSON answers and the headers it reads; tests/e2e/removebg_npm); and, for
+the rest, by plain HTTP as remove.bg's documentation shows it."""
 
 import base64
 import io
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -230,3 +232,43 @@ def test_keys_are_listed_without_the_key_revoked_and_made_by_make_apikey(runtime
     ).stdout.strip()
     account = requests.get(f"{api}/v1.0/account", headers={"X-Api-Key": made}, timeout=30)
     assert account.status_code == 200 and account.json()["data"]["attributes"]["credits"]["total"] == 3
+
+
+def npm_client(runtime, mode: str, key: str, source: str) -> dict:
+    """The npm client's result (base64img as its length) or its rejection ({ok: false, errors})."""
+    folder = ROOT / "tests" / "e2e" / "removebg_npm"
+    ran = subprocess.run(
+        ["node", "drive.js", mode, key, source],
+        cwd=folder,
+        env={**os.environ, "BASE_URL": runtime["api"]},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
+    return json.loads(ran.stdout)
+
+
+def test_the_published_npm_client_gets_json_answers_with_the_headers(runtime, photo, image_server, tmp_path):
+    user_id, key = new_key(runtime, credits=10)
+    source = tmp_path / "chelsea.jpg"
+    source.write_bytes(photo)
+    for mode, given in (
+        ("file", str(source)),
+        ("base64", base64.b64encode(photo).decode()),
+        ("url", f"{image_server}/chelsea.jpg"),
+    ):
+        result = npm_client(runtime, mode, key, given)
+        assert result["ok"] and result["base64img"] > 1000, (mode, result)
+        assert result["creditsCharged"] == "1" and result["detectedType"] == "product"
+        assert int(result["resultWidth"]) * int(result["resultHeight"]) <= 250_000
+        assert int(result["rateLimitRemaining"]) < int(result["rateLimit"])
+    assert balance(runtime, user_id) == 10 - 3
+
+    refused = npm_client(runtime, "base64", "bgr_not-a-key", base64.b64encode(photo).decode())
+    assert not refused["ok"] and refused["errors"][0]["code"] == "auth_failed"
+    _, broke = new_key(runtime, credits=0)
+    refused = npm_client(runtime, "base64", broke, base64.b64encode(photo).decode())
+    assert refused["errors"][0]["code"] == "insufficient_credits"
+    refused = npm_client(runtime, "base64", key, base64.b64encode(b"no image").decode())
+    assert refused["errors"][0]["code"] == "invalid_image"
