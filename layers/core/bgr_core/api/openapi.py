@@ -107,6 +107,7 @@ def describe(app: APIGatewayRestResolver) -> dict:
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             responses, implied = operation["responses"], _implied(routes[method, path])[1]
+            responses.get("204", {}).pop("content", None)  # No Content: a body powertools assumes
             for status in [s for s in responses if int(s) in (422, 500) and int(s) not in implied]:
                 del responses[status]  # powertools' defaults, where the route cannot give them
             for status in implied:

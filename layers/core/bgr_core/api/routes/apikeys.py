@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import Router
 from pydantic import Field
 
@@ -12,6 +12,7 @@ from ... import apikeys
 from ...models import ApiKey
 from ..identity import User
 from ..schemas import Schema, respond
+from . import path_id
 
 router = Router()
 KEYS = "/api/keys"
@@ -59,7 +60,12 @@ def list_keys(user: User) -> KeyList:
     return KeyList(api_keys=[KeyView.of(k) for k in apikeys.list_for_user(user.user_id)])
 
 
-@router.delete(f"{KEYS}/<keyId>", summary="Revoke an API key")
-def revoke_key(key_id: Annotated[str, Path(alias="keyId")], user: User):
+@router.delete(
+    f"{KEYS}/<keyId>",
+    summary="Revoke an API key",
+    status_code=204,
+    responses={204: {"description": "revoked (or already gone)"}},
+)
+def revoke_key(key_id: Annotated[str, path_id("keyId")], user: User):
     apikeys.revoke(user.user_id, key_id)
     return Response(status_code=204)
