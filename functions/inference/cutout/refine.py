@@ -36,7 +36,7 @@ _SAMPLES = 4.0  # radius over which the subject's and background's local colours
 _EPSILON = 1e-4  # guided filter regulariser: higher follows the mask, lower the colours
 _CERTAIN = 0.98  # mask values beyond this (or below 1 − this) count as certain
 _CONTRAST, _FIT = 0.3, 0.1  # colour alpha is trusted where F̄, B̄ differ and the pixel lies between
-_FUSION_RADII = (0.06, 0.004)  # blur-fusion's two passes' radii, as fractions of the longer side
+_FUSION_RADII = (0.06, 0.004)  # blur fusion's two passes' radii, as fractions of the longer side
 
 
 def clean_mask(pred: np.ndarray, size: tuple[int, int]) -> Image.Image:
@@ -54,11 +54,10 @@ def matte(image: Image.Image, mask: Image.Image, model_side: int = 320) -> Image
     edge), trusted where those two colours differ and the pixel's colour lies between them.
     """
     width, height = image.size
-    scale = min(1.0, math.sqrt(WORK_PIXELS / (width * height)))
-    work = (max(1, round(width * scale)), max(1, round(height * scale)))
+    work = _work_size(width, height)
     unit = max(work) / model_side  # one model pixel, in work pixels
-    rgb = _float_rgb(image)
-    rgb_s = _resize(rgb, work)
+    photo = np.asarray(image.convert("RGB") if image.mode != "RGB" else image)
+    rgb_s = _unit(_resize(photo, work))
     soft_s = np.asarray(mask.resize(work, Image.Resampling.BILINEAR), dtype=np.float32) / 255
     erode = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * round(_BAND * unit) + 1,) * 2)
     inside_s = cv2.erode((soft_s >= _CERTAIN).astype(np.uint8), erode)
@@ -71,45 +70,53 @@ def matte(image: Image.Image, mask: Image.Image, model_side: int = 320) -> Image
         _local_colours(rgb_s, inside_s, samples),
         _local_colours(rgb_s, outside_s, samples),
     )
-    noise_s = fg_spread + bg_spread
 
-    inside = _resize(inside_s, (width, height), cv2.INTER_NEAREST).astype(bool)
-    outside = _resize(outside_s, (width, height), cv2.INTER_NEAREST).astype(bool)
-    band = ~(inside | outside)
-    if not band.any():
-        return None
-    pixels = rgb[band]
-    guided = (_upsampled(coef, band) * pixels).sum(-1) + _upsampled(offset, band)
-    fg, bg = _upsampled(fg_s, band), _upsampled(bg_s, band)
+    inside = _resize(inside_s, (width, height), cv2.INTER_NEAREST)
+    outside = _resize(outside_s, (width, height), cv2.INTER_NEAREST)
+    band = (inside | outside) == 0
+    pixels = _unit(photo[band])
+    guided = _dot(_at(coef, band), pixels) + _at(offset, band)
+    fg, bg = _at(fg_s, band), _at(bg_s, band)
     span = fg - bg
-    spread = (span * span).sum(-1)
-    seen = np.clip(((pixels - bg) * span).sum(-1) / np.maximum(spread, 1e-4), 0, 1)
+    spread = _dot(span, span)
+    seen = np.clip(_dot(pixels - bg, span) / np.maximum(spread, 1e-4), 0, 1)
     residual = pixels - bg - seen[:, None] * span
     # Trusted where the two colours stand apart from the textures they are averaged from.
-    contrast = np.sqrt(spread) - 2 * _upsampled(noise_s, band)
-    trust = np.clip(contrast / _CONTRAST, 0, 1) * np.exp(-(residual * residual).sum(-1) / _FIT**2)
-    alpha = inside.astype(np.float32)
-    alpha[band] = np.clip(trust * seen + (1 - trust) * guided, 0, 1)
-    return Image.fromarray(_to_uint8(alpha))
+    contrast = np.sqrt(spread) - 2 * _at(fg_spread + bg_spread, band)
+    trust = np.clip(contrast / _CONTRAST, 0, 1) * np.exp(-_dot(residual, residual) / _FIT**2)
+    alpha = inside * np.uint8(255)
+    alpha[band] = _to_uint8(trust * seen + (1 - trust) * guided)
+    return Image.fromarray(alpha)
 
 
 def decontaminate(image: Image.Image, alpha: Image.Image) -> Image.Image:
     """RGB image whose semi-transparent pixels carry the estimated pure foreground colour."""
-    rgb = image.convert("RGB") if image.mode != "RGB" else image.copy()
-    a = np.asarray(alpha, dtype=np.float32) * np.float32(1 / 255)
-    edge = (a > 0) & (a < 1)
-    if not edge.any():
-        return rgb
-    pixels = _float_rgb(rgb)
-    foreground = _blur_fusion(pixels, a, edge)
-    out = np.asarray(rgb).copy()
-    out[edge] = _to_uint8(foreground)
+    rgb = image.convert("RGB") if image.mode != "RGB" else image
+    photo, a = np.asarray(rgb), np.asarray(alpha)
+    work = _work_size(*image.size)
+    edge = (a > 0) & (a < 255)
+    out = photo.copy()
+    if edge.any():
+        alpha_s = _unit(_resize(a, work))
+        mean_f, mean_b = _blur_fusion(_unit(_resize(photo, work)), alpha_s, max(image.size) / max(work))
+        pixels = _unit(photo[edge])
+        out[edge] = _to_uint8(_fuse(pixels, _unit(a[edge])[:, None], _at(mean_f, edge), _at(mean_b, edge)))
     return Image.fromarray(out)
 
 
-def _float_rgb(image: Image.Image) -> np.ndarray:
-    rgb = image.convert("RGB") if image.mode != "RGB" else image
-    return np.asarray(rgb, dtype=np.float32) * np.float32(1 / 255)
+def _at(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """A smaller array scaled up to the mask's size, read at the mask's pixels."""
+    return _resize(values, mask.shape[::-1], cv2.INTER_LINEAR)[mask]
+
+
+def _work_size(width: int, height: int) -> tuple[int, int]:
+    scale = min(1.0, math.sqrt(WORK_PIXELS / (width * height)))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _unit(values: np.ndarray) -> np.ndarray:
+    """uint8 -> float32 in [0, 1]."""
+    return values.astype(np.float32) * np.float32(1 / 255)
 
 
 def _to_uint8(values: np.ndarray) -> np.ndarray:
@@ -129,25 +136,31 @@ def _resize(values: np.ndarray, size: tuple[int, int], interpolation: int | None
     return cv2.resize(values, size, interpolation=interpolation)
 
 
-def _upsampled(values: np.ndarray, where: np.ndarray) -> np.ndarray:
-    """`values` (work size) scaled to `where`'s size, at `where`'s pixels only."""
-    return _resize(values, where.shape[::-1], cv2.INTER_LINEAR)[where]
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per-pixel dot product of two colour arrays (..., 3); numpy's sum over a last axis of 3 is slow."""
+    return a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1] + a[..., 2] * b[..., 2]
 
 
 def _local_colours(rgb: np.ndarray, known: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
     """Each pixel's mean colour of the `known` pixels around it (looking further where there are
-    none) and their spread (standard deviation, summed over channels)."""
-    weight = known.astype(np.float32)
+    none) and their spread (standard deviation, summed over channels). Both are smooth, so they
+    are found at half the size they are given."""
+    size = (max(1, known.shape[1] // 2), max(1, known.shape[0] // 2))
+    weight = _resize(known.astype(np.float32), size)
+    rgb = _resize(rgb, size)
     values = np.concatenate([rgb, rgb * rgb], -1) * weight[..., None]
-    moments, support = np.zeros(values.shape, np.float32), np.zeros(weight.shape, np.float32)
-    for r in (radius, 4 * radius, 16 * radius):
+    moments = support = None
+    for r in (max(1, radius // 2), 2 * radius, 8 * radius):
         total = _box(weight, r)
-        fill = (support < 0.02) & (total > 1e-4)
-        moments[fill] = _box(values, r)[fill] / total[fill][:, None]
-        support = np.maximum(support, total)
+        found = _box(values, r) / np.maximum(total, 1e-6)[..., None]
+        if moments is None:
+            moments, support = found, total
+        else:  # only where nothing was found nearer
+            moments = np.where((support < 0.02)[..., None], found, moments)
+            support = np.maximum(support, total)
     mean = moments[..., :3]
-    spread = np.sqrt(np.maximum(moments[..., 3:] - mean * mean, 0)).sum(-1)
-    return mean, spread
+    spread = np.sqrt(np.maximum(moments[..., 3:] - mean * mean, 0))
+    return mean, spread[..., 0] + spread[..., 1] + spread[..., 2]
 
 
 def _guided_coefficients(guide: np.ndarray, source: np.ndarray, r: int, epsilon: float):
@@ -191,35 +204,31 @@ def _guided_coefficients(guide: np.ndarray, source: np.ndarray, r: int, epsilon:
         )
         / det[..., None]
     )
-    offset = mean_p - (coef * mean_i).sum(-1)
+    offset = mean_p - _dot(coef, mean_i)
     return _box(coef, r), _box(offset, r)
 
 
-def _blur_fusion(image: np.ndarray, alpha: np.ndarray, edge: np.ndarray) -> np.ndarray:
-    """Foreground colour (n, 3) in [0, 1] of the `edge` pixels: Forte & Pitié's two passes, the
-    wide one on a reduced copy (its averages are smooth), the narrow one at full size."""
-    height, width = alpha.shape
-    foreground = background = image
-    a = alpha[edge][:, None]
-    pixels = image[edge]
+def _blur_fusion(rgb: np.ndarray, alpha: np.ndarray, pixel: float) -> tuple[np.ndarray, np.ndarray]:
+    """Forte & Pitié's two passes of local subject and background colours F̄, B̄ on a reduced
+    copy (they are smooth averages); `pixel` is the copy's pixel in full-size pixels."""
+    a = alpha[..., None]
+    soft = (alpha > 0) & (alpha < 1)
+    foreground = background = rgb
+    side = max(alpha.shape) * pixel
     for fraction in _FUSION_RADII:
-        radius = fraction * max(width, height)
-        scale = min(1.0, math.sqrt(WORK_PIXELS / (width * height))) if radius > 16 else 1.0
-        work = (max(1, round(width * scale)), max(1, round(height * scale)))
-        r = max(1, round(radius * scale))
-        a_s = _resize(alpha, work)
-        mean_f = _box(_resize(foreground, work) * a_s[..., None], r) / (_box(a_s, r)[..., None] + 1e-5)
-        mean_b = _box(_resize(background, work) * (1 - a_s[..., None]), r) / (
-            _box(1 - a_s, r)[..., None] + 1e-5
-        )
-        mean_f, mean_b = _upsampled(mean_f, edge), _upsampled(mean_b, edge)
-        # The pixel's own colour says how much subject it holds: never decontaminate below that.
-        span = mean_f - mean_b
-        seen = ((pixels - mean_b) * span).sum(-1, keepdims=True) / np.maximum(
-            (span * span).sum(-1, keepdims=True), 1e-4
-        )
-        a_eff = np.maximum(a, np.clip(seen, 0, 1))
-        estimate = np.clip(mean_f + a_eff * (pixels - a_eff * mean_f - (1 - a_eff) * mean_b), 0, 1)
-        foreground, background = image.copy(), image.copy()
-        foreground[edge], background[edge] = estimate, mean_b
-    return estimate
+        r = max(1, round(fraction * side / pixel))
+        mean_f = _box(foreground * a, r) / (_box(alpha, r)[..., None] + 1e-5)
+        mean_b = _box(background * (1 - a), r) / (_box(1 - alpha, r)[..., None] + 1e-5)
+        foreground, background = rgb.copy(), rgb.copy()
+        foreground[soft] = _fuse(rgb[soft], a[soft], mean_f[soft], mean_b[soft])
+        background[soft] = mean_b[soft]
+    return mean_f, mean_b
+
+
+def _fuse(pixels: np.ndarray, alpha: np.ndarray, mean_f: np.ndarray, mean_b: np.ndarray) -> np.ndarray:
+    """F̄ + α(I − αF̄ − (1 − α)B̄) per pixel (n, 3). The pixel's own colour says how much subject it
+    holds (its place between B̄ and F̄): α is never taken below that, so nothing opaque is tinted."""
+    span = mean_f - mean_b
+    seen = np.clip(_dot(pixels - mean_b, span) / np.maximum(_dot(span, span), 1e-4), 0, 1)
+    a = np.maximum(alpha, seen[:, None])
+    return np.clip(mean_f + a * (pixels - a * mean_f - (1 - a) * mean_b), 0, 1)
