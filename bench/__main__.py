@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-MODULES = ("inference", "zip", "sync")
+MODULES = ("inference", "quality", "zip", "sync")
 RESULTS = Path(__file__).with_name("results.json")
 
 

@@ -9,6 +9,7 @@ and saved as JPEG.
 - peak RSS: a fresh process per side makes one 12 MP cutout and reports its own VmHWM.
 - cold start: a fresh process per side (same env: U2NET_HOME, NUMBA_CACHE_DIR) imports its side
   and makes its first cutout of the 2.5 MP astronaut; wall time seen from here, median of REPEATS.
+  Each tier of ours is a side of its own here (its refinement's first call included).
 
 Standalone: python -m bench.inference
 """
@@ -30,8 +31,10 @@ REPEATS = 3
 COLD_IMAGE = "astronaut_2_5mp.jpg"
 RSS_IMAGE = "astronaut_12mp.jpg"
 
+TIERS = ("basic", "standard", "professional", "industry")
+_TIER = "from cutout import pipeline\ncut = lambda data: pipeline.run(data, {tier!r}).image"
 _SIDES = {
-    "ours": "from cutout import pipeline\ncut = lambda data: pipeline.run(data, 'basic').image",
+    "ours": _TIER.format(tier="basic"),
     "rembg": "import rembg\nsession = rembg.new_session('u2netp')\n"
     "cut = lambda data: rembg.remove(data, session=session)",
 }
@@ -93,21 +96,22 @@ def _warm(folder: Path) -> None:
 def _once(side: str, image: Path) -> None:
     """Worker: a fresh process making one cutout with one side; prints its peak RSS."""
     scope: dict = {}
-    exec(_SIDES[side], scope)
+    exec(_TIER.format(tier=side) if side in TIERS else _SIDES[side], scope)
     scope["cut"](image.read_bytes())
     status = Path("/proc/self/status").read_text()
     peak_kb = int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1])
     print(json.dumps({"peak_rss_mb": peak_kb / 1024}))
 
 
-def _worker(*args: str) -> dict | list:
+def _worker(*args: str, module: str = "bench.inference") -> dict | list:
+    """Runs `python -m module *args` in a fresh process; its last stdout line is JSON."""
     env = os.environ | {
         "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("", "layers/core", "functions/inference")),
         "U2NET_HOME": os.environ.get("U2NET_HOME", str(ROOT / "models")),
         "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache")),
     }
-    command = [sys.executable, "-m", "bench.inference", *args]
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    command = [sys.executable, "-m", module, *args]
+    done = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, check=True)
     return json.loads(done.stdout.splitlines()[-1])
 
 
@@ -123,9 +127,9 @@ def run() -> dict[str, float]:
         _write_photos(folder)
         rows = _worker("warm", str(folder))
         rss = {side: _worker("once", side, str(folder / RSS_IMAGE))["peak_rss_mb"] for side in _SIDES}
-        cold: dict[str, list[float]] = {side: [] for side in _SIDES}
+        cold: dict[str, list[float]] = {side: [] for side in (*TIERS, "rembg")}
         for _ in range(REPEATS):
-            for side in _SIDES:
+            for side in cold:
                 cold[side].append(_cold(side, folder / COLD_IMAGE))
 
     print(
@@ -152,7 +156,7 @@ def run() -> dict[str, float]:
             f"warm {size} (sum over photos): ours {ours:.3f} s, rembg {theirs:.3f} s, "
             f"ratio {ours / theirs:.3f}"
         )
-    cold_ours, cold_rembg = statistics.median(cold["ours"]), statistics.median(cold["rembg"])
+    cold_ours, cold_rembg = statistics.median(cold["basic"]), statistics.median(cold["rembg"])
     figures |= {
         "iou_min": min(row["iou"] for row in rows),
         "rss_12mp_mb": rss["ours"],
@@ -160,7 +164,7 @@ def run() -> dict[str, float]:
         "cold_s": cold_ours,
         "cold_rembg_s": cold_rembg,
         "cold_ratio": cold_ours / cold_rembg,
-    }
+    } | {f"cold_s_{tier}": statistics.median(cold[tier]) for tier in TIERS}
     print(f"IoU min {figures['iou_min']:.4f}")
     print(
         f"peak RSS, one 12 MP cutout in a fresh process: ours {rss['ours']:.0f} MB, "
@@ -170,6 +174,7 @@ def run() -> dict[str, float]:
         f"cold start (fresh process, import + first 2.5 MP cutout): ours {cold_ours:.2f} s, "
         f"rembg {cold_rembg:.2f} s, ratio {cold_ours / cold_rembg:.3f}"
     )
+    print("cold start per tier: " + ", ".join(f"{t} {figures[f'cold_s_{t}']:.2f} s" for t in TIERS))
     return figures
 
 
