@@ -6,13 +6,18 @@ STAMP := $(VENV)/.installed
 export U2NET_HOME := $(CURDIR)/models
 export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
 
-.PHONY: setup unzip test lint unit integration e2e bench demo serve token invoke clean swagger-check
+.PHONY: setup unzip bubblewrap image-check dockerfile test lint unit integration e2e bench demo serve token invoke clean swagger-check
 
 setup: $(STAMP) models/u2netp.onnx unzip
 
 # Info-ZIP unzip: the tests check every batch ZIP with `unzip -t` as well as Python's zipfile.
 unzip:
 	@command -v unzip >/dev/null || { $$(command -v sudo) apt-get update -q && $$(command -v sudo) apt-get install -y -q unzip; }
+
+# Debian's bubblewrap and strace: `make image-check` runs the inference image's file tree read-only
+# under bwrap and traces every write.
+bubblewrap:
+	@command -v bwrap >/dev/null && command -v strace >/dev/null || { $$(command -v sudo) apt-get update -q && $$(command -v sudo) apt-get install -y -q bubblewrap strace; }
 
 $(STAMP): requirements-dev.txt layers/core/requirements.txt functions/inference/requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,8 +34,17 @@ lint: setup
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/hadolint --failure-threshold warning functions/inference/Dockerfile
 
-test: lint
+test: lint image-check
 	$(BIN)/pytest -q
+
+# The inference image (functions/inference/image.toml): its Dockerfile rendered from the
+# description, and its file tree run read-only under bubblewrap (README "The inference image").
+dockerfile: setup
+	$(BIN)/python scripts/inference_image.py dockerfile
+
+image-check: setup bubblewrap
+	$(BIN)/python scripts/inference_image.py dockerfile --check
+	$(BIN)/python scripts/image_check.py
 
 unit: setup
 	$(BIN)/pytest -q tests/unit

@@ -30,8 +30,10 @@ def _image_function(template: Template, logical: str) -> LocalFunction:
 
 
 class Functions:
-    """One warm instance per function, taking one event at a time as a Lambda instance does
-    (the handlers keep per-invocation state in module globals: resolvers, batch processors)."""
+    """One warm instance per handler module, taking one event at a time as a Lambda instance does
+    (the handlers keep per-invocation state in module globals: resolvers, batch processors).
+    Functions deployed from one code (the two inference functions of one image) share the
+    module here, so they share its lock."""
 
     def __init__(self, template: Template):
         by_logical = {f.logical_id: f for f in functions(template).values()}
@@ -39,7 +41,9 @@ class Functions:
             if resource["Properties"].get("PackageType") == "Image":
                 by_logical[logical] = _image_function(template, logical)
         self.by_logical = by_logical
-        self._locks = {logical: threading.Lock() for logical in by_logical}
+        modules = {(f.code_uri, f.handler) for f in by_logical.values()}
+        locks = {module: threading.Lock() for module in modules}
+        self._locks = {logical: locks[(f.code_uri, f.handler)] for logical, f in by_logical.items()}
 
     def invoke(self, logical: str, event: dict):
         with self._locks[logical]:
