@@ -22,6 +22,9 @@ DEPLOYMENT_ONLY = {
     "AWS::Cognito::UserPoolClient",
     "AWS::Cognito::UserPoolGroup",
     "AWS::S3::BucketPolicy",
+    "AWS::Logs::LogGroup",  # access logs: API Gateway's, which the local API server does not write
+    "AWS::IAM::Role",
+    "AWS::ApiGateway::Account",
 }
 
 
