@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PRICE_GB_S = 0.0000166667  # x86_64, USD per GB-second (first pricing tier)
 PRICE_REQUEST = 0.20 / 1_000_000  # USD per request
 MB_PER_VCPU = 1769
-REPEATS = 2
+REPEATS = 3
 SIZES = {"2_5mp": (1600, 1600), "12mp": (4000, 3000), "25mp": (5000, 5000)}
 FUNCTION = {"light": "LightInferenceFunction", "matting": "MattingInferenceFunction"}
 
@@ -135,6 +135,8 @@ def run() -> dict[str, float]:
         f"({router_mb} MB) adds ${PRICE_REQUEST * 1e6:.2f} per 1M images plus its few ms; "
         "Rp and S3/DynamoDB/SQS charges not included"
     )
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"this machine: {os.cpu_count()} cores, load average {load} (times are the best of {REPEATS})")
     return figures
 
 
