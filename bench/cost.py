@@ -129,7 +129,7 @@ def run() -> dict[str, float]:
             f"{rss['12mp']:>9.0f}{rss['25mp']:>9.0f}{cost:>9.4f}"
         )
     print(
-        f"assumptions: x86_64 Lambda at ${PRICE_GB_S} per GB-s and ${PRICE_REQUEST * 1e6:.2f} per 1M "
+        f"assumptions: x86_64 Lambda at ${PRICE_GB_S:.10f} per GB-s and ${PRICE_REQUEST * 1e6:.2f} per 1M "
         f"requests (no free tier); {MB_PER_VCPU} MB = 1 vCPU; one request per image (an SQS batch "
         f"shares one, so this is the upper bound); time: 2.5 MP JPEG, warm; the router "
         f"({router_mb} MB) adds ${PRICE_REQUEST * 1e6:.2f} per 1M images plus its few ms; "

@@ -99,6 +99,19 @@ def _path(args: str, cwd: str) -> str | None:
     return f"{dirfd.group(1) if dirfd else cwd}/{path}"
 
 
+def _logged_exceptions(lines: list[str]) -> list[str]:
+    """The last line of each exception the handler's powertools logger wrote (JSON lines)."""
+    found = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("exception"):
+            found.append(f"{record.get('message')}: {record['exception'].strip().splitlines()[-1]}")
+    return found
+
+
 def photo(pixels: tuple[int, int] = CHECK_PIXELS) -> bytes:
     """A real photo (scikit-image's astronaut) at `pixels`, as a JPEG."""
     from PIL import Image as Picture
@@ -240,7 +253,7 @@ class Sandbox:
             writes = writes_outside_tmp(trace.read(), self.image.task_root)
         lines = done.stdout.splitlines()
         result = next((json.loads(x[len(RESULT_MARK) :]) for x in lines if x.startswith(RESULT_MARK)), None)
-        tail = "\n".join((done.stdout + done.stderr).splitlines()[-15:])
+        tail = "\n".join([*_logged_exceptions(lines), *done.stderr.splitlines()[-10:]])
         if result is None:
             return Run(tier, function, float("nan"), [], float("nan"), writes, done.returncode, tail)
         return Run(
