@@ -275,7 +275,8 @@ def problems(run: Run, statuses: list[tuple[str, str, str]]) -> list[str]:
     else:
         first = run.invocations[0]
         if first["error"] or (first["response"] or {}).get("batchItemFailures"):
-            found.append(f"the first invocation failed: {first['error'] or first['response']}")
+            why = first["error"] or "; ".join(first["record_errors"]) or first["response"]
+            found.append(f"the first invocation failed: {why}")
             found.append(f"its output:\n{run.output_tail}")
         if run.init_s > INIT_LIMIT_S:
             found.append(f"Init took {run.init_s:.2f} s (Lambda allows {INIT_LIMIT_S:.0f} s)")

@@ -48,6 +48,13 @@ def _peak_rss_mb() -> float:
     return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024
 
 
+def _record_errors(handler_module) -> list[str]:
+    """Why the records a powertools batch handler reported as failed failed (its processor keeps
+    the exceptions of the last batch; they are not logged)."""
+    processor = getattr(handler_module, "processor", None)
+    return [f"{info[0].__name__}: {info[1]}" for info in getattr(processor, "exceptions", []) if info[0]]
+
+
 def main(task_root: str, handler: str, name: str, memory_mb: str) -> None:
     events = json.load(sys.stdin)
     site.addsitedir(task_root)
@@ -62,7 +69,12 @@ def main(task_root: str, handler: str, name: str, memory_mb: str) -> None:
         except Exception as exc:  # the runtime reports it as the invocation's error
             response, error = None, f"{type(exc).__name__}: {exc}"
         measured["invocations"].append(
-            {"seconds": time.perf_counter() - started, "response": response, "error": error}
+            {
+                "seconds": time.perf_counter() - started,
+                "response": response,
+                "error": error,
+                "record_errors": _record_errors(sys.modules[module]),
+            }
         )
     measured["peak_rss_mb"] = _peak_rss_mb()
     sys.stdout.flush()
