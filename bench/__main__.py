@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-MODULES = ("inference", "zip", "cost")
+MODULES = ("inference", "quality", "zip", "cost")
 RESULTS = Path(__file__).with_name("results.json")
 
 

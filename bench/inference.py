@@ -100,14 +100,15 @@ def _once(side: str, image: Path) -> None:
     print(json.dumps({"peak_rss_mb": peak_kb / 1024}))
 
 
-def _worker(*args: str) -> dict | list:
+def _worker(*args: str, module: str = "bench.inference") -> dict | list:
+    """Runs `python -m module *args` in a fresh process; its last stdout line is JSON."""
     env = os.environ | {
         "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("", "layers/core", "functions/inference")),
         "U2NET_HOME": os.environ.get("U2NET_HOME", str(ROOT / "models")),
         "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(ROOT / ".numba_cache")),
     }
-    command = [sys.executable, "-m", "bench.inference", *args]
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    command = [sys.executable, "-m", module, *args]
+    done = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, check=True)
     return json.loads(done.stdout.splitlines()[-1])
 
 

@@ -155,11 +155,16 @@ def _models(models: dict) -> str:
 def _summary(rows, batch_done, zip_path, batch_s, ledger, stats, total_s) -> None:
     header = ("what", "tier", "status", "model", "credits", "paid by", "model", "end-to-end")
     print("\n{:<28} {:<13} {:<22} {:<10} {:>7}  {:<12} {:>6} {:>10}  output".format(*header))
-    for r in rows:
+    for i, r in enumerate(rows):
+        first = "*" if i == 0 else " "
         print(
             f"{r.what:<28} {r.tier:<13} {r.status:<22} {r.model or '-':<10} {r.credits:>7}  "
-            f"{r.pricing:<12} {r.inference_s:>5.1f}s {_seconds(r.total_s):>10}  {r.output}"
+            f"{r.pricing:<12} {r.inference_s:>5.1f}s{first}{_seconds(r.total_s):>10}  {r.output}"
         )
+    print(
+        "* the first cutout of this worker process: its time includes a one-time cost, loading the "
+        "model into onnxruntime; every later cutout reuses it (no tier compiles anything at run time)"
+    )
     b = batch_done
     print(
         f"\nbatch {b['id']}: {b['status']}, {b['totalImages']} images, {b['originalPrice']} credits "

@@ -48,7 +48,7 @@ def run(data: bytes, tier: str, options: OutputOptions | None = None) -> CutoutR
     alpha = refine.clean_mask(pred, image.size)
     refinement = "cleanup"
     if plan.refinement.startswith("matting"):
-        matted = refine.matte(image, alpha)
+        matted = refine.matte(image, alpha, segment.MODELS[model_name].side)
         if matted is not None:
             alpha, refinement = matted, "matting"
             if plan.refinement == "matting+decontaminate":

@@ -179,27 +179,39 @@ def test_a_fully_opaque_cutout_encodes(fmt):
     assert Image.open(io.BytesIO(outputs.thumbnail(opaque))).size == (256, 171)
 
 
-def test_the_light_tiers_never_import_numba(cat_jpeg, tmp_path):
-    """A cold container must not JIT-compile numba for basic or standard (NOTES: rembg)."""
-    photo = tmp_path / "cat.jpg"
-    photo.write_bytes(cat_jpeg)
+def test_no_tier_imports_a_jit_or_writes_outside_tmp(cat_jpeg):
+    """Every tier's first cutout in a fresh process imports neither rembg nor pymatting nor numba
+    (NOTES: rembg), prints nothing to stderr, and, where bubblewrap is installed, runs on a
+    read-only filesystem with only /tmp writable, as in Lambda."""
     script = (
-        "import sys, pathlib\n"
+        "import sys\n"
         "from cutout import pipeline\n"
-        "for tier in ('basic', 'standard'):\n"
-        f"    pipeline.run(pathlib.Path({str(photo)!r}).read_bytes(), tier)\n"
+        "photo = sys.stdin.buffer.read()\n"
+        "for tier in ('basic', 'standard', 'professional', 'industry'):\n"
+        "    print(tier, pipeline.run(photo, tier).refinement)\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'rembg', 'pymatting', 'numba', 'scipy'}))\n"
     )
+    sandbox = []
+    if bwrap := shutil.which("bwrap"):
+        sandbox = [bwrap, "--ro-bind", "/", "/", "--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc"]
+        sandbox += ["--setenv", "HOME", "/nonexistent"]
     root = Path(__file__).resolve().parents[3]
     path = os.pathsep.join(str(root / p) for p in ("layers/core", "functions/inference"))
     done = subprocess.run(
-        [sys.executable, "-c", script],
-        env=os.environ | {"PYTHONPATH": path},
+        [*sandbox, sys.executable, "-c", script],
+        input=cat_jpeg,
+        env=os.environ | {"PYTHONPATH": path, "PYTHONDONTWRITEBYTECODE": "1"},
         capture_output=True,
-        text=True,
         check=True,
     )
-    assert done.stdout.strip() == "[]"
+    assert done.stdout.decode().splitlines() == [
+        "basic cleanup",
+        "standard cleanup",
+        "professional matting",
+        "industry matting+decontaminate",
+        "[]",
+    ]
+    assert done.stderr == b""
 
 
 @pytest.mark.parametrize("size", [(1600, 1600), (1962, 1305), (867, 577), (33, 1001)])
