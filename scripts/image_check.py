@@ -169,10 +169,12 @@ class Sandbox:
                 return mapping.function, {"Records": records}
         raise AssertionError(f"the router sent the {tier} job's event nowhere")
 
-    def job_status(self, tier: str) -> list[tuple[str, str, str]]:
+    def job_status(self, tier: str) -> list[tuple[str, str, int]]:
+        """(status, model that ran, the pipeline's own ms) of the tier's job."""
         from bgr_core import jobs
 
-        return [(j.status, j.model_name or "", j.error_code or "") for j in jobs.Job.scan() if j.tier == tier]
+        found = [j for j in jobs.Job.scan() if j.tier == tier]
+        return [(j.status, j.model_name or "", j.processing_time or 0) for j in found]
 
     @staticmethod
     def _receive(url: str, wait: int = 5) -> list[dict]:
@@ -268,7 +270,7 @@ class Sandbox:
         )
 
 
-def problems(run: Run, statuses: list[tuple[str, str, str]]) -> list[str]:
+def problems(run: Run, statuses: list[tuple[str, str, int]]) -> list[str]:
     found = []
     if run.returncode != 0 or not run.invocations:
         found.append(f"the process exited {run.returncode}:\n{run.output_tail}")
@@ -295,21 +297,29 @@ def main() -> int:
     failures = 0
     with Sandbox() as sandbox:
         print(f"image tree: {sandbox.tree} (models: {', '.join(sandbox.image.provisioned_models())})")
-        print(f"{'tier':<13}{'function':<26}{'init s':>8}{'first s':>9}{'peak MB':>9}  model / result")
+        print(
+            f"{'tier':<13}{'function':<26}{'init s':>8}{'first s':>9}{'cutout s':>10}{'peak MB':>9}"
+            "  model / result"
+        )
         for tier in TIERS:
             function, event = sandbox.first_event(tier, data)
             run = sandbox.run(tier, function, [event])
             statuses = sandbox.job_status(tier)
             found = problems(run, statuses)
-            model = statuses[0][1] if statuses else ""
+            model, cutout_ms = statuses[0][1:] if statuses else ("", 0)
             print(
-                f"{tier:<13}{function:<26}{run.init_s:>8.2f}{run.first_s:>9.2f}{run.peak_rss_mb:>9.0f}  "
-                f"{model or '-'} / {'ok' if not found else 'FAILED'}",
+                f"{tier:<13}{function:<26}{run.init_s:>8.2f}{run.first_s:>9.2f}{cutout_ms / 1000:>10.2f}"
+                f"{run.peak_rss_mb:>9.0f}  {model or '-'} / {'ok' if not found else 'FAILED'}",
                 flush=True,
             )
             for problem in found:
                 print("    " + problem.replace("\n", "\n    "))
             failures += bool(found)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        "first s: the whole first invocation (model loading, S3 and DynamoDB calls included); "
+        f"cutout s: the pipeline's own time; this machine: {os.cpu_count()} cores, load average {load}"
+    )
     print(
         f"limits: Init ≤ {INIT_LIMIT_S:.0f} s, first cutout ({CHECK_PIXELS[0]}×{CHECK_PIXELS[1]} JPEG) ≤ "
         f"{FIRST_INVOKE_LIMIT_S:.0f} s, no write outside /tmp"
