@@ -160,8 +160,8 @@ class Sandbox:
         by_queue = {m.queue_url: m for m in mappings(self.template)}
         router = next(m for m in by_queue.values() if m.function == "IngestRouterFunction")
         (message,) = self._receive(router.queue_url)
-        functions = Functions(self.template)
-        answer = functions.invoke("IngestRouterFunction", {"Records": [lambda_record(message, router, "")]})
+        event = {"Records": [lambda_record(message, router, self.template.region)]}
+        answer = Functions(self.template).invoke("IngestRouterFunction", event)
         assert not answer["batchItemFailures"], answer
         for url, mapping in by_queue.items():
             if mapping.function != "IngestRouterFunction" and (messages := self._receive(url, wait=0)):
@@ -209,10 +209,9 @@ class Sandbox:
             "POWERTOOLS_LOG_LEVEL": "WARNING",
         }
 
-    def command(self, function: str, trace_fd: int | None, cores: str | None = None) -> list[str]:
+    def command(self, function: str, trace_fd: int) -> list[str]:
         """bwrap over a root of nothing but the host's system directories, read-only, with the
-        image's tree where the image has it; strace writes its trace to `trace_fd` (none: no
-        strace, for timings without its overhead); `cores` pins the process (taskset)."""
+        image's tree where the image has it; strace writes its trace to `trace_fd`."""
         binds = []
         for entry in sorted(Path("/").iterdir()):
             if entry.name in ("tmp", "dev", "proc", "sys", "var", "opt", "home", "work", "run", "mnt"):
@@ -231,21 +230,17 @@ class Sandbox:
         command += ["--clearenv", "--chdir", task_root]
         for name, value in self.environment(function).items():
             command += ["--setenv", name, value]
-        command += ["taskset", "-c", cores] if cores else []
-        if trace_fd is not None:
-            command += ["strace", "-f", "-qq", "-y", "--seccomp-bpf", "-o", f"/dev/fd/{trace_fd}"]
-            command += ["-e", "trace=" + ",".join((*_OPENS, *_WRITES))]
+        command += ["strace", "-f", "-qq", "-y", "--seccomp-bpf", "-o", f"/dev/fd/{trace_fd}"]
+        command += ["-e", "trace=" + ",".join((*_OPENS, *_WRITES))]
         python = os.path.realpath(sys._base_executable)
         name = self.template.name(function)
         command += [python, "-S", "/opt/image-check/entry.py", task_root, self.image.handler, name, memory]
         return command
 
-    def run(
-        self, tier: str, function: str, events: list[dict], cores: str | None = None, traced: bool = True
-    ) -> Run:
+    def run(self, tier: str, function: str, events: list[dict]) -> Run:
         with tempfile.TemporaryFile("w+") as trace:
             done = subprocess.run(
-                self.command(function, trace.fileno() if traced else None, cores),
+                self.command(function, trace.fileno()),
                 input=json.dumps(events),
                 capture_output=True,
                 text=True,
