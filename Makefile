@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export U2NET_HOME := $(CURDIR)/models
 export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
 
-.PHONY: setup unzip npm-client test lint unit integration e2e bench demo serve token apikey invoke clean swagger-check web web-dev web-deploy chromium
+.PHONY: setup unzip npm-client bubblewrap image-check dockerfile test lint unit integration e2e bench demo serve token apikey invoke clean swagger-check web web-dev web-deploy chromium
 
 setup: $(STAMP) models/u2netp.onnx unzip npm-client web
 
@@ -22,6 +22,11 @@ $(NPM_CLIENT)/node_modules/.package-lock.json: $(NPM_CLIENT)/package-lock.json
 	@command -v npm >/dev/null || { $$(command -v sudo) apt-get update -q && $$(command -v sudo) apt-get install -y -q nodejs npm; }
 	npm ci --prefix $(NPM_CLIENT) --no-audit --no-fund
 
+# Debian's bubblewrap and strace: `make image-check` runs the inference image's file tree read-only
+# under bwrap and traces every write.
+bubblewrap:
+	@command -v bwrap >/dev/null && command -v strace >/dev/null || { $$(command -v sudo) apt-get update -q && $$(command -v sudo) apt-get install -y -q bubblewrap strace; }
+
 $(STAMP): requirements-dev.txt layers/core/requirements.txt functions/inference/requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -34,12 +39,21 @@ models/u2netp.onnx:
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint --include-checks I3011 -- template.yaml  # I3011: stateful resources say if they outlive the stack
 	$(BIN)/hadolint --failure-threshold warning functions/inference/Dockerfile
 
 # The browser tests (tests/e2e/test_webapp.py) fail rather than skip here when chromium is missing.
-test: lint chromium
+test: lint chromium image-check
 	BGR_REQUIRE_BROWSER=1 $(BIN)/pytest -q
+
+# The inference image (functions/inference/image.toml): its Dockerfile rendered from the
+# description, and its file tree run read-only under bubblewrap (README "The inference image").
+dockerfile: setup
+	$(BIN)/python scripts/inference_image.py dockerfile
+
+image-check: setup bubblewrap
+	$(BIN)/python scripts/inference_image.py dockerfile --check
+	$(BIN)/python scripts/image_check.py
 
 unit: setup
 	$(BIN)/pytest -q tests/unit

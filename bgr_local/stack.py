@@ -25,6 +25,9 @@ DEPLOYMENT_ONLY = {
     "AWS::CloudFront::Distribution",  # the web app is served by the local API instead
     "AWS::CloudFront::OriginAccessControl",
     "AWS::S3::BucketPolicy",
+    "AWS::Logs::LogGroup",  # access logs: API Gateway's, which the local API server does not write
+    "AWS::IAM::Role",
+    "AWS::ApiGateway::Account",
 }
 
 

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
 
     bucket_name: str = "bgr-images"
     ingest_queue_url: str = ""
+    # the inference functions' queues: the router sends each created original to one of them
+    light_queue_url: str = ""
+    matting_queue_url: str = ""
     zip_state_machine_arn: str = ""
     webhook_queue_url: str = ""
 

@@ -46,16 +46,26 @@ class _Notification(BaseModel):
 def created_objects(body: str) -> list[CreatedObject]:
     """The objects an SQS message announces; [] for S3's test event (sent when a bucket's
     notification configuration is saved)."""
+    return [created for created, _ in announcements(body)]
+
+
+def announcements(body: str) -> list[tuple[CreatedObject, str]]:
+    """Each object an SQS message announces, with a message body announcing it alone (what the
+    router forwards)."""
     message = json.loads(body)
     if message.get("Event") == "s3:TestEvent":
         return []
+    raw = message.get("Records", [])
     return [
-        CreatedObject(
-            bucket=r.s3.bucket.name,
-            key=event_key(r.s3.object.key),
-            size=r.s3.object.size,
-            etag=r.s3.object.e_tag,
+        (
+            CreatedObject(
+                bucket=r.s3.bucket.name,
+                key=event_key(r.s3.object.key),
+                size=r.s3.object.size,
+                etag=r.s3.object.e_tag,
+            ),
+            json.dumps({"Records": [raw[i]]}),
         )
-        for r in _Notification.model_validate(message).records
+        for i, r in enumerate(_Notification.model_validate(message).records)
         if r.event_name.startswith("ObjectCreated:")
     ]

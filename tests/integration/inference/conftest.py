@@ -77,7 +77,7 @@ class Pipeline:
         }
 
     def invoke(self, messages: list[dict]) -> dict:
-        return self.module.handler(self.event(messages), LambdaContext("InferenceFunction"))
+        return self.module.handler(self.event(messages), LambdaContext("LightInferenceFunction"))
 
     def run(self) -> dict:
         """Delivers whatever is queued to the handler once."""

@@ -137,7 +137,7 @@ def test_sweeper_and_a_late_upload_race_and_refund_once(inference, funded, photo
 
     def worker(batch):
         start.wait()
-        inference.module.handler(inference.event(batch), LambdaContext("InferenceFunction"))
+        inference.module.handler(inference.event(batch), LambdaContext("LightInferenceFunction"))
 
     threads = [
         threading.Thread(target=sweeper),

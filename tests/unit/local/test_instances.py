@@ -90,7 +90,7 @@ def test_concurrency_is_one_instance_per_core_capped_by_the_template(monkeypatch
     assert concurrency(TEMPLATE, "AccountFunction") == os.cpu_count()
     monkeypatch.setenv("BGR_LOCAL_CONCURRENCY", "50")
     maximum = int(TEMPLATE.parameter("InferenceMaxConcurrency"))
-    assert concurrency(TEMPLATE, "InferenceFunction") == min(50, maximum)
+    assert concurrency(TEMPLATE, "MattingInferenceFunction") == min(50, maximum)
     assert concurrency(TEMPLATE, "AccountFunction") == 50
 
 

@@ -8,17 +8,26 @@ from harness import TEMPLATE
 
 def test_each_sqs_event_source_becomes_a_worker_mapping():
     by_function = {m.function: m for m in mappings(TEMPLATE)}
-    assert set(by_function) == {"InferenceFunction", "DeadLetterFunction", "WebhookFunction"}
-    ingest = by_function["InferenceFunction"]
-    assert ingest.queue_arn == TEMPLATE.arn("IngestQueue")
-    assert ingest.queue_url == TEMPLATE.ref("IngestQueue")
-    assert ingest.batch_size == 4
+    assert set(by_function) == {
+        "IngestRouterFunction",
+        "LightInferenceFunction",
+        "MattingInferenceFunction",
+        "DeadLetterFunction",
+        "WebhookFunction",
+    }
+    router = by_function["IngestRouterFunction"]
+    assert router.queue_arn == TEMPLATE.arn("IngestQueue")
+    assert router.queue_url == TEMPLATE.ref("IngestQueue")
+    assert router.batch_size == 10
+    light, matting = by_function["LightInferenceFunction"], by_function["MattingInferenceFunction"]
+    assert light.queue_url == TEMPLATE.ref("LightInferenceQueue") and light.batch_size == 4
+    assert matting.queue_url == TEMPLATE.ref("MattingInferenceQueue") and matting.batch_size == 1
     assert by_function["DeadLetterFunction"].queue_arn == TEMPLATE.arn("IngestDeadLetterQueue")
     assert by_function["WebhookFunction"].queue_url == TEMPLATE.ref("WebhookQueue")
 
 
 def test_a_received_message_becomes_the_lambda_sqs_record():
-    mapping = next(m for m in mappings(TEMPLATE) if m.function == "InferenceFunction")
+    mapping = next(m for m in mappings(TEMPLATE) if m.function == "LightInferenceFunction")
     message = {
         "MessageId": "m1",
         "ReceiptHandle": "r1",
@@ -35,7 +44,8 @@ def test_a_received_message_becomes_the_lambda_sqs_record():
 def test_every_function_has_a_local_handler_image_functions_from_their_dockerfile():
     functions = Functions(TEMPLATE).by_logical
     assert set(functions) == set(TEMPLATE.of_type("AWS::Serverless::Function"))
-    inference = functions["InferenceFunction"]
-    assert (inference.code_uri, inference.handler) == ("functions/inference", "app.handler")
-    assert inference.timeout_s == 120
+    for logical in ("LightInferenceFunction", "MattingInferenceFunction"):
+        inference = functions[logical]
+        assert (inference.code_uri, inference.handler) == ("functions/inference", "app.handler")
+        assert inference.timeout_s == 120
     assert functions["UploadFunction"].handler == "app.handler"
