@@ -128,6 +128,7 @@ class ApiServer(ThreadingHTTPServer):
         return self
 
     def stop(self) -> None:
-        self.shutdown()
+        if self._thread.is_alive():  # shutdown() waits for serve_forever, forever if never started
+            self.shutdown()
+            self._thread.join()
         self.server_close()
-        self._thread.join()

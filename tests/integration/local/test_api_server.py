@@ -1,5 +1,7 @@
 """The local API's HTTP server: a burst of clients, and bytes no client should send."""
 
+import errno
+import select
 import socket
 import threading
 
@@ -59,3 +61,33 @@ def test_the_server_takes_200_simultaneous_clients_without_a_reset(server):
     for thread in threads:
         thread.join()
     assert errors == [] and statuses == [200] * clients
+
+
+def test_200_clients_connecting_while_the_server_is_busy_are_all_held_then_answered():
+    """The listen backlog holds every connection the server has not accepted yet (socketserver's
+    default of 5 leaves the rest unanswered, then reset): 200 connect before it accepts any."""
+    server = ApiServer(
+        LocalApi(TEMPLATE, Recorder(), SECRET, throttle=Throttle(TEMPLATE, clock=lambda: 0.0)), "127.0.0.1", 0
+    )
+    clients = [socket.socket() for _ in range(200)]
+    try:
+        for client in clients:
+            client.setblocking(False)
+            assert client.connect_ex(server.server_address) in (0, errno.EINPROGRESS)
+        pending = set(clients)
+        while pending:  # each handshake the kernel completes into the backlog
+            _, connected, _ = select.select([], list(pending), [], 30)
+            assert connected, f"{len(pending)} of {len(clients)} clients held nowhere"
+            pending -= set(connected)
+        assert all(c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0 for c in clients)
+        server.start()
+        for client in clients:
+            client.setblocking(True)
+            client.settimeout(60)
+            client.sendall(b"GET /health HTTP/1.0\r\nHost: x\r\n\r\n")
+        replies = [c.makefile("rb").readline() for c in clients]
+        assert all(reply.startswith(b"HTTP/1.0 200") for reply in replies)
+    finally:
+        for client in clients:
+            client.close()
+        server.stop()
