@@ -12,7 +12,7 @@ type Slot = { title: string; matches: RegExp; intro: string; create: string; nam
 const SLOTS: Slot[] = [
   {
     title: "API keys",
-    matches: /\/api[-_]?keys\b/i,
+    matches: /\/api\/keys\b/i,
     intro: "Keys for calling the API from your own servers (sent as X-Api-Key). A new key is shown once: copy it then.",
     create: "Create a key",
     named: true,
