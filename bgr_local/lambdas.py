@@ -15,9 +15,10 @@ import json
 import logging
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache, partial
 from types import ModuleType, SimpleNamespace
@@ -27,6 +28,8 @@ import boto3
 
 from .context import LambdaContext
 from .template import ROOT, Template
+
+END_EXECUTIONS_S = 60  # how long ending the binding may wait for moto's execution threads
 
 logger = logging.getLogger(__name__)
 
@@ -120,17 +123,31 @@ def _lambda_response(invoke: Callable[[dict], object], payload: bytes | None) ->
 
 
 def _end_executions(region: str, woken: threading.Event) -> None:
-    """Stops every running execution, wakes the retry waits, and waits for moto's threads."""
+    """Stops every running execution, wakes the retry waits, and waits for moto's threads. An
+    execution just started may not have its worker yet (moto then fails the stop) and a thread may
+    be listed just before it starts: both are taken again on the next round."""
     from moto.stepfunctions.parser.utils import TMP_THREADS
 
     sfn = boto3.client("stepfunctions", region_name=region)
-    for machine in sfn.list_state_machines()["stateMachines"]:
-        arn = machine["stateMachineArn"]
-        for execution in sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
-            sfn.stop_execution(executionArn=execution["executionArn"], error="LocalStackStopped")
-    woken.set()
-    while TMP_THREADS:
-        TMP_THREADS.pop().join()
+    deadline = time.monotonic() + END_EXECUTIONS_S
+    while True:
+        running = [
+            execution["executionArn"]
+            for machine in sfn.list_state_machines()["stateMachines"]
+            for execution in sfn.list_executions(
+                stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
+            )["executions"]
+        ]
+        for arn in running:
+            with suppress(Exception):
+                sfn.stop_execution(executionArn=arn, error="LocalStackStopped")
+        woken.set()
+        for thread in [t for t in TMP_THREADS if t.ident is not None]:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        TMP_THREADS[:] = [t for t in TMP_THREADS if t.ident is None or t.is_alive()]
+        if (not running and not TMP_THREADS) or time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
 
 
 @contextmanager

@@ -191,11 +191,12 @@ def test_no_tier_imports_a_jit_or_writes_outside_tmp(cat_jpeg):
         "    print(tier, pipeline.run(photo, tier).refinement)\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'rembg', 'pymatting', 'numba', 'scipy'}))\n"
     )
+    root = Path(__file__).resolve().parents[3]
     sandbox = []
     if bwrap := shutil.which("bwrap"):
         sandbox = [bwrap, "--ro-bind", "/", "/", "--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc"]
-        sandbox += ["--setenv", "HOME", "/nonexistent"]
-    root = Path(__file__).resolve().parents[3]
+        # the checkout again, read-only, in case it lives under /tmp (a CI clone may)
+        sandbox += ["--ro-bind", str(root), str(root), "--setenv", "HOME", "/nonexistent"]
     path = os.pathsep.join(str(root / p) for p in ("layers/core", "functions/inference"))
     done = subprocess.run(
         [*sandbox, sys.executable, "-c", script],
