@@ -5,6 +5,7 @@ the template changes the local answers."""
 import json
 
 import pytest
+from test_proxy_events import Recorder  # the functions' stand-in: records each invoke
 
 from bgr_local import tokens
 from bgr_local.api_server import LocalApi
@@ -15,15 +16,6 @@ from harness import ROOT, TEMPLATE
 
 SECRET = b"s"
 FOREIGN = "https://shop.example"
-
-
-class Recorder:
-    def __init__(self):
-        self.calls = []
-
-    def invoke(self, logical, event):
-        self.calls.append((logical, event))
-        return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": "{}"}
 
 
 def request(method: str, path: str, **headers) -> HttpRequest:
