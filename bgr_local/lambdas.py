@@ -29,7 +29,7 @@ import boto3
 from .context import LambdaContext
 from .template import ROOT, Template
 
-END_EXECUTIONS_S = 60  # how long ending the binding may wait for moto's execution threads
+END_EXECUTIONS_S = 15  # how long ending the binding may wait for moto's execution threads
 
 logger = logging.getLogger(__name__)
 
