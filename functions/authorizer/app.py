@@ -5,11 +5,8 @@ An unknown or revoked key is denied (API Gateway answers 403, the ACCESS_DENIED 
 a request without the header never reaches here (API Gateway answers 401).
 """
 
-from aws_lambda_powertools import Logger
-
-from bgr_core import apikeys
-
-logger = Logger()
+from bgr_core import apikeys, observability
+from bgr_core.observability import logger
 
 
 def _policy(principal: str, effect: str, resource: str, context: dict | None = None) -> dict:
@@ -25,7 +22,7 @@ def _policy(principal: str, effect: str, resource: str, context: dict | None = N
     return answer
 
 
-@logger.inject_lambda_context
+@observability.handler
 def handler(event: dict, context) -> dict:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     record = apikeys.authenticate(headers.get("x-api-key") or "")

@@ -8,7 +8,7 @@ import contextlib
 import json
 import posixpath
 
-from bgr_core import batches, storage
+from bgr_core import batches, observability, storage
 from bgr_core.config import get_settings
 from bgr_core.models import Batch, BatchItem
 from zipper import finalize_zip, plan_segments, write_segment, zip_names
@@ -39,6 +39,7 @@ def _bucket() -> str:
     return get_settings().bucket_name
 
 
+@observability.handler
 def plan(event: dict, context) -> dict:
     """{batchId} -> {planKey, segments: [segment numbers]}: results grouped into segments ≥ 5 MiB."""
     batch = _batch(event)
@@ -54,6 +55,7 @@ def plan(event: dict, context) -> dict:
     return {"planKey": plan_key, "segments": [segment["index"] for segment in segments]}
 
 
+@observability.handler
 def segment(event: dict, context) -> dict:
     """{planKey, segment} -> {key, metadataKey, size}: one segment object of stored ZIP entries."""
     planned = json.loads(storage.get_bytes(event["planKey"]))[event["segment"]]
@@ -87,6 +89,7 @@ def _manifest(batch: Batch, items: list[BatchItem]) -> bytes:
     ).encode()
 
 
+@observability.handler
 def finalize(event: dict, context) -> dict:
     """{batchId, planKey, segments} -> {zipKey, zipSize}: the segments joined server-side, then
     manifest.json and the central directory; the batch's ZIP is ready."""
@@ -107,6 +110,7 @@ def _reason(error: dict) -> str:
     return f"{error.get('Error', 'Error')}: {cause}"
 
 
+@observability.handler
 def failed(event: dict, context) -> dict:
     """{batchId, error} -> the batch's ZIP marked failed (results untouched) and its parts removed,
     so that batches.rerun_zip() starts clean."""

@@ -1,24 +1,23 @@
 """DLQ consumer: messages the inference function gave up on (SPEC §5: failed images are refunded)."""
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from bgr_core import observability
 from bgr_core.dead_letters import give_up
 from bgr_core.notifications import created_objects
+from bgr_core.observability import logger
 
-logger = Logger()
-tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def process_record(record: SQSRecord) -> None:
+    observability.queue_age(record)
     for created in created_objects(record.body):
         logger.warning("giving up", extra={"key": created.key, "outcome": give_up(created)})
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@observability.handler
 def handler(event: dict, context) -> dict:
     return process_partial_response(
         event=event, record_handler=process_record, processor=processor, context=context

@@ -5,7 +5,6 @@ Each object is processed once (powertools idempotency on DynamoDB, keyed by the 
 a record fails alone (partial batch response) so only it is redelivered.
 """
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
@@ -15,12 +14,10 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 
 import ingest
+from bgr_core import observability
 from bgr_core.config import get_settings
 from bgr_core.notifications import created_objects
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 idempotency = IdempotencyConfig(event_key_jmespath="[bucket, key, etag]", expires_after_seconds=24 * 3600)
 persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
@@ -28,19 +25,16 @@ persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_tab
 
 @idempotent_function(data_keyword_argument="created", config=idempotency, persistence_store=persistence)
 def process_object(created: dict) -> dict:
-    outcome = ingest.process(created["bucket"], created["key"], created["etag"])
-    metrics.add_metric(name=f"Images{outcome.status.capitalize()}", unit="Count", value=1)
-    return outcome.as_dict()
+    return ingest.process(created["bucket"], created["key"], created["etag"]).as_dict()
 
 
 def process_record(record: SQSRecord) -> None:
+    observability.queue_age(record)
     for created in created_objects(record.body):
         process_object(created=created.model_dump())
 
 
-@logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@observability.handler
 def handler(event: dict, context) -> dict:
     if "jobId" in event:  # a direct invoke (bgr_core.direct): one job, now
         return ingest.process_job(event["jobId"], event.get("image"))

@@ -6,16 +6,14 @@ processed once there (idempotency on the object)."""
 from functools import cache
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from bgr_core import routing
+from bgr_core import observability, routing
 from bgr_core.config import get_settings
 from bgr_core.notifications import announcements
+from bgr_core.observability import logger
 
-logger = Logger()
-tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
@@ -25,14 +23,14 @@ def _sqs():
 
 
 def process_record(record: SQSRecord) -> None:
+    observability.queue_age(record)
     for created, body in announcements(record.body):
         inference_class = routing.object_class(created.key)
         _sqs().send_message(QueueUrl=routing.queue_url(inference_class), MessageBody=body)
         logger.info("routed", extra={"key": created.key, "to": inference_class})
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@observability.handler
 def handler(event: dict, context) -> dict:
     return process_partial_response(
         event=event, record_handler=process_record, processor=processor, context=context

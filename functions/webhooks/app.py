@@ -6,15 +6,13 @@ import json
 from functools import lru_cache
 
 import boto3
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from bgr_core import webhooks
+from bgr_core import observability, webhooks
 from bgr_core.config import get_settings
+from bgr_core.observability import logger
 
-logger = Logger()
-tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
@@ -43,8 +41,7 @@ def process_record(record: SQSRecord) -> None:
         raise RetryLater(result.error)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@observability.handler
 def handler(event: dict, context) -> dict:
     return process_partial_response(
         event=event, record_handler=process_record, processor=processor, context=context

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 from pynamodb.exceptions import TransactWriteError
 
-from . import billing, deadlines, storage, webhooks
+from . import billing, deadlines, observability, storage, webhooks
 from .config import get_settings
 from .db import applied, get_or_none, guard_tables, owned, page_by_user, transaction
 from .errors import BadRequest, FeatureDisabled, NotFound, ServiceUnavailable, TooLarge, UnsupportedMedia
@@ -300,6 +300,7 @@ def complete_item(
             with transaction() as tx:
                 tx.update(_group(batch_id, index), actions=fields, condition=slot.status == "processing")
                 header_update(tx)
+            observability.image_finished(batch.tier, "completed")
             return True
         except TransactWriteError as exc:
             if exc.cause_response_code != "TransactionCanceledException":
@@ -330,13 +331,16 @@ def fail_item(batch_id: str, index: int, code: str, message: str, only: tuple[st
             header_update(tx, refunded=int(item.share))
 
         paid_by_quota = item.pricing_type == "subscription"
-        return billing.refund(
+        refunded = billing.refund(
             batch.user_id,
             credits_paid=int(item.share),
             reference=f"batch:{batch_id}#{index}",
             mark_failed=mark_failed,
             quota=(batch.subscription_id, batch.usage_date, batch.tier) if paid_by_quota else None,
         )
+        if refunded:
+            observability.image_finished(batch.tier, "failed", code)
+        return refunded
 
     return _settle(batch_id, index, "failed", write, settleable=only)
 

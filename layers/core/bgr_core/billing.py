@@ -7,7 +7,7 @@ happens once, whatever is retried or redelivered.
 
 from collections.abc import Sequence
 
-from . import credits, subscriptions
+from . import credits, observability, subscriptions
 from .charging import ChargePlan, plan_charge, quota_room
 from .config import get_settings
 from .credits import Action, Rejected
@@ -134,10 +134,13 @@ def fail_job(job: Job, code: str, message: str, only: tuple[str, ...] = ("pendin
         )
 
     quota = (job.subscription_id, job.usage_date, job.tier) if job.pricing_type == "subscription" else None
-    return refund(
+    refunded = refund(
         job.user_id,
         credits_paid=int(job.credits_used),
         reference=f"job:{job.id}",
         mark_failed=mark_failed,
         quota=quota,
     )
+    if refunded:
+        observability.image_finished(job.tier, "failed", code)
+    return refunded

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from . import observability
 from .db import get_or_none, guard_tables, transaction
 from .errors import Conflict, InsufficientCredits, ServiceUnavailable
 from .models import CreditAccount, LedgerEntry, utcnow
@@ -74,6 +75,7 @@ def apply(
                     entry = _write_change(tx, user_id, account, delta, reason, reference, actor)
                 for action in actions:
                     action(tx)
+            observability.credits_moved(reason, delta)
             return entry
         except TransactWriteError as exc:
             if exc.cause_response_code != "TransactionCanceledException":

@@ -3,7 +3,7 @@
 import hashlib
 import uuid
 
-from . import billing, deadlines, storage, webhooks
+from . import billing, deadlines, observability, storage, webhooks
 from .db import applied, get_or_none, guard_tables, owned, page_by_user
 from .errors import DomainError
 from .models import Job, OutputOptionsAttribute, utcnow
@@ -63,7 +63,10 @@ def record_refused(
     job.error_code = refusal.code
     job.error_message = refusal.message
     job.completed_at = utcnow()
-    return job if applied(lambda: job.save(condition=Job.id.does_not_exist())) else get(job.id)
+    if not applied(lambda: job.save(condition=Job.id.does_not_exist())):
+        return get(job.id)
+    observability.image_finished(job.tier, "failed", refusal.code)
+    return job
 
 
 def _new_job(user_id, tier, filename, options, size_bytes, source, original_key, job_id) -> Job:
@@ -131,6 +134,7 @@ def complete(job: Job, **fields) -> None:
         actions=[Job.status.set("completed"), Job.completed_at.set(utcnow()), *actions],
         condition=Job.status == "processing",
     )
+    observability.image_finished(job.tier, "completed")
     webhooks.job_finished(job, "completed")
 
 

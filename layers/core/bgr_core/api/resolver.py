@@ -1,15 +1,12 @@
 """The resolver every API function is built from, so that all three behave identically:
 the same error mapping, CORS, rate limits, and logs carrying the API Gateway request id."""
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
 from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.logging import correlation_paths
 
+from .. import observability
 from . import errors, ratelimit
-
-logger = Logger()
-tracer = Tracer()
 
 RATE_LIMIT_HEADERS = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"]
 
@@ -28,10 +25,10 @@ def build(*routers: Router) -> APIGatewayRestResolver:
 
 
 def lambda_handler(app: APIGatewayRestResolver):
-    """The function's entry point: every log line carries the API Gateway request id; traced."""
+    """The function's entry point (bgr_core.observability): every log line carries the API
+    Gateway request id."""
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-    @tracer.capture_lambda_handler
+    @observability.handler(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     def handler(event: dict, context) -> dict:
         app.append_context(lambda_context=context)  # for ?wait, bounded by the time left
         return app.resolve(event, context)
