@@ -28,6 +28,10 @@ DEPLOYMENT_ONLY = {
     "AWS::Logs::LogGroup",  # access logs: API Gateway's, which the local API server does not write
     "AWS::IAM::Role",
     "AWS::ApiGateway::Account",
+    # CloudWatch watches what Lambda, SQS, Step Functions and API Gateway publish in AWS; locally
+    # the functions' metrics are switched off (POWERTOOLS_METRICS_DISABLED)
+    "AWS::CloudWatch::Alarm",
+    "AWS::CloudWatch::Dashboard",
 }
 
 

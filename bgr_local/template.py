@@ -14,6 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = ROOT / "template.yaml"
 ACCOUNT = "123456789012"  # moto's default account
+NO_VALUE = object()  # Ref AWS::NoValue: the property or list item is left out
 
 
 @dataclass
@@ -77,6 +78,7 @@ class Template:
             "AWS::Serverless::Function": f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{name}",
             "AWS::Serverless::StateMachine": f"arn:aws:states:{self.region}:{ACCOUNT}:stateMachine:{name}",
             "AWS::Cognito::UserPool": f"arn:aws:cognito-idp:{self.region}:{ACCOUNT}:userpool/{name}",
+            "AWS::CloudWatch::Alarm": f"arn:aws:cloudwatch:{self.region}:{ACCOUNT}:alarm:{name}",
         }[kind]
 
     def get_att(self, logical: str, attribute: str) -> str:
@@ -91,13 +93,16 @@ class Template:
     # -- intrinsics ---------------------------------------------------------------------
     def resolve(self, value):
         if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+            return [r for r in map(self.resolve, value) if r is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
             ((fn, arg),) = value.items()
             if fn == "Ref":
-                return self.ref(arg)
+                return NO_VALUE if arg == "AWS::NoValue" else self.ref(arg)
+            if fn == "Fn::If":
+                name, if_true, if_false = arg
+                return self.resolve(if_true if self.condition(name) else if_false)
             if fn == "Fn::GetAtt":
                 logical, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
                 return self.get_att(logical, attribute)
@@ -106,7 +111,23 @@ class Template:
                 return self._sub(template, {k: self.resolve(v) for k, v in variables.items()})
             if fn == "Fn::Join":
                 return arg[0].join(str(self.resolve(v)) for v in arg[1])
-        return {k: self.resolve(v) for k, v in value.items()}
+        resolved = ((k, self.resolve(v)) for k, v in value.items())
+        return {k: r for k, r in resolved if r is not NO_VALUE}
+
+    def condition(self, name: str) -> bool:
+        """A condition of the template's Conditions, under these parameters."""
+        return self._holds(self.body["Conditions"][name])
+
+    def _holds(self, expression: dict) -> bool:
+        ((fn, arg),) = expression.items()
+        if fn == "Fn::Equals":
+            left, right = (self.resolve(v) for v in arg)
+            return str(left) == str(right)
+        if fn == "Fn::Not":
+            return not self._holds(arg[0])
+        if fn == "Condition":
+            return self.condition(arg)
+        raise NotImplementedError(f"condition function {fn}")
 
     def _sub(self, template: str, variables: dict) -> str:
         def one(match: re.Match) -> str:
