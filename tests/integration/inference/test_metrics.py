@@ -1,0 +1,40 @@
+"""What the inference pipeline publishes: an image processed counts once by tier and outcome,
+and each record's time in its queue."""
+
+import emf
+import pytest
+
+from bgr_core import jobs, observability
+from bgr_core.options import OutputOptions
+from harness import TEMPLATE
+
+
+@pytest.mark.slow  # real u2netp
+def test_a_processed_job_counts_by_tier_and_outcome_and_its_queue_age(
+    inference, funded, photo_jpeg, monkeypatch, capsys
+):
+    funded()
+    job = jobs.create("u1", "basic", "photo.jpg", options=OutputOptions())
+    inference.put(job.original_key, photo_jpeg)
+    (message,) = inference.receive()
+    sent_ms = int(message["Attributes"]["SentTimestamp"])
+    monkeypatch.setattr(observability, "clock", lambda: (sent_ms + 1500) / 1000)
+    published = emf.capture(monkeypatch, capsys)
+    assert inference.invoke([message]) == {"batchItemFailures": []}
+    assert inference.invoke([message]) == {"batchItemFailures": []}  # redelivered: processed once
+    got = published()
+    assert emf.named(got, "ImagesProcessed") == [({"tier": "basic", "outcome": "completed"}, 1)]
+    assert emf.named(got, "JobFailures") == []
+    assert emf.named(got, "QueueAge") == [({"queue": TEMPLATE.name("IngestQueue")}, 1500)] * 2
+
+
+def test_a_failed_job_counts_its_failure_code(inference, funded, monkeypatch, capsys):
+    funded()
+    job = jobs.create("u1", "professional", "photo.jpg", options=OutputOptions())
+    inference.put(job.original_key, b"not an image at all")
+    published = emf.capture(monkeypatch, capsys)
+    inference.run()
+    got = published()
+    assert emf.named(got, "ImagesProcessed") == [({"tier": "professional", "outcome": "failed"}, 1)]
+    assert emf.named(got, "JobFailures") == [({"code": "NOT_AN_IMAGE"}, 1)]
+    assert emf.named(got, "CreditsRefunded") == [({}, 15)]
