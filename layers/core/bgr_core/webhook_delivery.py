@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from . import batches, jobs, outbound, webhooks
 from .api.schemas import BatchView, JobView
 from .config import get_settings
-from .db import guard_tables
 from .models import Batch, Job, utcnow
 
 MAX_BACKOFF_S = 12 * 3600  # SQS's longest visibility timeout
@@ -36,7 +35,6 @@ def _payload(kind: str, record: Job | Batch, event: str) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-@guard_tables()
 def deliver(kind: str, record_id: str, event: str, attempt: int, now: float | None = None) -> Delivery:
     """One try at POSTing the final state: `retry` (with the wait before the next try) until
     `webhook_max_attempts` tries have failed, then `failed`. The record shows each outcome."""

@@ -19,7 +19,7 @@ from pynamodb.exceptions import PutError
 
 from . import outbound
 from .config import get_settings
-from .db import applied, get_or_none, guard_tables
+from .db import applied, get_or_none
 from .models import Batch, Job, WebhookAttribute, WebhookSecret, utcnow
 
 SIGNATURE_HEADER = "X-BGR-Signature"
@@ -49,7 +49,6 @@ def _new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-@guard_tables()
 def secret_for(user_id: str) -> WebhookSecret:
     """The user's signing secret, made on first use (two first uses agree on one)."""
     record = get_or_none(WebhookSecret, user_id)
@@ -65,7 +64,6 @@ def secret_for(user_id: str) -> WebhookSecret:
     return record
 
 
-@guard_tables()
 def rotate_secret(user_id: str) -> WebhookSecret:
     """A new secret; deliveries from now on are signed with it."""
     record = WebhookSecret(user_id, secret=_new_secret(), created_at=utcnow())
