@@ -20,7 +20,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from . import billing, deadlines, observability, storage, webhooks
 from .config import get_settings
-from .db import applied, get_or_none, guard_tables, owned, page_by_user, transaction
+from .db import applied, get_or_none, owned, page_by_user, transaction
 from .errors import BadRequest, FeatureDisabled, NotFound, ServiceUnavailable, TooLarge, UnsupportedMedia
 from .models import (
     BATCH_HEADER,
@@ -71,7 +71,6 @@ def _require(flag: str, what: str) -> None:
         raise FeatureDisabled(f"{what} is switched off", feature=flag)
 
 
-@guard_tables()
 def create(
     user_id: str,
     tier: str,
@@ -129,7 +128,6 @@ def upload_forms(batch: Batch, items: list[BatchItem]) -> list[dict]:
     return forms
 
 
-@guard_tables()
 def create_from_app(
     user_id: str,
     app: str,
@@ -191,17 +189,14 @@ def _stored_images(prefix: str) -> dict[str, int]:
 
 
 # -- reading ------------------------------------------------------------------------------
-@guard_tables()
 def get(batch_id: str) -> Batch | None:
     return get_or_none(Batch, batch_id, BATCH_HEADER)
 
 
-@guard_tables()
 def get_for_user(user_id: str, batch_id: str) -> Batch:
     return owned(get(batch_id), user_id, "batch", batch_id)
 
 
-@guard_tables()
 def items(batch_id: str) -> list[BatchItem]:
     groups = BatchItemGroup.query(batch_id, BatchItemGroup.sk.startswith("ITEMS#"), consistent_read=True)
     return [item for group in groups for item in group.items]
@@ -211,12 +206,10 @@ def items_for_user(user_id: str, batch_id: str) -> list[BatchItem]:
     return items(get_for_user(user_id, batch_id).id)
 
 
-@guard_tables()
 def list_for_user(user_id: str, limit: int = 20, cursor: str | None = None) -> tuple[list[Batch], str | None]:
     return page_by_user(Batch.by_user, user_id, limit, cursor)
 
 
-@guard_tables()
 def count_for_user(user_id: str) -> int:
     return Batch.by_user.count(user_id)
 
@@ -258,7 +251,6 @@ def _item(batch_id: str, index: int) -> BatchItem | None:
     return group.items[position] if position < len(group.items) else None
 
 
-@guard_tables()
 def start_item(batch_id: str, index: int) -> bool:
     """pending -> processing (a redelivery of an item whose worker died may start it again);
     False when the item is settled or unknown. The batch becomes processing with its first item."""
@@ -281,7 +273,6 @@ def start_item(batch_id: str, index: int) -> bool:
     return True
 
 
-@guard_tables()
 def complete_item(
     batch_id: str, index: int, *, result_key: str, processed_size: int, model_name: str, processing_time: int
 ) -> None:
@@ -310,7 +301,6 @@ def complete_item(
     _settle(batch_id, index, "completed", write, settleable=("processing",))
 
 
-@guard_tables()
 def fail_item(batch_id: str, index: int, code: str, message: str, only: tuple[str, ...] = OPEN_ITEM) -> bool:
     """Marks an item failed and refunds its share (credits, or quota) in the same transaction,
     once: False when it was already settled (or is in none of the statuses `only` allows)."""
@@ -416,7 +406,6 @@ def _start_zip(batch: Batch, name: str | None = None) -> None:
             raise
 
 
-@guard_tables()
 def zip_ready(batch_id: str, key: str, size: int) -> None:
     """The batch is done with its ZIP: its final state is announced (webhooks)."""
     batch = Batch(batch_id, BATCH_HEADER)
@@ -432,7 +421,6 @@ def zip_ready(batch_id: str, key: str, size: int) -> None:
     webhooks.batch_finished(batch, batch.status)
 
 
-@guard_tables()
 def zip_failed(batch_id: str, error: str) -> None:
     """The workflow gave up: the results stay where they are; rerun() tries again. The batch's
     final state is announced now (zipStatus failed), not again after a rerun."""
@@ -441,7 +429,6 @@ def zip_failed(batch_id: str, error: str) -> None:
     webhooks.batch_finished(batch, batch.status)
 
 
-@guard_tables()
 def rerun_zip(batch_id: str) -> bool:
     """Builds the ZIP of a batch whose workflow failed again, in a fresh execution (names are unique
     per state machine for 90 days). False when its ZIP is not in the failed state."""

@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 from . import batches, credits, jobs, subscriptions
-from .db import guard_tables
 
 
 @dataclass(frozen=True)
@@ -15,7 +14,6 @@ class UserStats:
     balance: int
 
 
-@guard_tables()
 def for_user(user_id: str) -> UserStats:
     sub = subscriptions.get(user_id)
     usable = subscriptions.is_usable(sub)

@@ -13,7 +13,6 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from pynamodb.exceptions import UpdateError
 
 from ..config import get_settings
-from ..db import guard_tables
 from ..errors import RateLimited
 from ..models import RateLimitWindow
 from .identity import identity_of
@@ -35,7 +34,6 @@ class Window:
         }
 
 
-@guard_tables()
 def take(user_id: str, scope: str, limit: int, now: float | None = None) -> Window:
     """Counts one request; RateLimited (with Retry-After) once the window's limit is reached."""
     now = time.time() if now is None else now

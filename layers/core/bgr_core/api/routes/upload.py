@@ -12,6 +12,7 @@ from ...errors import BadRequest, UnsupportedMedia
 from ...storage import INTEGRATION_APPS
 from .. import features, ratelimit, removals
 from ..identity import User
+from ..paths import BGR, MAX_ID_LENGTH
 from ..responses import errors
 from ..schemas import (
     BatchCreated,
@@ -28,7 +29,6 @@ from ..schemas import (
     respond,
 )
 from ..uploads import check_declared
-from . import BGR, MAX_ID_LENGTH
 
 router = Router()
 
