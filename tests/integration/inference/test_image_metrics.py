@@ -38,3 +38,15 @@ def test_a_failed_job_counts_its_failure_code(inference, funded, monkeypatch, ca
     assert emf.named(got, "ImagesProcessed") == [({"tier": "professional", "outcome": "failed"}, 1)]
     assert emf.named(got, "JobFailures") == [({"code": "NOT_AN_IMAGE"}, 1)]
     assert emf.named(got, "CreditsRefunded") == [({}, 15)]
+
+
+def test_a_drop_that_cannot_be_paid_counts_failed_and_moves_no_credits(
+    inference, photo_jpeg, monkeypatch, capsys
+):
+    inference.put("drop/u2/basic/a.png", photo_jpeg)
+    published = emf.capture(monkeypatch, capsys)
+    inference.run()
+    got = published()
+    assert emf.named(got, "ImagesProcessed") == [({"tier": "basic", "outcome": "failed"}, 1)]
+    assert emf.named(got, "JobFailures") == [({"code": "INSUFFICIENT_CREDITS"}, 1)]
+    assert [m for m in got if m.name.startswith("Credits")] == []
