@@ -11,24 +11,23 @@ import math
 import posixpath
 import uuid
 from collections.abc import Callable
-from typing import Literal
 
 import boto3
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 from pynamodb.exceptions import TransactWriteError
 
-from . import billing, deadlines, storage, webhooks
+from . import billing, deadlines, features, storage, webhooks
 from .config import get_settings
 from .db import applied, get_or_none, owned, page_by_user, transaction
-from .errors import BadRequest, FeatureDisabled, NotFound, ServiceUnavailable, TooLarge, UnsupportedMedia
+from .errors import BadRequest, NotFound, ServiceUnavailable, TooLarge, UnsupportedMedia
 from .models import (
     BATCH_HEADER,
     ITEM_GROUP_SIZE,
     Batch,
     BatchItem,
     BatchItemGroup,
-    OutputOptionsAttribute,
     item_group_key,
     utcnow,
 )
@@ -36,21 +35,20 @@ from .options import OutputOptions
 from .pricing import MAX_BATCH_IMAGES, TIERS
 
 MAX_BATCH_BYTES = 2 * 1024**3
-# Seconds per image before the batch has measured its own (seed figures: ~2 s basic, ~4 s industry).
-SECONDS_PER_IMAGE = {"basic": 2.0, "standard": 3.0, "professional": 4.0, "industry": 5.0}
 FINAL_STATUSES = ("completed", "partial", "failed")
 OPEN_ITEM = ("pending", "processing")
 CONTENT_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 
 
 class ImageSpec(BaseModel):
-    """One image a client is about to upload; create() answers 413 above 10 MB."""
+    """One image of a batch, as the client declares it before uploading (the API's request shape
+    too); create() refuses a type we cannot read (415) and a size over the limit (413)."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
     filename: str = Field(min_length=1, max_length=255)
-    content_type: Literal["image/jpeg", "image/png", "image/webp"] = Field(alias="contentType")
-    size_bytes: int = Field(gt=0, alias="sizeBytes", description=f"at most {storage.MAX_IMAGE_BYTES} bytes")
+    content_type: str = Field(description=", ".join(storage.IMAGE_CONTENT_TYPES))
+    size_bytes: int = Field(gt=0, description=f"at most {storage.MAX_IMAGE_BYTES} bytes")
 
 
 # -- creating -----------------------------------------------------------------------------
@@ -59,16 +57,10 @@ def _check(tier: str, images: list[ImageSpec]) -> None:
         raise BadRequest(f"unknown tier {tier!r}; tiers: {', '.join(TIERS)}")
     if not 1 <= len(images) <= MAX_BATCH_IMAGES:
         raise BadRequest(f"a batch holds 1-{MAX_BATCH_IMAGES} images, not {len(images)}")
-    for index, image in enumerate(images):
-        if image.size_bytes > storage.MAX_IMAGE_BYTES:
-            raise TooLarge(f"image {index} ({image.filename}) is over {storage.MAX_IMAGE_BYTES} bytes")
+    for image in images:
+        storage.check_declared(image.content_type, image.size_bytes)
     if sum(image.size_bytes for image in images) > MAX_BATCH_BYTES:
         raise TooLarge(f"a batch holds at most {MAX_BATCH_BYTES} bytes")
-
-
-def _require(flag: str, what: str) -> None:
-    if not getattr(get_settings(), flag):
-        raise FeatureDisabled(f"{what} is switched off", feature=flag)
 
 
 def create(
@@ -82,7 +74,7 @@ def create(
 ) -> tuple[Batch, list[BatchItem]]:
     """A pending batch and its items, written together with the charge (quota first, then credits
     at the batch's volume discount): a refused charge leaves nothing behind."""
-    _require("feature_batch", "batch processing")
+    features.require("batch")
     _check(tier, images)
     webhooks.check_callback_url(callback_url)
     batch_id = uuid.uuid4().hex
@@ -93,7 +85,7 @@ def create(
         created_at=utcnow().isoformat(),
         tier=tier,
         source=source,
-        options=OutputOptionsAttribute(**options.model_dump()),
+        options=options,
         total_images=len(images),
         callback_url=callback_url,
     )
@@ -140,7 +132,7 @@ def create_from_app(
     """A batch of the images `app` stored for this user (all of them, or the named `keys`), charged
     like any batch, then copied server-side to their batches/ keys so the usual S3 -> SQS ->
     inference path processes them. Only the user's own prefix of that app is ever listed."""
-    _require("feature_integrations", "integrations")
+    features.require("integrations")
     if app not in storage.INTEGRATION_APPS:
         raise NotFound(f"unknown app {app!r}")
     prefix = storage.app_prefix(app, user_id)
@@ -222,7 +214,7 @@ def estimated_duration(batch: Batch, batch_items: list[BatchItem]) -> int:
     """Seconds until every item is settled: the remaining items at the batch's own measured time
     per image (its processed items' average), or at the tier's typical time before any is measured."""
     times = [item.processing_time for item in batch_items if item.processing_time]
-    per_image = sum(times) / len(times) / 1000 if times else SECONDS_PER_IMAGE[batch.tier]
+    per_image = sum(times) / len(times) / 1000 if times else TIERS[batch.tier].seconds_per_image
     remaining = int(batch.total_images - batch.processed_images - batch.failed_images)
     return math.ceil(remaining * per_image)
 

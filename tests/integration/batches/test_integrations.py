@@ -1,7 +1,5 @@
 """Integration batches (SPEC §6): made from what a platform app stored under apps/<app>/<user>/."""
 
-import json
-
 import boto3
 import pytest
 from botocore.exceptions import ClientError
@@ -10,6 +8,7 @@ from workflow import png
 from bgr_core import batches, credits, storage
 from bgr_core.errors import BadRequest, FeatureDisabled, NotFound, UnsupportedMedia
 from bgr_core.models import Batch
+from bgr_core.notifications import created_objects
 from bgr_core.options import OutputOptions
 from harness import TEMPLATE
 
@@ -33,8 +32,7 @@ def ingested_keys(aws) -> list[str]:
     """The keys the S3 notifications sent to the ingest queue."""
     sqs = aws.client("sqs")
     messages = sqs.receive_message(QueueUrl=TEMPLATE.ref("IngestQueue"), MaxNumberOfMessages=10)
-    bodies = [json.loads(m["Body"]) for m in messages.get("Messages", [])]
-    return sorted(storage.event_key(r["s3"]["object"]["key"]) for b in bodies for r in b["Records"])
+    return sorted(o.key for m in messages.get("Messages", []) for o in created_objects(m["Body"]))
 
 
 def test_an_app_batch_is_charged_and_copied_to_batch_keys(aws, s3):

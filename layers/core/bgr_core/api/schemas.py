@@ -11,11 +11,8 @@ from .. import batches, storage
 from ..charging import ChargePlan
 from ..models import Batch, BatchItem, Job, LedgerEntry, Subscription, UsageCounter
 from ..options import OutputOptions
-from ..pricing import MAX_BATCH_IMAGES, PLANS, RUPIAH_PER_CREDIT, TIERS, VOLUME_DISCOUNTS
+from ..pricing import MAX_BATCH_IMAGES, PLANS, RUPIAH_PER_CREDIT, TIERS, VOLUME_DISCOUNTS, PlanName, TierName
 from ..subscriptions import ALL_TIERS
-
-Tier = Literal["basic", "standard", "professional", "industry"]
-PlanName = Literal["starter", "pro"]
 
 
 class Schema(BaseModel):
@@ -34,7 +31,7 @@ CallbackUrl = Annotated[
 
 # -- requests ---------------------------------------------------------------------------------
 class UploadRequest(Schema):
-    tier: Tier
+    tier: TierName
     filename: Annotated[str, Field(min_length=1, max_length=255)]
     content_type: str
     size_bytes: Annotated[int, Field(gt=0)]
@@ -42,21 +39,15 @@ class UploadRequest(Schema):
     callback_url: CallbackUrl = None
 
 
-class BatchImage(Schema):
-    filename: Annotated[str, Field(min_length=1, max_length=255)]
-    content_type: str
-    size_bytes: Annotated[int, Field(gt=0)]
-
-
 class BatchRequest(Schema):
-    tier: Tier
-    images: Annotated[list[BatchImage], Field(min_length=1, max_length=MAX_BATCH_IMAGES)]
+    tier: TierName
+    images: Annotated[list[batches.ImageSpec], Field(min_length=1, max_length=MAX_BATCH_IMAGES)]
     options: OutputOptions = Field(default_factory=OutputOptions)
     callback_url: CallbackUrl = None
 
 
 class IntegrationBatchRequest(Schema):
-    tier: Tier
+    tier: TierName
     keys: list[str] | None = Field(
         None, description="objects under the app's prefix; all of them when absent"
     )
@@ -65,7 +56,7 @@ class IntegrationBatchRequest(Schema):
 
 
 class QuoteRequest(Schema):
-    tier: Tier
+    tier: TierName
     image_count: Annotated[int, Field(ge=1, le=MAX_BATCH_IMAGES)]
 
 
@@ -146,7 +137,7 @@ class JobView(Schema):
             processing_time=_int(job.processing_time),
             error_code=job.error_code,
             error_message=job.error_message,
-            options=OutputOptions.model_validate(job.options.as_dict()),
+            options=job.options,
             created_at=job.created_at,
             completed_at=job.completed_at,
             upload_deadline=job.upload_deadline,
@@ -229,7 +220,7 @@ class BatchView(Schema):
             credits_charged=int(batch.credits_charged),
             covered_by_subscription=int(batch.covered_by_subscription),
             credits_refunded=int(batch.credits_refunded),
-            options=OutputOptions.model_validate(batch.options.as_dict()),
+            options=batch.options,
             zip_status=batch.zip_status,
             zip_url=storage.presigned_download(batch.zip_key) if ready else None,
             estimated_duration=batches.estimated_duration(batch, items) if items is not None else None,
