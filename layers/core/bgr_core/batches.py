@@ -14,12 +14,12 @@ from collections.abc import Callable
 
 import boto3
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 from pynamodb.exceptions import TransactWriteError
 
 from . import billing, deadlines, features, storage, webhooks
 from .config import get_settings
+from .contract import Schema
 from .db import applied, get_or_none, owned, page_by_user, transaction
 from .errors import BadRequest, NotFound, ServiceUnavailable, TooLarge, UnsupportedMedia
 from .models import (
@@ -40,11 +40,9 @@ OPEN_ITEM = ("pending", "processing")
 CONTENT_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 
 
-class ImageSpec(BaseModel):
+class ImageSpec(Schema):
     """One image of a batch, as the client declares it before uploading (the API's request shape
     too); create() refuses a type we cannot read (415) and a size over the limit (413)."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
     filename: str = Field(min_length=1, max_length=255)
     content_type: str = Field(description=", ".join(storage.IMAGE_CONTENT_TYPES))

@@ -4,20 +4,16 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
 from .. import batches, storage
 from ..charging import ChargePlan
+from ..contract import Schema
 from ..models import Batch, BatchItem, Job, LedgerEntry, Subscription, UsageCounter
 from ..options import OutputOptions
 from ..pricing import MAX_BATCH_IMAGES, PLANS, RUPIAH_PER_CREDIT, TIERS, VOLUME_DISCOUNTS, PlanName, TierName
+from ..stats import Stats
 from ..subscriptions import ALL_TIERS
-
-
-class Schema(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-
 
 CallbackUrl = Annotated[
     str | None,
@@ -481,14 +477,6 @@ class SubscriptionResponse(Schema):
 
 
 # -- account ----------------------------------------------------------------------------------
-class Stats(Schema):
-    total_single_removals: int
-    total_batches: int
-    has_subscription: bool
-    plan: str | None
-    balance: int
-
-
 class StatsResponse(Schema):
     stats: Stats
 
