@@ -1,4 +1,4 @@
-"""Uploads that never come, or come late (SPEC §5): the scheduled sweeper and the inference worker
+"""Uploads that never come, or come late: the scheduled sweeper and the inference worker
 against moto, with time moved by the sweeper's `now` and the deadlines' clock, never slept through."""
 
 import json

@@ -1,4 +1,4 @@
-"""The API's contract as pydantic models: field names exactly as SPEC §6 (camelCase on the wire)."""
+"""The API's contract as pydantic models: camelCase on the wire."""
 
 from datetime import datetime
 from typing import Annotated, Literal
