@@ -11,7 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import aws, db
 from ..config import get_settings
-from .schemas import Health, TierModelStatus
+from .views import Health, TierModelStatus
 
 
 def _bucket_ok() -> bool:

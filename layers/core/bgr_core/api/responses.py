@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 from pydantic import ConfigDict, Field
 
-from .schemas import Schema
+from .views import Schema
 
 COMPONENTS = "#/components/schemas/"
 
