@@ -1,4 +1,4 @@
-"""Configuration, read once from the environment that template.yaml sets (SPEC §2, §7)."""
+"""Configuration, read once from the environment that template.yaml sets."""
 
 from functools import lru_cache
 from pathlib import Path
@@ -25,7 +25,6 @@ DEFAULT_TIER_MODELS = {
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
-    stage: str = "dev"
     region: str = Field("ap-southeast-1", validation_alias="AWS_REGION")
 
     jobs_table: str = "bgr-jobs"
@@ -52,13 +51,13 @@ class Settings(BaseSettings):
     inference_function_light: str = ""
     inference_function_matting: str = ""
 
-    # Tier -> model and refinement is configuration (SPEC §2); a tier whose model file is not
+    # Tier -> model and refinement is configuration; a tier whose model file is not
     # provisioned runs the fallback, and the job records what really ran.
     tier_models: dict[str, TierModel] = DEFAULT_TIER_MODELS
     fallback_model: str = "u2netp"
     models_dir: Path = Field(Path.home() / ".u2net", validation_alias="U2NET_HOME")
 
-    # Feature flags are explicit: template.yaml sets each one; health lists them (SPEC §7).
+    # Feature flags are explicit: template.yaml sets each one; health lists them.
     feature_batch: bool = True
     feature_subscriptions: bool = True
     feature_integrations: bool = True
@@ -90,6 +89,13 @@ class Settings(BaseSettings):
     webhook_allow_http: bool = False
     webhook_retry_base_seconds: int = 10
     webhook_max_attempts: int = 8
+
+    def model_file(self, name: str) -> Path | None:
+        """Where a model's weights are, in either place rembg keeps them; None when not provisioned."""
+        for path in (self.models_dir / f"{name}.onnx", self.models_dir / "models" / name / f"{name}.onnx"):
+            if path.is_file():
+                return path
+        return None
 
     @property
     def flags(self) -> dict[str, bool]:

@@ -6,7 +6,7 @@ import uuid
 from . import billing, deadlines, observability, storage, webhooks
 from .db import applied, get_or_none, owned, page_by_user
 from .errors import DomainError
-from .models import Job, OutputOptionsAttribute, utcnow
+from .models import Job, utcnow
 from .options import OutputOptions
 
 
@@ -77,7 +77,7 @@ def _new_job(user_id, tier, filename, options, size_bytes, source, original_key,
         source=source,
         filename=storage.safe_filename(filename),
         pricing_type="credit",
-        options=OutputOptionsAttribute(**options.model_dump()),
+        options=options,
         original_key=original_key or storage.upload_key(user_id, job_id, filename),
         original_size=size_bytes,
     )

@@ -1,6 +1,4 @@
-"""Integration batches (SPEC §6): made from what a platform app stored under apps/<app>/<user>/."""
-
-import json
+"""Integration batches: made from what a platform app stored under apps/<app>/<user>/."""
 
 import boto3
 import pytest
@@ -8,8 +6,10 @@ from botocore.exceptions import ClientError
 from workflow import png
 
 from bgr_core import batches, credits, storage
+from bgr_core.aws import client
 from bgr_core.errors import BadRequest, FeatureDisabled, NotFound, UnsupportedMedia
 from bgr_core.models import Batch
+from bgr_core.notifications import created_objects
 from bgr_core.options import OutputOptions
 from harness import TEMPLATE
 
@@ -33,8 +33,7 @@ def ingested_keys(aws) -> list[str]:
     """The keys the S3 notifications sent to the ingest queue."""
     sqs = aws.client("sqs")
     messages = sqs.receive_message(QueueUrl=TEMPLATE.ref("IngestQueue"), MaxNumberOfMessages=10)
-    bodies = [json.loads(m["Body"]) for m in messages.get("Messages", [])]
-    return sorted(storage.event_key(r["s3"]["object"]["key"]) for b in bodies for r in b["Records"])
+    return sorted(o.key for m in messages.get("Messages", []) for o in created_objects(m["Body"]))
 
 
 def test_an_app_batch_is_charged_and_copied_to_batch_keys(aws, s3):
@@ -105,10 +104,10 @@ def test_upload_forms_admit_each_item_at_its_own_key(aws):
 def test_a_failed_copy_refunds_the_items_that_never_arrived(aws, monkeypatch):
     credits.grant("u1", 100, admin_id="a", reason="seed")
     for name in ("a.png", "b.png", "c.png"):
-        storage.s3().put_object(
+        client("s3").put_object(
             Bucket=storage.get_settings().bucket_name, Key=f"apps/avatar-creator/u1/{name}", Body=b"x"
         )
-    real_copy, calls = storage.s3().copy_object, []
+    real_copy, calls = client("s3").copy_object, []
 
     def flaky_copy(**kwargs):
         calls.append(kwargs["Key"])
@@ -116,7 +115,7 @@ def test_a_failed_copy_refunds_the_items_that_never_arrived(aws, monkeypatch):
             raise ClientError({"Error": {"Code": "InternalError", "Message": "boom"}}, "CopyObject")
         return real_copy(**kwargs)
 
-    monkeypatch.setattr(storage.s3(), "copy_object", flaky_copy)
+    monkeypatch.setattr(client("s3"), "copy_object", flaky_copy)
     with pytest.raises(ClientError):
         batches.create_from_app("u1", "avatar-creator", "basic", options=OutputOptions())
     (batch,) = batches.list_for_user("u1")[0]

@@ -1,6 +1,5 @@
 """Jobs, stats, credits, admin grants and health (the account function)."""
 
-from dataclasses import asdict
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -11,14 +10,14 @@ from ... import batches, credits, jobs, stats, webhooks
 from .. import features, health
 from ..identity import Admin, User
 from ..paths import BGR, path_id
-from ..schemas import (
+from ..requests import GrantRequest
+from ..views import (
     Balance,
     BatchItems,
     BatchItemView,
     BatchList,
     BatchResponse,
     BatchView,
-    GrantRequest,
     GrantResponse,
     Health,
     JobList,
@@ -26,7 +25,6 @@ from ..schemas import (
     JobView,
     Ledger,
     LedgerEntryView,
-    Stats,
     StatsResponse,
     WebhookSecretView,
     respond,
@@ -73,7 +71,7 @@ def get_batch_items(batch_id: Annotated[str, path_id("batchId")], user: User) ->
 
 @router.get(f"{BGR}/stats", summary="The caller's account summary")
 def get_stats(user: User) -> StatsResponse:
-    return StatsResponse(stats=Stats(**asdict(stats.for_user(user.user_id))))
+    return StatsResponse(stats=stats.for_user(user.user_id))
 
 
 @router.get("/api/credits/balance", summary="The caller's credit balance")
