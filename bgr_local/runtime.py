@@ -155,8 +155,10 @@ class LocalRuntime:
         return self
 
     def stop(self) -> None:
+        for worker in (*self.workers, *self.schedules):
+            worker.halt()  # nothing new starts
         if self.stack.functions is not None:
-            self.stack.functions.close()  # first: what is in flight ends now, not when it is done
+            self.stack.functions.close()  # what is in flight ends now, not when it is done
         for worker in (*self.workers, *self.schedules):
             if worker.is_alive():
                 worker.stop()

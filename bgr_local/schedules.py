@@ -52,8 +52,11 @@ class ScheduleRunner(threading.Thread):
         self.schedule, self.functions, self.region, self.interval_s = schedule, functions, region, interval_s
         self._stopping = threading.Event()
 
-    def stop(self) -> None:
+    def halt(self) -> None:
         self._stopping.set()
+
+    def stop(self) -> None:
+        self.halt()
         self.join()
 
     def run(self) -> None:
@@ -61,4 +64,7 @@ class ScheduleRunner(threading.Thread):
             try:
                 self.functions.invoke(self.schedule.function, scheduled_event(self.schedule, self.region))
             except Exception:
-                logger.exception("%s failed; it runs again in %s s", self.schedule.function, self.interval_s)
+                if not self._stopping.is_set():  # a run the stopping runtime ended is no failure
+                    logger.exception(
+                        "%s failed; it runs again in %s s", self.schedule.function, self.interval_s
+                    )

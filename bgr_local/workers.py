@@ -68,8 +68,12 @@ class QueueWorker:
     def is_alive(self) -> bool:
         return any(thread.is_alive() for thread in self._threads)
 
-    def stop(self) -> None:
+    def halt(self) -> None:
+        """Takes no new messages; what is in flight ends as the functions end."""
         self._stopping.set()
+
+    def stop(self) -> None:
+        self.halt()
         for thread in self._threads:
             if thread.is_alive():
                 thread.join()
@@ -79,7 +83,8 @@ class QueueWorker:
             try:
                 self.poll()
             except Exception:
-                logger.exception("%s: poll failed", self.mapping.function)
+                if not self._stopping.is_set():
+                    logger.exception("%s: poll failed", self.mapping.function)
                 self._stopping.wait(POLL_WAIT_S)
 
     def poll(self) -> None:
@@ -96,6 +101,8 @@ class QueueWorker:
         try:
             result = self.functions.invoke(self.mapping.function, event) or {}
         except Exception:
+            if self._stopping.is_set():  # the runtime is stopping: the messages come back later
+                return
             logger.exception(
                 "%s failed; its %d messages will be redelivered", self.mapping.function, len(messages)
             )
