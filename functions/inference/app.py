@@ -25,7 +25,7 @@ persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_tab
 
 @idempotent_function(data_keyword_argument="created", config=idempotency, persistence_store=persistence)
 def process_object(created: dict) -> dict:
-    return ingest.process(created["bucket"], created["key"], created["etag"]).as_dict()
+    return ingest.process(created["key"], created["etag"]).as_dict()
 
 
 def process_record(record: SQSRecord) -> None:

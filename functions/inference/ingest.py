@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from aws_lambda_powertools import Logger
 
 from bgr_core import batches, deadlines, expiry, features, jobs, settlement, storage, webhooks
-from bgr_core.config import get_settings
 from bgr_core.errors import BadRequest, DomainError, FeatureDisabled, InsufficientCredits, InvalidImage
 from bgr_core.models import Job
 from bgr_core.options import OutputOptions
@@ -51,7 +50,7 @@ def process_job(job_id: str, image_b64: str | None = None) -> dict:
     if job is None:
         return {"status": "skipped", "reason": "no such job"}
     data = base64.b64decode(image_b64) if image_b64 else None
-    outcome = _run_job(get_settings().bucket_name, job, data)
+    outcome = _run_job(job, data)
     answer = {**outcome.as_dict(), "detail": outcome.detail}
     result = outcome.result
     if result is not None:
@@ -68,7 +67,7 @@ def process_job(job_id: str, image_b64: str | None = None) -> dict:
     return answer
 
 
-def process(bucket: str, key: str, etag: str = "") -> Outcome:
+def process(key: str, etag: str = "") -> Outcome:
     """Routes one created object by its prefix."""
     try:
         target = storage.parse_ingest_key(key)
@@ -80,13 +79,13 @@ def process(bucket: str, key: str, etag: str = "") -> Outcome:
         if job is None or job.user_id != target.user_id or job.original_key != key:
             logger.warning("object matches no job; left alone", extra={"key": key})
             return Outcome("skipped", "no such job")
-        return _run_job(bucket, job)
+        return _run_job(job)
     if target.kind == "batch":
-        return _run_batch_item(bucket, key, target)
-    return _run_drop(bucket, key, etag, target)
+        return _run_batch_item(key, target)
+    return _run_drop(key, etag, target)
 
 
-def _run_job(bucket: str, job: Job, data: bytes | None = None) -> Outcome:
+def _run_job(job: Job, data: bytes | None = None) -> Outcome:
     """`data`: the original, when it came with a direct invoke instead of through S3."""
     if job.status == "pending" and deadlines.arrived_late(job.upload_deadline, job.original_key):
         return _expired(expiry.expire_job(job), job.original_key)
@@ -96,7 +95,7 @@ def _run_job(bucket: str, job: Job, data: bytes | None = None) -> Outcome:
         return Outcome("skipped", f"job already {job.status}")
     try:
         declared = _declared(job.original_size)
-        result = _cutout(bucket, job.original_key, job.tier, job.options, declared, data)
+        result = _cutout(job.original_key, job.tier, job.options, declared, data)
     except InvalidImage as err:
         jobs.fail(job, err.code, err.message)
         return Outcome("failed", err.code, err.message)
@@ -121,7 +120,7 @@ def _run_job(bucket: str, job: Job, data: bytes | None = None) -> Outcome:
     return Outcome("completed", result=result)
 
 
-def _run_batch_item(bucket: str, key: str, target: storage.IngestKey) -> Outcome:
+def _run_batch_item(key: str, target: storage.IngestKey) -> Outcome:
     batch = batches.get(target.batch_id)
     if batch is None:
         logger.warning("object matches no batch; left alone", extra={"key": key})
@@ -133,9 +132,7 @@ def _run_batch_item(bucket: str, key: str, target: storage.IngestKey) -> Outcome
     if not settlement.start_item(batch.id, target.index):
         return Outcome("skipped", "item not pending")
     try:
-        result = _cutout(
-            bucket, key, batch.tier, batch.options, settlement.declared_size(batch.id, target.index)
-        )
+        result = _cutout(key, batch.tier, batch.options, settlement.declared_size(batch.id, target.index))
     except InvalidImage as err:
         settlement.fail_item(batch.id, target.index, err.code, err.message)
         return Outcome("failed", err.code)
@@ -163,12 +160,12 @@ def _expired(settled_here: bool, key: str) -> Outcome:
     return Outcome("failed", expiry.CODE)
 
 
-def _run_drop(bucket: str, key: str, etag: str, target: storage.IngestKey) -> Outcome:
+def _run_drop(key: str, etag: str, target: storage.IngestKey) -> Outcome:
     job_id = jobs.drop_job_id(key, etag)
     job = jobs.get(job_id) or _create_drop_job(job_id, key, target)
     if job.status == "failed":
         return Outcome("failed", job.error_code)
-    return _run_job(bucket, job)
+    return _run_job(job)
 
 
 def _create_drop_job(job_id: str, key: str, target: storage.IngestKey) -> Job:
@@ -198,7 +195,6 @@ def _declared(size: float | None) -> int | None:
 
 
 def _cutout(
-    bucket: str,
     key: str,
     tier: str,
     options: OutputOptions,
