@@ -39,13 +39,22 @@ def test_missing_tables_answer_503_never_500(api, funded):
         assert TEMPLATE.name("SubscriptionsTable") in reply.body["error"]["message"]
 
 
-def test_rate_limit_answers_429_with_retry_after(api, settings_env):
+def test_rate_limit_answers_429_with_retry_after_until_the_next_minute(api, settings_env, monkeypatch):
+    from bgr_core.api import ratelimit
+
+    minute = 1_800_000_000 // 60 * 60
+    monkeypatch.setattr(ratelimit, "clock", lambda: minute + 45.5)  # 14.5 s before the next window
     settings_env(RATE_LIMIT_PER_MINUTE="3")
     replies = [api("balance") for _ in range(4)]
     assert [r.status for r in replies] == [200, 200, 200, 429]
     assert [r.headers["x-ratelimit-remaining"] for r in replies[:3]] == ["2", "1", "0"]
-    assert replies[3].error == "RATE_LIMITED" and 1 <= int(replies[3].headers["retry-after"]) <= 60
+    assert {r.headers["x-ratelimit-reset"] for r in replies} == {str(minute + 60)}
+    assert replies[3].error == "RATE_LIMITED" and replies[3].headers["retry-after"] == "15"
     assert api("balance", user="another-user").status == 200
+
+    monkeypatch.setattr(ratelimit, "clock", lambda: minute + 60.0)  # the next window
+    reply = api("balance")
+    assert reply.status == 200 and reply.headers["x-ratelimit-remaining"] == "2"
 
 
 def test_unexpected_errors_are_500_with_a_request_id_and_no_trace(api, monkeypatch):
