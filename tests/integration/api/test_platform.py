@@ -5,6 +5,7 @@ import boto3
 import pytest
 
 from harness import TEMPLATE
+from money import fund
 
 
 def test_health_is_healthy_with_every_resource(api):
@@ -30,8 +31,8 @@ def test_health_names_a_missing_table_and_a_missing_bucket(api):
     assert reply.body["missing"] == [f"table:{TEMPLATE.name('UsageTable')}"]
 
 
-def test_missing_tables_answer_503_never_500(api, funded):
-    funded(amount=10)
+def test_missing_tables_answer_503_never_500(api):
+    fund("user-1", 10)
     boto3.client("dynamodb").delete_table(TableName=TEMPLATE.name("SubscriptionsTable"))
     for name in ("subscription-get", "stats", "remove-json", "quote"):
         reply = api(name, user="user-1")  # the quote reads subscriptions only for a known caller
@@ -106,8 +107,8 @@ def test_a_hand_made_page_cursor_is_a_400(api, start):
         assert reply.status == 400 and reply.error == "BAD_REQUEST", (name, reply.raw)
 
 
-def test_a_cursor_the_api_gave_pages_on(api, funded):
-    funded("user-1")
+def test_a_cursor_the_api_gave_pages_on(api):
+    fund("user-1")
     for _ in range(3):
         assert api("remove-json", user="user-1").status == 201
     first = api("jobs", user="user-1", query={"limit": "2"})

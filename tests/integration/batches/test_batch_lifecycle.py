@@ -9,6 +9,7 @@ from bgr_core.batches import ImageSpec
 from bgr_core.errors import BadRequest, FeatureDisabled, InsufficientCredits, NotFound, TooLarge
 from bgr_core.models import Batch, BatchItemGroup, LedgerEntry
 from bgr_core.options import OutputOptions
+from money import fund
 
 MB = 1024**2
 
@@ -24,7 +25,7 @@ def create(user="u1", tier="standard", count=25, **kwargs):
 
 
 def test_batch_is_charged_at_its_volume_discount_with_exact_shares(aws):
-    credits.grant("u1", 1000, admin_id="a", reason="seed")
+    fund("u1", 1000)
     batch, items = create(count=25)
     assert (batch.original_price, batch.discount_percentage, batch.final_price) == (200, 5, 190)
     assert credits.balance("u1") == 810
@@ -36,7 +37,7 @@ def test_batch_is_charged_at_its_volume_discount_with_exact_shares(aws):
 
 
 def test_a_500_image_batch_is_one_transaction(aws):
-    credits.grant("u1", 10_000, admin_id="a", reason="seed")
+    fund("u1", 10_000)
     batch, _ = create(count=500)
     assert batch.final_price == 3200  # SPEC §3: 500 standard
     groups = list(BatchItemGroup.query(batch.id, BatchItemGroup.sk.startswith("ITEMS#")))
@@ -46,7 +47,7 @@ def test_a_500_image_batch_is_one_transaction(aws):
 
 
 def test_refused_batches_leave_nothing_behind(aws, settings_env):
-    credits.grant("u1", 100, admin_id="a", reason="seed")
+    fund("u1", 100)
     with pytest.raises(InsufficientCredits):
         create(count=25)
     with pytest.raises(InsufficientCredits):
@@ -66,7 +67,7 @@ def test_refused_batches_leave_nothing_behind(aws, settings_env):
 
 
 def test_another_users_batch_is_not_found(aws):
-    credits.grant("u1", 100, admin_id="a", reason="seed")
+    fund("u1", 100)
     batch, _ = create(count=2)
     for call in (batches.get_for_user, batches.items_for_user):
         with pytest.raises(NotFound):
@@ -76,7 +77,7 @@ def test_another_users_batch_is_not_found(aws):
 
 
 def test_batches_are_listed_newest_first_a_page_at_a_time(aws):
-    credits.grant("u1", 1000, admin_id="a", reason="seed")
+    fund("u1", 1000)
     made = [create(count=1)[0].id for _ in range(5)]
     first, cursor = batches.list_for_user("u1", limit=3)
     second, last = batches.list_for_user("u1", limit=3, cursor=cursor)
@@ -87,7 +88,7 @@ def test_batches_are_listed_newest_first_a_page_at_a_time(aws):
 
 
 def test_items_move_the_batch_from_pending_to_partial(aws):
-    credits.grant("u1", 100, admin_id="a", reason="seed")
+    fund("u1", 100)
     batch, items = create(count=3)
     assert batches.start_item(batch.id, 0) and batches.get(batch.id).status == "processing"
     batches.complete_item(
@@ -134,7 +135,7 @@ def test_items_move_the_batch_from_pending_to_partial(aws):
 
 
 def test_a_batch_whose_items_all_fail_is_failed_and_fully_refunded(aws):
-    credits.grant("u1", 100, admin_id="a", reason="seed")
+    fund("u1", 100)
     batch, _ = create(count=2)
     assert all(batches.fail_item(batch.id, i, "CORRUPT_IMAGE", "bad") for i in range(2))
     done = batches.get(batch.id)
@@ -143,7 +144,7 @@ def test_a_batch_whose_items_all_fail_is_failed_and_fully_refunded(aws):
 
 
 def test_concurrent_failures_of_one_item_refund_it_once(aws):
-    credits.grant("u1", 100, admin_id="a", reason="seed")
+    fund("u1", 100)
     batch, items = create(count=3)
     batches.start_item(batch.id, 1)
     outcomes = []
@@ -162,7 +163,7 @@ def test_concurrent_failures_of_one_item_refund_it_once(aws):
 
 
 def test_concurrent_settlements_of_different_items_all_count(aws):
-    credits.grant("u1", 1000, admin_id="a", reason="seed")
+    fund("u1", 1000)
     batch, items = create(count=20)
     for i in range(20):
         batches.start_item(batch.id, i)

@@ -1,7 +1,5 @@
 """Integration batches (SPEC §6): made from what a platform app stored under apps/<app>/<user>/."""
 
-import json
-
 import boto3
 import pytest
 from botocore.exceptions import ClientError
@@ -12,6 +10,8 @@ from bgr_core.errors import BadRequest, FeatureDisabled, NotFound, UnsupportedMe
 from bgr_core.models import Batch
 from bgr_core.options import OutputOptions
 from harness import TEMPLATE
+from money import fund
+from queues import announced_keys, receive
 
 BUCKET = TEMPLATE.name("ImagesBucket")
 
@@ -29,16 +29,8 @@ def from_app(user="u1", app="avatar-creator", keys=None):
     return batches.create_from_app(user, app, "standard", options=OutputOptions(), keys=keys)
 
 
-def ingested_keys(aws) -> list[str]:
-    """The keys the S3 notifications sent to the ingest queue."""
-    sqs = aws.client("sqs")
-    messages = sqs.receive_message(QueueUrl=TEMPLATE.ref("IngestQueue"), MaxNumberOfMessages=10)
-    bodies = [json.loads(m["Body"]) for m in messages.get("Messages", [])]
-    return sorted(storage.event_key(r["s3"]["object"]["key"]) for b in bodies for r in b["Records"])
-
-
 def test_an_app_batch_is_charged_and_copied_to_batch_keys(aws, s3):
-    credits.grant("u1", 100, admin_id="a", reason="seed")
+    fund("u1", 100)
     store(s3, "apps/avatar-creator/u1/a.png")
     store(s3, "apps/avatar-creator/u1/sub/b.jpg")
     store(s3, "apps/avatar-creator/u1/notes.txt", b"not an image")
@@ -52,11 +44,11 @@ def test_an_app_batch_is_charged_and_copied_to_batch_keys(aws, s3):
     for item in items:
         assert item.key.startswith(f"batches/u1/{batch.id}/")
         assert storage.get_bytes(item.key) == png(1)
-    assert ingested_keys(aws) == sorted(i.key for i in items)
+    assert announced_keys(receive("IngestQueue")) == sorted(i.key for i in items)
 
 
 def test_named_keys_reach_only_the_users_own_prefix(aws, s3):
-    credits.grant("u1", 100, admin_id="a", reason="seed")
+    fund("u1", 100)
     store(s3, "apps/avatar-creator/u1/a.png")
     store(s3, "apps/avatar-creator/u1/b.png")
     store(s3, "apps/avatar-creator/u2/theirs.png")
@@ -73,7 +65,7 @@ def test_named_keys_reach_only_the_users_own_prefix(aws, s3):
 
 
 def test_refused_app_batches_charge_nothing(aws, s3, settings_env):
-    credits.grant("u1", 100, admin_id="a", reason="seed")
+    fund("u1", 100)
     store(s3, "apps/avatar-creator/u1/notes.txt", b"text")
     with pytest.raises(NotFound):
         from_app(app="photo-stealer")
@@ -90,7 +82,7 @@ def test_refused_app_batches_charge_nothing(aws, s3, settings_env):
 
 
 def test_upload_forms_admit_each_item_at_its_own_key(aws):
-    credits.grant("u1", 100, admin_id="a", reason="seed")
+    fund("u1", 100)
     images = [
         batches.ImageSpec(filename="a.png", contentType="image/png", sizeBytes=10),
         batches.ImageSpec(filename="../b.webp", contentType="image/webp", sizeBytes=10),
@@ -103,7 +95,7 @@ def test_upload_forms_admit_each_item_at_its_own_key(aws):
 
 
 def test_a_failed_copy_refunds_the_items_that_never_arrived(aws, monkeypatch):
-    credits.grant("u1", 100, admin_id="a", reason="seed")
+    fund("u1", 100)
     for name in ("a.png", "b.png", "c.png"):
         storage.s3().put_object(
             Bucket=storage.get_settings().bucket_name, Key=f"apps/avatar-creator/u1/{name}", Body=b"x"
