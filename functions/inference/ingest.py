@@ -12,14 +12,13 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from bgr_core import batches, deadlines, expiry, jobs, storage, webhooks
+from bgr_core import batches, deadlines, expiry, features, jobs, storage, webhooks
 from bgr_core.config import get_settings
 from bgr_core.errors import BadRequest, DomainError, FeatureDisabled, InsufficientCredits, InvalidImage
 from bgr_core.models import Job
 from bgr_core.options import OutputOptions
 from bgr_core.pricing import TIERS
 from cutout import background, pipeline
-from cutout.decode import MAX_BYTES
 
 logger = Logger(child=True)
 NO_TIER = "none"  # what a drop outside a tier folder records as its tier
@@ -96,9 +95,8 @@ def _run_job(bucket: str, job: Job, data: bytes | None = None) -> Outcome:
             webhooks.job_finished(job, job.status)
         return Outcome("skipped", f"job already {job.status}")
     try:
-        options = OutputOptions.model_validate(job.options.as_dict())
         declared = _declared(job.original_size)
-        result = _cutout(bucket, job.original_key, job.tier, options, declared, data)
+        result = _cutout(bucket, job.original_key, job.tier, job.options, declared, data)
     except InvalidImage as err:
         jobs.fail(job, err.code, err.message)
         return Outcome("failed", err.code, err.message)
@@ -135,8 +133,9 @@ def _run_batch_item(bucket: str, key: str, target: storage.IngestKey) -> Outcome
     if not batches.start_item(batch.id, target.index):
         return Outcome("skipped", "item not pending")
     try:
-        options = OutputOptions.model_validate(batch.options.as_dict())
-        result = _cutout(bucket, key, batch.tier, options, batches.declared_size(batch.id, target.index))
+        result = _cutout(
+            bucket, key, batch.tier, batch.options, batches.declared_size(batch.id, target.index)
+        )
     except InvalidImage as err:
         batches.fail_item(batch.id, target.index, err.code, err.message)
         return Outcome("failed", err.code)
@@ -177,7 +176,7 @@ def _create_drop_job(job_id: str, key: str, target: storage.IngestKey) -> Job:
     the reason, so the user sees it in GET /jobs."""
     common = {"options": OutputOptions(), "source": "drop", "original_key": key, "job_id": job_id}
     refusal: DomainError | None = None
-    if not get_settings().feature_drop_folder:
+    if not features.enabled("dropFolder"):
         refusal = FeatureDisabled("the drop folder is switched off")
     elif target.tier is None:
         refusal = TierMissing(
@@ -211,8 +210,10 @@ def _cutout(
     `data`: the original when it came in a direct invoke's payload rather than through S3."""
     if data is None:
         size = storage.object_size(key)
-        if size > MAX_BYTES:  # refuse before downloading
-            raise InvalidImage("TOO_LARGE", f"{size} bytes is over the {MAX_BYTES} byte limit", 413)
+        if size > storage.MAX_IMAGE_BYTES:  # refuse before downloading
+            raise InvalidImage(
+                "TOO_LARGE", f"{size} bytes is over the {storage.MAX_IMAGE_BYTES} byte limit", 413
+            )
         if declared is not None and size > declared:
             raise InvalidImage("TOO_LARGE", f"{size} bytes is more than the {declared} bytes declared", 413)
         data = storage.get_bytes(key)

@@ -1,5 +1,5 @@
 """Webhook deliveries: one SQS message per final state of a job or batch with a callbackUrl
-(bgr_core.webhooks). A failed try is retried with backoff: the message's visibility is set to the
+(bgr_core.webhook_delivery). A failed try is retried with backoff: the message's visibility is set to the
 wait before the next try and the record is reported failed, so SQS brings it back then."""
 
 import json
@@ -10,7 +10,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from bgr_core import webhooks
+from bgr_core import webhook_delivery
 from bgr_core.config import get_settings
 
 logger = Logger()
@@ -30,7 +30,7 @@ def _sqs():
 def process_record(record: SQSRecord) -> None:
     message = json.loads(record.body)
     attempt = int(record.attributes.approximate_receive_count or 1)
-    result = webhooks.deliver(message["kind"], message["id"], message["event"], attempt)
+    result = webhook_delivery.deliver(message["kind"], message["id"], message["event"], attempt)
     logger.info(
         "webhook", extra={**message, "attempt": attempt, "outcome": result.status, "error": result.error}
     )

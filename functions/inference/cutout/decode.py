@@ -13,8 +13,8 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from bgr_core.errors import InvalidImage
+from bgr_core.storage import MAX_IMAGE_BYTES
 
-MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 25_000_000
 MIN_SIDE = 16
 MAX_ASPECT = 20.0
@@ -22,7 +22,7 @@ ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 _ALPHA_MODES = {"RGBA", "RGBa", "LA", "La", "PA"}
 
 
-def load_image(data: bytes, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS) -> Image.Image:
+def load_image(data: bytes, max_bytes: int = MAX_IMAGE_BYTES, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Validated, decoded, EXIF-oriented image in mode RGB, or RGBA when the input has alpha."""
     if not data:
         raise InvalidImage("EMPTY_FILE", "the file is empty")

@@ -36,7 +36,7 @@ def run(data: bytes, tier: str, options: OutputOptions | None = None) -> CutoutR
     if tier not in settings.tier_models:
         raise ValueError(f"unknown tier {tier!r}")
     plan = settings.tier_models[tier]
-    model_name, model_path = segment.choose_model(settings.models_dir, plan.model, settings.fallback_model)
+    model_name, model_path = segment.choose_model(settings, plan.model)
     clock = _Stopwatch()
 
     image = decode.load_image(data)

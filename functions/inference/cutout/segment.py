@@ -14,6 +14,7 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
+from bgr_core.config import Settings
 from bgr_core.errors import ModelNotReady
 from cutout import background
 
@@ -43,21 +44,15 @@ _sessions: dict[Path, ort.InferenceSession] = {}
 _lock = threading.Lock()
 
 
-def model_path(models_dir: Path, name: str) -> Path | None:
-    """Where the weights are, in either place rembg keeps them, or None when not provisioned."""
-    for path in (models_dir / f"{name}.onnx", models_dir / "models" / name / f"{name}.onnx"):
-        if path.is_file():
-            return path
-    return None
-
-
-def choose_model(models_dir: Path, wanted: str, fallback: str) -> tuple[str, Path]:
-    """The model that will really run: `wanted` if provisioned, else `fallback`."""
-    for name in (wanted, fallback):
-        path = model_path(models_dir, name)
+def choose_model(settings: Settings, wanted: str) -> tuple[str, Path]:
+    """The model that will really run: `wanted` if provisioned, else the settings' fallback."""
+    for name in (wanted, settings.fallback_model):
+        path = settings.model_file(name)
         if path is not None and name in MODELS:
             return name, path
-    raise ModelNotReady(f"neither {wanted} nor the fallback {fallback} is provisioned in {models_dir}")
+    raise ModelNotReady(
+        f"neither {wanted} nor the fallback {settings.fallback_model} is provisioned in {settings.models_dir}"
+    )
 
 
 def predict(image: Image.Image, name: str, path: Path) -> np.ndarray:

@@ -10,7 +10,7 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from .db import applied, get_or_none, guard_tables
+from .db import applied, get_or_none
 from .errors import Conflict, NotFound
 from .models import ApiKey, utcnow
 
@@ -24,7 +24,6 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-@guard_tables()
 def create(user_id: str, name: str, now: datetime | None = None) -> tuple[ApiKey, str]:
     """A new key for `user_id`: the record and the key itself (the only time it exists)."""
     if len(list_for_user(user_id)) >= MAX_ACTIVE_KEYS:
@@ -42,13 +41,11 @@ def create(user_id: str, name: str, now: datetime | None = None) -> tuple[ApiKey
     return record, key
 
 
-@guard_tables()
 def list_for_user(user_id: str) -> list[ApiKey]:
     """The user's active keys, newest first."""
     return [k for k in ApiKey.by_user.query(user_id, scan_index_forward=False) if k.revoked_at is None]
 
 
-@guard_tables()
 def revoke(user_id: str, key_id: str) -> ApiKey:
     """Revokes one of the user's keys (404 when it is not theirs or already revoked)."""
     record = next((k for k in list_for_user(user_id) if k.id == key_id), None)
@@ -61,7 +58,6 @@ def revoke(user_id: str, key_id: str) -> ApiKey:
     return record
 
 
-@guard_tables()
 def authenticate(key: str, now: datetime | None = None) -> ApiKey | None:
     """The active key record for `key`, its last use recorded; None for anything else."""
     if not key or not key.startswith(KEY_PREFIX) or len(key) > 200:

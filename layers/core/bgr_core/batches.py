@@ -11,24 +11,23 @@ import math
 import posixpath
 import uuid
 from collections.abc import Callable
-from typing import Literal
 
 import boto3
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from pynamodb.exceptions import TransactWriteError
 
-from . import billing, deadlines, storage, webhooks
+from . import billing, deadlines, features, storage, webhooks
 from .config import get_settings
-from .db import applied, get_or_none, guard_tables, owned, page_by_user, transaction
-from .errors import BadRequest, FeatureDisabled, NotFound, ServiceUnavailable, TooLarge, UnsupportedMedia
+from .contract import Schema
+from .db import applied, get_or_none, owned, page_by_user, transaction
+from .errors import BadRequest, NotFound, ServiceUnavailable, TooLarge, UnsupportedMedia
 from .models import (
     BATCH_HEADER,
     ITEM_GROUP_SIZE,
     Batch,
     BatchItem,
     BatchItemGroup,
-    OutputOptionsAttribute,
     item_group_key,
     utcnow,
 )
@@ -36,21 +35,18 @@ from .options import OutputOptions
 from .pricing import MAX_BATCH_IMAGES, TIERS
 
 MAX_BATCH_BYTES = 2 * 1024**3
-# Seconds per image before the batch has measured its own (seed figures: ~2 s basic, ~4 s industry).
-SECONDS_PER_IMAGE = {"basic": 2.0, "standard": 3.0, "professional": 4.0, "industry": 5.0}
 FINAL_STATUSES = ("completed", "partial", "failed")
 OPEN_ITEM = ("pending", "processing")
 CONTENT_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 
 
-class ImageSpec(BaseModel):
-    """One image a client is about to upload; create() answers 413 above 10 MB."""
-
-    model_config = ConfigDict(populate_by_name=True)
+class ImageSpec(Schema):
+    """One image of a batch, as the client declares it before uploading (the API's request shape
+    too); create() refuses a type we cannot read (415) and a size over the limit (413)."""
 
     filename: str = Field(min_length=1, max_length=255)
-    content_type: Literal["image/jpeg", "image/png", "image/webp"] = Field(alias="contentType")
-    size_bytes: int = Field(gt=0, alias="sizeBytes", description=f"at most {storage.MAX_IMAGE_BYTES} bytes")
+    content_type: str = Field(description=", ".join(storage.IMAGE_CONTENT_TYPES))
+    size_bytes: int = Field(gt=0, description=f"at most {storage.MAX_IMAGE_BYTES} bytes")
 
 
 # -- creating -----------------------------------------------------------------------------
@@ -59,19 +55,12 @@ def _check(tier: str, images: list[ImageSpec]) -> None:
         raise BadRequest(f"unknown tier {tier!r}; tiers: {', '.join(TIERS)}")
     if not 1 <= len(images) <= MAX_BATCH_IMAGES:
         raise BadRequest(f"a batch holds 1-{MAX_BATCH_IMAGES} images, not {len(images)}")
-    for index, image in enumerate(images):
-        if image.size_bytes > storage.MAX_IMAGE_BYTES:
-            raise TooLarge(f"image {index} ({image.filename}) is over {storage.MAX_IMAGE_BYTES} bytes")
+    for image in images:
+        storage.check_declared(image.content_type, image.size_bytes)
     if sum(image.size_bytes for image in images) > MAX_BATCH_BYTES:
         raise TooLarge(f"a batch holds at most {MAX_BATCH_BYTES} bytes")
 
 
-def _require(flag: str, what: str) -> None:
-    if not getattr(get_settings(), flag):
-        raise FeatureDisabled(f"{what} is switched off", feature=flag)
-
-
-@guard_tables()
 def create(
     user_id: str,
     tier: str,
@@ -83,7 +72,7 @@ def create(
 ) -> tuple[Batch, list[BatchItem]]:
     """A pending batch and its items, written together with the charge (quota first, then credits
     at the batch's volume discount): a refused charge leaves nothing behind."""
-    _require("feature_batch", "batch processing")
+    features.require("batch")
     _check(tier, images)
     webhooks.check_callback_url(callback_url)
     batch_id = uuid.uuid4().hex
@@ -94,7 +83,7 @@ def create(
         created_at=utcnow().isoformat(),
         tier=tier,
         source=source,
-        options=OutputOptionsAttribute(**options.model_dump()),
+        options=options,
         total_images=len(images),
         callback_url=callback_url,
     )
@@ -129,7 +118,6 @@ def upload_forms(batch: Batch, items: list[BatchItem]) -> list[dict]:
     return forms
 
 
-@guard_tables()
 def create_from_app(
     user_id: str,
     app: str,
@@ -142,7 +130,7 @@ def create_from_app(
     """A batch of the images `app` stored for this user (all of them, or the named `keys`), charged
     like any batch, then copied server-side to their batches/ keys so the usual S3 -> SQS ->
     inference path processes them. Only the user's own prefix of that app is ever listed."""
-    _require("feature_integrations", "integrations")
+    features.require("integrations")
     if app not in storage.INTEGRATION_APPS:
         raise NotFound(f"unknown app {app!r}")
     prefix = storage.app_prefix(app, user_id)
@@ -191,17 +179,14 @@ def _stored_images(prefix: str) -> dict[str, int]:
 
 
 # -- reading ------------------------------------------------------------------------------
-@guard_tables()
 def get(batch_id: str) -> Batch | None:
     return get_or_none(Batch, batch_id, BATCH_HEADER)
 
 
-@guard_tables()
 def get_for_user(user_id: str, batch_id: str) -> Batch:
     return owned(get(batch_id), user_id, "batch", batch_id)
 
 
-@guard_tables()
 def items(batch_id: str) -> list[BatchItem]:
     groups = BatchItemGroup.query(batch_id, BatchItemGroup.sk.startswith("ITEMS#"), consistent_read=True)
     return [item for group in groups for item in group.items]
@@ -211,12 +196,10 @@ def items_for_user(user_id: str, batch_id: str) -> list[BatchItem]:
     return items(get_for_user(user_id, batch_id).id)
 
 
-@guard_tables()
 def list_for_user(user_id: str, limit: int = 20, cursor: str | None = None) -> tuple[list[Batch], str | None]:
     return page_by_user(Batch.by_user, user_id, limit, cursor)
 
 
-@guard_tables()
 def count_for_user(user_id: str) -> int:
     return Batch.by_user.count(user_id)
 
@@ -229,7 +212,7 @@ def estimated_duration(batch: Batch, batch_items: list[BatchItem]) -> int:
     """Seconds until every item is settled: the remaining items at the batch's own measured time
     per image (its processed items' average), or at the tier's typical time before any is measured."""
     times = [item.processing_time for item in batch_items if item.processing_time]
-    per_image = sum(times) / len(times) / 1000 if times else SECONDS_PER_IMAGE[batch.tier]
+    per_image = sum(times) / len(times) / 1000 if times else TIERS[batch.tier].seconds_per_image
     remaining = int(batch.total_images - batch.processed_images - batch.failed_images)
     return math.ceil(remaining * per_image)
 
@@ -258,7 +241,6 @@ def _item(batch_id: str, index: int) -> BatchItem | None:
     return group.items[position] if position < len(group.items) else None
 
 
-@guard_tables()
 def start_item(batch_id: str, index: int) -> bool:
     """pending -> processing (a redelivery of an item whose worker died may start it again);
     False when the item is settled or unknown. The batch becomes processing with its first item."""
@@ -281,7 +263,6 @@ def start_item(batch_id: str, index: int) -> bool:
     return True
 
 
-@guard_tables()
 def complete_item(
     batch_id: str, index: int, *, result_key: str, processed_size: int, model_name: str, processing_time: int
 ) -> None:
@@ -309,7 +290,6 @@ def complete_item(
     _settle(batch_id, index, "completed", write, settleable=("processing",))
 
 
-@guard_tables()
 def fail_item(batch_id: str, index: int, code: str, message: str, only: tuple[str, ...] = OPEN_ITEM) -> bool:
     """Marks an item failed and refunds its share (credits, or quota) in the same transaction,
     once: False when it was already settled (or is in none of the statuses `only` allows)."""
@@ -412,7 +392,6 @@ def _start_zip(batch: Batch, name: str | None = None) -> None:
             raise
 
 
-@guard_tables()
 def zip_ready(batch_id: str, key: str, size: int) -> None:
     """The batch is done with its ZIP: its final state is announced (webhooks)."""
     batch = Batch(batch_id, BATCH_HEADER)
@@ -428,7 +407,6 @@ def zip_ready(batch_id: str, key: str, size: int) -> None:
     webhooks.batch_finished(batch, batch.status)
 
 
-@guard_tables()
 def zip_failed(batch_id: str, error: str) -> None:
     """The workflow gave up: the results stay where they are; rerun() tries again. The batch's
     final state is announced now (zipStatus failed), not again after a rerun."""
@@ -437,7 +415,6 @@ def zip_failed(batch_id: str, error: str) -> None:
     webhooks.batch_finished(batch, batch.status)
 
 
-@guard_tables()
 def rerun_zip(batch_id: str) -> bool:
     """Builds the ZIP of a batch whose workflow failed again, in a fresh execution (names are unique
     per state machine for 90 days). False when its ZIP is not in the failed state."""

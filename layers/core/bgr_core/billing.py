@@ -7,16 +7,15 @@ happens once, whatever is retried or redelivered.
 
 from collections.abc import Sequence
 
-from . import credits, subscriptions
+from . import credits, features, subscriptions
 from .charging import ChargePlan, plan_charge, quota_room
-from .config import get_settings
 from .credits import Action, Rejected
 from .errors import ServiceUnavailable
 from .models import Batch, BatchItem, BatchItemGroup, Job, item_group_key, utcnow
 
 
 def _usable_subscription(user_id: str):
-    return subscriptions.get(user_id) if get_settings().feature_subscriptions else None
+    return subscriptions.get(user_id) if features.enabled("subscriptions") else None
 
 
 def _charge(

@@ -8,14 +8,13 @@ nothing more.
 """
 
 from . import batches, deadlines
-from .db import applied, guard_tables
+from .db import applied
 from .models import BATCH_HEADER, Batch, utcnow
 
 CODE = "CANCELLED"
 MESSAGE = "the batch was cancelled before this image was processed; it was refunded"
 
 
-@guard_tables()
 def cancel_batch(user_id: str, batch_id: str) -> Batch:
     """The batch after cancelling it (another user's batch is NotFound)."""
     batch = batches.get_for_user(user_id, batch_id)

@@ -25,7 +25,6 @@ DEFAULT_TIER_MODELS = {
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
-    stage: str = "dev"
     region: str = Field("ap-southeast-1", validation_alias="AWS_REGION")
 
     jobs_table: str = "bgr-jobs"
@@ -90,6 +89,13 @@ class Settings(BaseSettings):
     webhook_allow_http: bool = False
     webhook_retry_base_seconds: int = 10
     webhook_max_attempts: int = 8
+
+    def model_file(self, name: str) -> Path | None:
+        """Where a model's weights are, in either place rembg keeps them; None when not provisioned."""
+        for path in (self.models_dir / f"{name}.onnx", self.models_dir / "models" / name / f"{name}.onnx"):
+            if path.is_file():
+                return path
+        return None
 
     @property
     def flags(self) -> dict[str, bool]:

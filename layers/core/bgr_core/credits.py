@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from .db import get_or_none, guard_tables, transaction
+from .db import get_or_none, transaction
 from .errors import Conflict, InsufficientCredits, ServiceUnavailable
 from .models import CreditAccount, LedgerEntry, utcnow
 
@@ -32,13 +32,11 @@ def _account(user_id: str) -> CreditAccount | None:
     return get_or_none(CreditAccount, user_id)
 
 
-@guard_tables()
 def balance(user_id: str) -> int:
     account = _account(user_id)
     return int(account.balance) if account else 0
 
 
-@guard_tables()
 def ledger(user_id: str, limit: int = 50) -> list[LedgerEntry]:
     return list(LedgerEntry.query(user_id, scan_index_forward=False, limit=limit))
 
@@ -47,7 +45,6 @@ def _conflicted(exc: TransactWriteError) -> bool:
     return any(r and r.code == "TransactionConflict" for r in exc.cancellation_reasons or ())
 
 
-@guard_tables()
 def apply(
     user_id: str,
     delta: int,

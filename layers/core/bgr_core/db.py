@@ -5,7 +5,6 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
-from contextlib import ContextDecorator
 from functools import lru_cache
 
 from pynamodb.connection import Connection
@@ -54,17 +53,14 @@ def missing_tables() -> list[str]:
     return missing
 
 
-class guard_tables(ContextDecorator):
-    """Re-raises DynamoDB's 'resource not found' as TableMissing naming the missing tables."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if isinstance(exc, PynamoDBException) and exc.cause_response_code == NOT_FOUND:
-            names = missing_tables() or ["unknown"]
-            raise TableMissing(f"table missing: {', '.join(names)}", tables=names) from exc
-        return False
+def table_missing(exc: BaseException) -> TableMissing | None:
+    """DynamoDB's 'resource not found' as TableMissing naming the missing tables; None for any
+    other error. Asked once, where the API maps errors to HTTP (api.errors), not around every data
+    access; a worker lets the error raise, so SQS retries the message and its DLQ ends it."""
+    if not (isinstance(exc, PynamoDBException) and exc.cause_response_code == NOT_FOUND):
+        return None
+    names = missing_tables() or ["unknown"]
+    return TableMissing(f"table missing: {', '.join(names)}", tables=names)
 
 
 def encode_cursor(last_evaluated_key: dict | None) -> str | None:

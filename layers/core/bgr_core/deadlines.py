@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from . import storage
 from .config import get_settings
-from .db import applied, guard_tables
+from .db import applied
 from .models import Batch, Job, utcnow
 
 SHARDS = 4
@@ -54,7 +54,6 @@ def arrived_late(deadline: datetime | None, key: str) -> bool:
     return arrived is not None and arrived > deadline + grace()
 
 
-@guard_tables()
 def leave_index(record: Job | Batch) -> None:
     """The record waits for no upload any more (started, settled or cancelled)."""
     model = type(record)

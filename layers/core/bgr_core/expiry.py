@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from . import batches, billing, deadlines
-from .db import get_or_none, guard_tables
+from .db import get_or_none
 from .deadlines import SHARDS, arrived_in_time, grace, leave_index
 from .models import Batch, Job
 
@@ -35,7 +35,6 @@ class SweepReport:
         return {"jobsExpired": self.jobs_expired, "itemsExpired": self.items_expired, "waiting": self.waiting}
 
 
-@guard_tables()
 def sweep(now: datetime | None = None) -> SweepReport:
     """Settles every job and batch whose upload deadline (plus grace) has passed at `now`."""
     cutoff = (now or deadlines.clock()) - grace()

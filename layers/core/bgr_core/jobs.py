@@ -4,9 +4,9 @@ import hashlib
 import uuid
 
 from . import billing, deadlines, storage, webhooks
-from .db import applied, get_or_none, guard_tables, owned, page_by_user
+from .db import applied, get_or_none, owned, page_by_user
 from .errors import DomainError
-from .models import Job, OutputOptionsAttribute, utcnow
+from .models import Job, utcnow
 from .options import OutputOptions
 
 
@@ -20,7 +20,6 @@ def drop_job_id(key: str, etag: str) -> str:
     return hashlib.sha256(f"{key}\n{etag}".encode()).hexdigest()[:32]
 
 
-@guard_tables()
 def create(
     user_id: str,
     tier: str,
@@ -43,7 +42,6 @@ def create(
     return billing.charge_new_job(job, credits_per_image)
 
 
-@guard_tables()
 def record_refused(
     user_id: str,
     tier: str,
@@ -76,7 +74,7 @@ def _new_job(user_id, tier, filename, options, size_bytes, source, original_key,
         source=source,
         filename=storage.safe_filename(filename),
         pricing_type="credit",
-        options=OutputOptionsAttribute(**options.model_dump()),
+        options=options,
         original_key=original_key or storage.upload_key(user_id, job_id, filename),
         original_size=size_bytes,
     )
@@ -91,27 +89,22 @@ def store_original(job: Job, data: bytes, content_type: str) -> None:
         raise
 
 
-@guard_tables()
 def get(job_id: str) -> Job | None:
     return get_or_none(Job, job_id)
 
 
-@guard_tables()
 def get_for_user(user_id: str, job_id: str) -> Job:
     return owned(get(job_id), user_id, "job", job_id)
 
 
-@guard_tables()
 def list_for_user(user_id: str, limit: int = 20, cursor: str | None = None) -> tuple[list[Job], str | None]:
     return page_by_user(Job.by_user, user_id, limit, cursor)
 
 
-@guard_tables()
 def count_for_user(user_id: str) -> int:
     return Job.by_user.count(user_id)
 
 
-@guard_tables()
 def start(job: Job) -> bool:
     """pending -> processing. A redelivery of a job whose worker died (still processing) may
     start it again; a finished job never restarts (False)."""
@@ -123,7 +116,6 @@ def start(job: Job) -> bool:
     )
 
 
-@guard_tables()
 def complete(job: Job, **fields) -> None:
     """processing -> completed with the result's fields (result_key, processed_size, ...)."""
     actions = [getattr(Job, name).set(value) for name, value in fields.items()]
@@ -134,7 +126,6 @@ def complete(job: Job, **fields) -> None:
     webhooks.job_finished(job, "completed")
 
 
-@guard_tables()
 def fail(job: Job, code: str, message: str) -> bool:
     """Marks the job failed and refunds it, once (False when it was already settled)."""
     if not billing.fail_job(job, code, message):

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from pynamodb.attributes import (
+    Attribute,
     BooleanAttribute,
     ListAttribute,
     MapAttribute,
@@ -11,10 +12,12 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.constants import MAP
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from .config import get_settings
+from .options import OutputOptions
 
 _settings = get_settings()
 
@@ -53,14 +56,19 @@ class LedgerEntry(Model):
     created_at = UTCDateTimeAttribute(attr_name="createdAt", default=utcnow)
 
 
-class OutputOptionsAttribute(MapAttribute):
-    format = UnicodeAttribute(default="png")
-    channels = UnicodeAttribute(default="rgba")
-    bg_color = UnicodeAttribute(null=True, attr_name="bgColor")
-    crop = BooleanAttribute(default=False)
-    margin = NumberAttribute(default=0)
-    margin_unit = UnicodeAttribute(default="px", attr_name="marginUnit")
-    max_pixels = NumberAttribute(null=True, attr_name="maxPixels")
+_RAW_MAP = MapAttribute()  # a map of any JSON-like values
+
+
+class OptionsAttribute(Attribute[OutputOptions]):
+    """The one OutputOptions model, stored as a map under the API's own field names."""
+
+    attr_type = MAP
+
+    def serialize(self, value: OutputOptions) -> dict:
+        return _RAW_MAP.serialize(value.model_dump(by_alias=True, exclude_none=True))
+
+    def deserialize(self, value: dict) -> OutputOptions:
+        return OutputOptions.model_validate(_RAW_MAP.deserialize(value))
 
 
 class WebhookAttribute(MapAttribute):
@@ -115,7 +123,7 @@ class Job(Model):
     pricing_type = UnicodeAttribute(attr_name="pricingType")
     subscription_id = UnicodeAttribute(attr_name="subscriptionId", null=True)
     usage_date = UnicodeAttribute(attr_name="usageDate", null=True)
-    options = OutputOptionsAttribute(default=dict)
+    options = OptionsAttribute(default=OutputOptions)
     original_key = UnicodeAttribute(attr_name="originalKey")
     original_size = NumberAttribute(attr_name="originalSize", null=True)
     processed_size = NumberAttribute(attr_name="processedSize", null=True)
@@ -177,7 +185,7 @@ class Batch(Model):
     status = UnicodeAttribute(default="pending")
     tier = UnicodeAttribute()
     source = UnicodeAttribute(default="api")  # api | an integration app's name
-    options = OutputOptionsAttribute(default=dict)
+    options = OptionsAttribute(default=OutputOptions)
     total_images = NumberAttribute(attr_name="totalImages")
     processed_images = NumberAttribute(attr_name="processedImages", default=0)
     failed_images = NumberAttribute(attr_name="failedImages", default=0)

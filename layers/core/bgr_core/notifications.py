@@ -1,15 +1,11 @@
-"""S3 ObjectCreated notifications as they arrive in SQS message bodies.
-
-The models are lenient on purpose: moto's events lack fields AWS sends (userIdentity,
-sequencer, ...), so only what the handlers use is required. Keys arrive URL-encoded (and moto
-also encodes '/'), so they are decoded here, once.
-"""
+"""S3 ObjectCreated notifications as they arrive in SQS message bodies, read through Powertools'
+S3 event data class (it reads only the fields asked for, so moto's events, which lack some of
+AWS's, read the same; it decodes the URL-encoded keys, '/' as %2F included, as moto sends them)."""
 
 import json
 
-from pydantic import BaseModel, Field
-
-from .storage import event_key
+from aws_lambda_powertools.utilities.data_classes import S3Event
+from pydantic import BaseModel
 
 
 class CreatedObject(BaseModel):
@@ -17,30 +13,6 @@ class CreatedObject(BaseModel):
     key: str
     size: int = 0
     etag: str = ""
-
-
-class _Object(BaseModel):
-    key: str
-    size: int = 0
-    e_tag: str = Field("", alias="eTag")
-
-
-class _Bucket(BaseModel):
-    name: str
-
-
-class _S3(BaseModel):
-    bucket: _Bucket
-    object: _Object
-
-
-class _Record(BaseModel):
-    event_name: str = Field(alias="eventName")
-    s3: _S3
-
-
-class _Notification(BaseModel):
-    records: list[_Record] = Field(default_factory=list, alias="Records")
 
 
 def created_objects(body: str) -> list[CreatedObject]:
@@ -55,17 +27,15 @@ def announcements(body: str) -> list[tuple[CreatedObject, str]]:
     message = json.loads(body)
     if message.get("Event") == "s3:TestEvent":
         return []
-    raw = message.get("Records", [])
-    return [
-        (
-            CreatedObject(
-                bucket=r.s3.bucket.name,
-                key=event_key(r.s3.object.key),
-                size=r.s3.object.size,
-                etag=r.s3.object.e_tag,
-            ),
-            json.dumps({"Records": [raw[i]]}),
+    found = []
+    for raw in message.get("Records", []):
+        alone = {"Records": [raw]}
+        event = S3Event(alone)
+        if not event.record.event_name.startswith("ObjectCreated:"):
+            continue
+        s3_object = event.record.s3.get_object
+        created = CreatedObject(
+            bucket=event.bucket_name, key=event.object_key, size=s3_object.size, etag=s3_object.etag
         )
-        for i, r in enumerate(_Notification.model_validate(message).records)
-        if r.event_name.startswith("ObjectCreated:")
-    ]
+        found.append((created, json.dumps(alone)))
+    return found

@@ -3,6 +3,7 @@
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
 RUPIAH_PER_CREDIT = 100
 MAX_BATCH_IMAGES = 500
@@ -13,6 +14,7 @@ class Tier:
     name: str
     credits: int
     cost_to_serve_rp: Decimal  # HPP
+    seconds_per_image: float  # a batch's estimate until it has measured its own (seed figures)
 
     @property
     def price_rp(self) -> int:
@@ -26,13 +28,13 @@ class Tier:
 TIERS: dict[str, Tier] = {
     t.name: t
     for t in (
-        Tier("basic", 3, Decimal("17.5")),
-        Tier("standard", 8, Decimal("51.75")),
-        Tier("professional", 15, Decimal("86.25")),
-        Tier("industry", 25, Decimal("138")),
+        Tier("basic", 3, Decimal("17.5"), 2.0),
+        Tier("standard", 8, Decimal("51.75"), 3.0),
+        Tier("professional", 15, Decimal("86.25"), 4.0),
+        Tier("industry", 25, Decimal("138"), 5.0),
     )
 }
-TIER_NAMES = tuple(TIERS)
+TierName = Literal[tuple(TIERS)]
 
 # (smallest batch size, percentage off), ascending: a batch gets the last bracket it reaches.
 VOLUME_DISCOUNTS: tuple[tuple[int, int], ...] = ((1, 0), (20, 5), (51, 10), (101, 15), (201, 20))
@@ -54,6 +56,7 @@ PLANS: dict[str, Plan] = {
         Plan("pro", 299_000, 200, 50, ("basic", "standard", "professional")),
     )
 }
+PlanName = Literal[tuple(PLANS)]
 
 
 def discount_percentage(image_count: int) -> int:

@@ -1,13 +1,10 @@
 """A user's account summary (GET /stats): counts, balance and plan."""
 
-from dataclasses import dataclass
-
 from . import batches, credits, jobs, subscriptions
-from .db import guard_tables
+from .contract import Schema
 
 
-@dataclass(frozen=True)
-class UserStats:
+class Stats(Schema):
     total_single_removals: int
     total_batches: int
     has_subscription: bool
@@ -15,11 +12,10 @@ class UserStats:
     balance: int
 
 
-@guard_tables()
-def for_user(user_id: str) -> UserStats:
+def for_user(user_id: str) -> Stats:
     sub = subscriptions.get(user_id)
     usable = subscriptions.is_usable(sub)
-    return UserStats(
+    return Stats(
         total_single_removals=jobs.count_for_user(user_id),
         total_batches=batches.count_for_user(user_id),
         has_subscription=usable,

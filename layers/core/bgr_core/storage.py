@@ -8,13 +8,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from urllib.parse import unquote_plus
 
 import boto3
 from botocore.exceptions import ClientError
 
 from .config import get_settings
-from .errors import BadRequest
+from .errors import BadRequest, TooLarge, UnsupportedMedia
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 IMAGE_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
@@ -24,6 +23,15 @@ INTEGRATION_APPS = ("avatar-creator", "pose-generator", "image-upscaler", "carou
 @lru_cache(maxsize=1)
 def s3():
     return boto3.client("s3", region_name=get_settings().region)
+
+
+def check_declared(content_type: str, size_bytes: int) -> None:
+    """An upload declared before it is sent is refused, before anything is charged, if it could
+    never be processed: over MAX_IMAGE_BYTES (413) or not an image type we read (415)."""
+    if size_bytes > MAX_IMAGE_BYTES:
+        raise TooLarge(f"images are at most {MAX_IMAGE_BYTES} bytes, not {size_bytes}")
+    if content_type.split(";")[0].strip().lower() not in IMAGE_CONTENT_TYPES:
+        raise UnsupportedMedia(f"{content_type!r} is not one of {', '.join(IMAGE_CONTENT_TYPES)}")
 
 
 def safe_filename(name: str) -> str:
@@ -86,11 +94,6 @@ _INGEST_PATTERNS = (
     ("drop", re.compile(r"^drop/(?P<user_id>[^/]+)/(?P<tier>[^/]+)/(?P<filename>.+)$")),
     ("drop", re.compile(r"^drop/(?P<user_id>[^/]+)/(?P<filename>[^/]+)$")),  # no tier folder: refused
 )
-
-
-def event_key(raw: str) -> str:
-    """S3 event keys are URL-encoded (moto also encodes '/' as %2F): unquote_plus handles both."""
-    return unquote_plus(raw)
 
 
 def parse_ingest_key(key: str) -> IngestKey:

@@ -8,7 +8,7 @@ from pynamodb.transactions import TransactWrite
 
 from .charging import QuotaUse
 from .config import get_settings
-from .db import get_or_none, guard_tables
+from .db import get_or_none
 from .errors import BadRequest, NotFound
 from .models import Subscription, UsageCounter, utcnow
 from .pricing import PLANS, TIERS
@@ -28,12 +28,10 @@ def is_usable(sub: Subscription | None, now: datetime | None = None) -> bool:
     return bool(sub) and sub.status in ("active", "cancelled") and (now or utcnow()) < sub.current_period_end
 
 
-@guard_tables()
 def get(user_id: str) -> Subscription | None:
     return get_or_none(Subscription, user_id)
 
 
-@guard_tables()
 def subscribe(user_id: str, plan: str, *, payment_id: str, payment_method: str | None) -> Subscription:
     """Records a plan paid elsewhere; a usable subscription must be cancelled and run out first."""
     terms = PLANS.get(plan)
@@ -63,7 +61,6 @@ def subscribe(user_id: str, plan: str, *, payment_id: str, payment_method: str |
     return sub
 
 
-@guard_tables()
 def cancel(user_id: str, reason: str | None) -> Subscription:
     """Stops renewal; the subscription stays usable until currentPeriodEnd."""
     sub = get(user_id)
@@ -85,7 +82,6 @@ def _key(day: str, tier: str) -> str:
     return f"{day}#{tier}"
 
 
-@guard_tables()
 def usage(sub: Subscription, day: str) -> dict[str, UsageCounter]:
     """Today's counters by tier (`all` is the total)."""
     rows = UsageCounter.query(sub.id, UsageCounter.day_tier.startswith(f"{day}#"), consistent_read=True)

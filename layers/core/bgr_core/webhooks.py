@@ -1,5 +1,5 @@
-"""Webhooks (SPEC §6): a job or batch that carries a `callbackUrl` has its final state POSTed
-there, signed with its owner's secret, through the webhook queue (retried with backoff).
+"""Webhooks: a job or batch that carries a `callbackUrl` has its final state POSTed there, signed
+with its owner's secret, through the webhook queue (bgr_core.webhook_delivery, retried with backoff).
 
 A final state is announced once (the write that reaches it is conditional, so only one caller
 gets to announce it); the queue may still deliver a message twice, and a delivery that already
@@ -12,8 +12,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import time
-from dataclasses import dataclass
 from functools import lru_cache
 
 import boto3
@@ -21,7 +19,7 @@ from pynamodb.exceptions import PutError
 
 from . import outbound
 from .config import get_settings
-from .db import applied, get_or_none, guard_tables
+from .db import applied, get_or_none
 from .models import Batch, Job, WebhookAttribute, WebhookSecret, utcnow
 
 SIGNATURE_HEADER = "X-BGR-Signature"
@@ -29,7 +27,6 @@ EVENT_HEADER = "X-BGR-Event"
 DELIVERY_HEADER = "X-BGR-Delivery"
 SIGNATURE_TOLERANCE_S = 300
 TIMEOUT_S = 10.0
-MAX_BACKOFF_S = 12 * 3600  # SQS's longest visibility timeout
 
 
 # -- callback URLs and secrets ------------------------------------------------------------
@@ -52,7 +49,6 @@ def _new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-@guard_tables()
 def secret_for(user_id: str) -> WebhookSecret:
     """The user's signing secret, made on first use (two first uses agree on one)."""
     record = get_or_none(WebhookSecret, user_id)
@@ -68,7 +64,6 @@ def secret_for(user_id: str) -> WebhookSecret:
     return record
 
 
-@guard_tables()
 def rotate_secret(user_id: str) -> WebhookSecret:
     """A new secret; deliveries from now on are signed with it."""
     record = WebhookSecret(user_id, secret=_new_secret(), created_at=utcnow())
@@ -133,69 +128,3 @@ def batch_finished(batch: Batch, status: str) -> None:
     """Queues the delivery of a batch's final state (completed, partial or failed) if it has one."""
     if batch.callback_url:
         _announce(batch, "batch", f"batch.{status}")
-
-
-# -- delivering -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Delivery:
-    status: str  # delivered | skipped | failed | retry
-    retry_in_s: int = 0
-    error: str = ""
-
-
-def backoff_seconds(attempt: int) -> int:
-    """How long a delivery that failed its `attempt`-th try waits: base, 2 x base, 4 x base ..."""
-    return min(get_settings().webhook_retry_base_seconds * 2 ** max(attempt - 1, 0), MAX_BACKOFF_S)
-
-
-def _load(kind: str, record_id: str) -> Job | Batch | None:
-    from . import batches, jobs
-
-    return jobs.get(record_id) if kind == "job" else batches.get(record_id)
-
-
-def _payload(kind: str, record: Job | Batch, event: str) -> bytes:
-    from . import batches
-    from .api.schemas import BatchView, JobView
-
-    view = JobView.of(record) if kind == "job" else BatchView.of(record, batches.items(record.id))
-    body = {"event": event, "sentAt": utcnow().isoformat(), kind: view.model_dump(mode="json", by_alias=True)}
-    return json.dumps(body, separators=(",", ":")).encode()
-
-
-@guard_tables()
-def deliver(kind: str, record_id: str, event: str, attempt: int, now: float | None = None) -> Delivery:
-    """One try at POSTing the final state: `retry` (with the wait before the next try) until
-    `webhook_max_attempts` tries have failed, then `failed`. The record shows each outcome."""
-    record = _load(kind, record_id)
-    if record is None or record.webhook is None or record.webhook.event != event:
-        return Delivery("skipped", error="no such delivery")
-    if record.webhook.status == "delivered":
-        return Delivery("skipped", error="already delivered")
-    now = time.time() if now is None else now
-    body = _payload(kind, record, event)
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "BackgroundRemoverPro-Webhooks/1.0",
-        EVENT_HEADER: event,
-        DELIVERY_HEADER: f"{kind}:{record_id}:{event}",
-        SIGNATURE_HEADER: sign(secret_for(record.user_id).secret, body, int(now)),
-    }
-    try:
-        answer = outbound.fetch(record.callback_url, policy(), method="POST", body=body, headers=headers)
-        error = "" if 200 <= answer.status < 300 else f"the receiver answered {answer.status}"
-    except (outbound.UrlNotAllowed, outbound.FetchFailed, outbound.FetchTooLarge) as exc:
-        error = exc.message
-    Model = record.__class__
-    actions = [Model.webhook.attempts.add(1)]
-    if not error:
-        result = Delivery("delivered")
-        actions += [Model.webhook.status.set("delivered"), Model.webhook.delivered_at.set(utcnow())]
-    elif attempt >= get_settings().webhook_max_attempts:
-        result = Delivery("failed", error=error)
-        actions += [Model.webhook.status.set("failed"), Model.webhook.last_error.set(error[:500])]
-    else:
-        result = Delivery("retry", backoff_seconds(attempt), error)
-        actions += [Model.webhook.last_error.set(error[:500])]
-    record.update(actions=actions)
-    return result

@@ -130,3 +130,15 @@ def test_a_cursor_the_api_gave_pages_on(api):
 def test_an_over_long_path_parameter_is_a_4xx(api, name, parameter):
     reply = api(name, path={parameter: "u" * 3000})
     assert 400 <= reply.status < 500 and "error" in reply.body, reply.raw
+
+
+def test_a_missing_table_on_the_removebg_routes_is_a_503_in_their_shape(api):
+    fund("user-1", 10)
+    boto3.client("dynamodb").delete_table(TableName=TEMPLATE.name("RateLimitsTable"))
+    event = api.event("balance", user=None)
+    event.update(httpMethod="GET", resource="/v1.0/account", path="/v1.0/account")
+    event["requestContext"]["authorizer"] = {"userId": "user-1", "keyId": "k1"}
+    reply = api.send(event)
+    assert reply.status == 503, reply.body
+    error = reply.body["errors"][0]
+    assert error["code"] == "table_missing" and TEMPLATE.name("RateLimitsTable") in error["detail"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import boto3
 import pytest
 
-from bgr_core import batches, jobs, webhooks
+from bgr_core import batches, jobs, webhook_delivery, webhooks
 from bgr_core.models import Batch, Job
 from bgr_core.options import OutputOptions
 from bgr_local.context import LambdaContext
@@ -162,8 +162,8 @@ def test_a_receiver_that_never_answers_2xx_ends_failed_after_the_last_attempt(re
 
 def test_backoff_doubles_from_the_base(settings_env):
     settings_env(WEBHOOK_RETRY_BASE_SECONDS="10")
-    assert [webhooks.backoff_seconds(n) for n in (1, 2, 3, 8)] == [10, 20, 40, 1280]
-    assert webhooks.backoff_seconds(20) == webhooks.MAX_BACKOFF_S
+    assert [webhook_delivery.backoff_seconds(n) for n in (1, 2, 3, 8)] == [10, 20, 40, 1280]
+    assert webhook_delivery.backoff_seconds(20) == webhook_delivery.MAX_BACKOFF_S
 
 
 def test_the_secret_route_shows_and_rotates(api):

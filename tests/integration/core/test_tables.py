@@ -1,9 +1,9 @@
 import boto3
 import pytest
+from pynamodb.exceptions import PynamoDBException
 
 from bgr_core import credits, subscriptions
-from bgr_core.db import missing_tables
-from bgr_core.errors import TableMissing
+from bgr_core.db import missing_tables, table_missing
 from harness import TEMPLATE
 
 
@@ -13,14 +13,19 @@ def test_every_table_of_the_template_exists(aws):
 
 def test_a_deleted_table_is_named_in_a_503(aws):
     boto3.client("dynamodb").delete_table(TableName=TEMPLATE.name("SubscriptionsTable"))
-    with pytest.raises(TableMissing) as err:
+    with pytest.raises(PynamoDBException) as err:
         subscriptions.get("u1")
-    assert err.value.status == 503 and err.value.code == "TABLE_MISSING"
-    assert TEMPLATE.name("SubscriptionsTable") in err.value.message
+    missing = table_missing(err.value)
+    assert missing.status == 503 and missing.code == "TABLE_MISSING"
+    assert TEMPLATE.name("SubscriptionsTable") in missing.message
 
 
 def test_a_deleted_table_inside_a_transaction_is_named(aws):
     boto3.client("dynamodb").delete_table(TableName=TEMPLATE.name("CreditLedgerTable"))
-    with pytest.raises(TableMissing) as err:
+    with pytest.raises(PynamoDBException) as err:
         credits.grant("u1", 5, admin_id="a", reason="x")
-    assert err.value.details["tables"] == [TEMPLATE.name("CreditLedgerTable")]
+    assert table_missing(err.value).details["tables"] == [TEMPLATE.name("CreditLedgerTable")]
+
+
+def test_any_other_error_is_not_a_missing_table(aws):
+    assert table_missing(ValueError("x")) is None

@@ -12,6 +12,7 @@ import pytest
 from cutout_samples import alpha_of, encoded, iou, jpeg
 from PIL import Image
 
+from bgr_core.config import Settings
 from bgr_core.errors import ModelNotReady
 from bgr_core.options import OutputOptions
 from cutout import outputs, pipeline, segment
@@ -149,14 +150,16 @@ def test_no_model_at_all_is_not_ready(cat_jpeg, tmp_path, monkeypatch):
         pipeline.run(cat_jpeg, "basic")
 
 
-def test_models_are_found_where_rembg_keeps_them(tmp_path, monkeypatch):
-    source = segment.model_path(pipeline.get_settings().models_dir, "u2netp")
+def test_models_are_found_where_rembg_keeps_them(tmp_path):
+    source = pipeline.get_settings().model_file("u2netp")
     nested = tmp_path / "models" / "u2netp" / "u2netp.onnx"
     nested.parent.mkdir(parents=True)
     shutil.copy(source, nested)
-    assert segment.choose_model(tmp_path, "isnet-general-use", "u2netp") == ("u2netp", nested)
+    settings = Settings(U2NET_HOME=tmp_path, fallback_model="u2netp")
+    assert segment.choose_model(settings, "isnet-general-use") == ("u2netp", nested)
     shutil.copy(source, tmp_path / "u2netp.onnx")
-    assert segment.choose_model(tmp_path, "u2netp", "u2net") == ("u2netp", tmp_path / "u2netp.onnx")
+    settings = Settings(U2NET_HOME=tmp_path, fallback_model="u2net")
+    assert segment.choose_model(settings, "u2netp") == ("u2netp", tmp_path / "u2netp.onnx")
 
 
 @pytest.mark.slow

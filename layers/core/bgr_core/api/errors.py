@@ -10,8 +10,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from pydantic import ValidationError
+from pynamodb.exceptions import PynamoDBException
 
-from ..errors import DomainError
+from ..db import table_missing
+from ..errors import DomainError, TableMissing
 
 logger = Logger()
 
@@ -60,6 +62,14 @@ def register(app: APIGatewayRestResolver) -> None:
         if exc.status >= 500:
             logger.warning("unavailable", extra={"code": exc.code, "reason": exc.message})
         return error_response(exc.status, exc.code, exc.message, exc.details.get("headers"))
+
+    @app.exception_handler(PynamoDBException)
+    def storage_error(exc: PynamoDBException) -> Response:
+        """A missing table is a 503 naming it, any other DynamoDB error is ours: answered by the
+        app's handler of each (the remove.bg routes register their own shapes)."""
+        missing = table_missing(exc)
+        lookup = app.exception_handler_manager.lookup_exception_handler
+        return lookup(TableMissing)(missing) if missing else lookup(Exception)(exc)
 
     @app.exception_handler(RequestValidationError)
     def request_invalid(exc: RequestValidationError) -> Response:

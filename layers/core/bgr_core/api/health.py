@@ -40,20 +40,16 @@ def _queue_ok() -> bool:
         return False
 
 
-def _model_present(name: str) -> bool:
-    return (get_settings().models_dir / f"{name}.onnx").is_file()
-
-
 def check() -> Health:
     s = get_settings()
     missing_tables = set(db.missing_tables())
     tables = {name: name not in missing_tables for name in db.table_names().values()}
     bucket, queue = _bucket_ok(), _queue_ok()
     checked = s.models_dir.is_dir()
-    fallback_ok = _model_present(s.fallback_model)
+    fallback_ok = s.model_file(s.fallback_model) is not None
     models = {}
     for tier, configured in s.tier_models.items():
-        own = checked and _model_present(configured.model)
+        own = checked and s.model_file(configured.model) is not None
         models[tier] = TierModelStatus(
             model=configured.model, provisioned=own, runs=configured.model if own else s.fallback_model
         )

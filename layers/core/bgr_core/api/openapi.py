@@ -1,5 +1,5 @@
 """The API's OpenAPI document, built from a resolver holding every function's routers, so the
-account function can serve all of it (GET /api/openapi.json, Swagger UI at /api/docs).
+account function serves all of it (`router`: GET /api/openapi.json, Swagger UI at /api/docs).
 
 Powertools generates paths, parameters, bodies and success responses from the routes. Then, so
 that the document is the API, every operation gets what the routes share, from what each route
@@ -14,16 +14,18 @@ import json
 from functools import cache
 from pathlib import Path
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.depends import build_dependency_tree
 from aws_lambda_powertools.event_handler.openapi import swagger_ui
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer, Server
 from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+from aws_lambda_powertools.event_handler.router import Router
 from pydantic import BaseModel
 
 from . import identity, resolver
+from .removals import UPLOAD_MODELS
 from .responses import COMPONENTS, WHY, ErrorResponse
-from .routes import all_routers
+from .routes import account, apikeys, pricing, removebg, upload
 
 TITLE = "Background Remover Pro"
 VERSION = "1.0.0"
@@ -101,8 +103,6 @@ def describe(app: APIGatewayRestResolver) -> dict:
             security_schemes=SECURITY_SCHEMES,
         )
     )
-    from .removals import UPLOAD_MODELS
-
     _hoist(schema, ErrorResponse, *UPLOAD_MODELS)
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
@@ -120,9 +120,29 @@ def describe(app: APIGatewayRestResolver) -> dict:
     return schema
 
 
+router = Router()  # the document's own routes, served by the account function
+
+
+@router.get("/api/openapi.json", summary="This API's OpenAPI document (every route of every function)")
+def openapi_document():
+    return Response(200, content_types.APPLICATION_JSON, document())
+
+
+@router.get(
+    "/api/docs",
+    summary="Swagger UI for this API",
+    responses={200: {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}}},
+)
+def docs():
+    return Response(200, "text/html", swagger_html())
+
+
+ROUTERS = (upload.router, pricing.router, account.router, apikeys.router, removebg.router, router)
+
+
 @cache
 def document() -> str:
-    return json.dumps(describe(resolver.build(*all_routers())))
+    return json.dumps(describe(resolver.build(*ROUTERS)))
 
 
 @cache

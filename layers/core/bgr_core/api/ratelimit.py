@@ -13,7 +13,6 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from pynamodb.exceptions import UpdateError
 
 from ..config import get_settings
-from ..db import guard_tables
 from ..errors import RateLimited
 from ..models import RateLimitWindow
 from .identity import identity_of
@@ -40,7 +39,6 @@ def clock() -> float:
     return time.time()
 
 
-@guard_tables()
 def take(user_id: str, scope: str, limit: int) -> Window:
     """Counts one request; RateLimited (with Retry-After) once the window's limit is reached."""
     now = clock()

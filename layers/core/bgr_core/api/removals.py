@@ -11,9 +11,10 @@ from .. import direct, jobs, storage
 from ..errors import BadRequest, NotAcceptable
 from ..models import Job
 from ..options import OutputOptions
+from ..pricing import TierName
 from .responses import COMPONENTS
-from .schemas import CallbackUrl, Schema, Tier, UploadRequest
-from .uploads import check_declared, parse_inline
+from .schemas import CallbackUrl, Schema, UploadRequest
+from .uploads import parse_inline
 
 FINISHED = ("completed", "failed")
 IMAGE_FORMATS = {"image/png": "png", "image/webp": "webp"}
@@ -35,7 +36,7 @@ UPLOAD_MODELS = (UploadRequest,)  # the JSON body, read from the raw request: do
 
 
 class InlineForm(Schema):
-    tier: Tier
+    tier: TierName
     options: OutputOptions
     callback_url: CallbackUrl = None
 
@@ -115,7 +116,7 @@ def create_inline(
 
 def create_presigned(user_id: str, request: UploadRequest) -> tuple[Job, dict]:
     """Refuses what could never process before charging, then the job and its upload form."""
-    check_declared(request.content_type, request.size_bytes)
+    storage.check_declared(request.content_type, request.size_bytes)
     job = jobs.create(
         user_id,
         request.tier,

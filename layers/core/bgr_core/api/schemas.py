@@ -4,23 +4,16 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
 from .. import batches, storage
 from ..charging import ChargePlan
+from ..contract import Schema
 from ..models import Batch, BatchItem, Job, LedgerEntry, Subscription, UsageCounter
 from ..options import OutputOptions
-from ..pricing import MAX_BATCH_IMAGES, PLANS, RUPIAH_PER_CREDIT, TIERS, VOLUME_DISCOUNTS
+from ..pricing import MAX_BATCH_IMAGES, PLANS, RUPIAH_PER_CREDIT, TIERS, VOLUME_DISCOUNTS, PlanName, TierName
+from ..stats import Stats
 from ..subscriptions import ALL_TIERS
-
-Tier = Literal["basic", "standard", "professional", "industry"]
-PlanName = Literal["starter", "pro"]
-
-
-class Schema(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-
 
 CallbackUrl = Annotated[
     str | None,
@@ -34,7 +27,7 @@ CallbackUrl = Annotated[
 
 # -- requests ---------------------------------------------------------------------------------
 class UploadRequest(Schema):
-    tier: Tier
+    tier: TierName
     filename: Annotated[str, Field(min_length=1, max_length=255)]
     content_type: str
     size_bytes: Annotated[int, Field(gt=0)]
@@ -42,21 +35,15 @@ class UploadRequest(Schema):
     callback_url: CallbackUrl = None
 
 
-class BatchImage(Schema):
-    filename: Annotated[str, Field(min_length=1, max_length=255)]
-    content_type: str
-    size_bytes: Annotated[int, Field(gt=0)]
-
-
 class BatchRequest(Schema):
-    tier: Tier
-    images: Annotated[list[BatchImage], Field(min_length=1, max_length=MAX_BATCH_IMAGES)]
+    tier: TierName
+    images: Annotated[list[batches.ImageSpec], Field(min_length=1, max_length=MAX_BATCH_IMAGES)]
     options: OutputOptions = Field(default_factory=OutputOptions)
     callback_url: CallbackUrl = None
 
 
 class IntegrationBatchRequest(Schema):
-    tier: Tier
+    tier: TierName
     keys: list[str] | None = Field(
         None, description="objects under the app's prefix; all of them when absent"
     )
@@ -65,7 +52,7 @@ class IntegrationBatchRequest(Schema):
 
 
 class QuoteRequest(Schema):
-    tier: Tier
+    tier: TierName
     image_count: Annotated[int, Field(ge=1, le=MAX_BATCH_IMAGES)]
 
 
@@ -146,7 +133,7 @@ class JobView(Schema):
             processing_time=_int(job.processing_time),
             error_code=job.error_code,
             error_message=job.error_message,
-            options=OutputOptions.model_validate(job.options.as_dict()),
+            options=job.options,
             created_at=job.created_at,
             completed_at=job.completed_at,
             upload_deadline=job.upload_deadline,
@@ -229,7 +216,7 @@ class BatchView(Schema):
             credits_charged=int(batch.credits_charged),
             covered_by_subscription=int(batch.covered_by_subscription),
             credits_refunded=int(batch.credits_refunded),
-            options=OutputOptions.model_validate(batch.options.as_dict()),
+            options=batch.options,
             zip_status=batch.zip_status,
             zip_url=storage.presigned_download(batch.zip_key) if ready else None,
             estimated_duration=batches.estimated_duration(batch, items) if items is not None else None,
@@ -490,14 +477,6 @@ class SubscriptionResponse(Schema):
 
 
 # -- account ----------------------------------------------------------------------------------
-class Stats(Schema):
-    total_single_removals: int
-    total_batches: int
-    has_subscription: bool
-    plan: str | None
-    balance: int
-
-
 class StatsResponse(Schema):
     stats: Stats
 

@@ -6,7 +6,6 @@ from email.parser import BytesParser
 from email.policy import HTTP
 
 from ..errors import BadRequest, TooLarge, UnsupportedMedia
-from ..storage import IMAGE_CONTENT_TYPES, MAX_IMAGE_BYTES
 
 MAX_INLINE_BYTES = 5 * 1024 * 1024  # Lambda's 6 MB payload limit, less base64 and form overhead
 
@@ -20,14 +19,6 @@ def sniff(data: bytes) -> str | None:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
     return None
-
-
-def check_declared(content_type: str, size_bytes: int) -> None:
-    """A presigned upload is refused before anything is charged if it can never be processed."""
-    if size_bytes > MAX_IMAGE_BYTES:
-        raise TooLarge(f"images are at most {MAX_IMAGE_BYTES} bytes, not {size_bytes}")
-    if content_type.split(";")[0].strip().lower() not in IMAGE_CONTENT_TYPES:
-        raise UnsupportedMedia(f"{content_type!r} is not one of {', '.join(IMAGE_CONTENT_TYPES)}")
 
 
 @dataclass(frozen=True)

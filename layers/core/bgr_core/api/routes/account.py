@@ -1,15 +1,15 @@
-"""Jobs, stats, credits, admin grants, health and the API's documentation (the account function)."""
+"""Jobs, stats, credits, admin grants and health (the account function)."""
 
-from dataclasses import asdict
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import Router
 
 from ... import batches, credits, jobs, stats, webhooks
-from .. import features, health, openapi
+from .. import features, health
 from ..identity import Admin, User
+from ..paths import BGR, path_id
 from ..schemas import (
     Balance,
     BatchItems,
@@ -25,12 +25,10 @@ from ..schemas import (
     JobView,
     Ledger,
     LedgerEntryView,
-    Stats,
     StatsResponse,
     WebhookSecretView,
     respond,
 )
-from . import BGR, path_id
 
 router = Router()
 
@@ -73,7 +71,7 @@ def get_batch_items(batch_id: Annotated[str, path_id("batchId")], user: User) ->
 
 @router.get(f"{BGR}/stats", summary="The caller's account summary")
 def get_stats(user: User) -> StatsResponse:
-    return StatsResponse(stats=Stats(**asdict(stats.for_user(user.user_id))))
+    return StatsResponse(stats=stats.for_user(user.user_id))
 
 
 @router.get("/api/credits/balance", summary="The caller's credit balance")
@@ -131,17 +129,3 @@ def ledger(user_id: Annotated[str, path_id("userId")], admin: Admin, limit: Ledg
 def get_health() -> Response[Health]:
     report = health.check()
     return respond(report, 200 if report.status == "healthy" else 503)
-
-
-@router.get("/api/openapi.json", summary="This API's OpenAPI document (every route of every function)")
-def openapi_document():
-    return Response(200, content_types.APPLICATION_JSON, openapi.document())
-
-
-@router.get(
-    "/api/docs",
-    summary="Swagger UI for this API",
-    responses={200: {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}}},
-)
-def docs():
-    return Response(200, "text/html", openapi.swagger_html())

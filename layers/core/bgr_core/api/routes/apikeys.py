@@ -11,8 +11,8 @@ from pydantic import Field
 from ... import apikeys
 from ...models import ApiKey
 from ..identity import User
+from ..paths import path_id
 from ..schemas import Schema, respond
-from . import path_id
 
 router = Router()
 KEYS = "/api/keys"

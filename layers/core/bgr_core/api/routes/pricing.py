@@ -10,6 +10,7 @@ from ... import quotes, subscriptions
 from ...config import get_settings
 from .. import features
 from ..identity import TokenUser, User
+from ..paths import BGR
 from ..responses import errors
 from ..schemas import (
     CancelRequest,
@@ -22,7 +23,6 @@ from ..schemas import (
     SubscriptionView,
     respond,
 )
-from . import BGR
 
 router = Router()
 subscriptions_on = [features.required("subscriptions")]

@@ -17,8 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.router import Router
 from pydantic import ValidationError
 
-from ... import charging, credits, direct, jobs, outbound, removebg, storage, subscriptions
-from ...config import get_settings
+from ... import charging, credits, direct, features, jobs, outbound, removebg, storage, subscriptions
 from ...errors import DomainError
 from ...storage import MAX_IMAGE_BYTES
 from .. import ratelimit
@@ -217,7 +216,7 @@ def remove_background(request: Request, user: KeyUser):
     responses=errors(403, 429, 503, model=RemoveBgErrors),
 )
 def account(user: KeyUser):
-    sub = subscriptions.get(user.user_id) if get_settings().feature_subscriptions else None
+    sub = subscriptions.get(user.user_id) if features.enabled("subscriptions") else None
     free_calls = charging.quota_room(subscriptions.quota_use(sub, subscriptions.today()), "basic")
     balance = credits.balance(user.user_id)
     body = {

@@ -12,6 +12,7 @@ from ...errors import BadRequest, UnsupportedMedia
 from ...storage import INTEGRATION_APPS
 from .. import features, ratelimit, removals
 from ..identity import User
+from ..paths import BGR, MAX_ID_LENGTH
 from ..responses import errors
 from ..schemas import (
     BatchCreated,
@@ -27,8 +28,6 @@ from ..schemas import (
     UploadRequest,
     respond,
 )
-from ..uploads import check_declared
-from . import BGR, MAX_ID_LENGTH
 
 router = Router()
 
@@ -112,14 +111,8 @@ batch_on = [features.required("batch"), ratelimit.charging]
     middlewares=batch_on,
 )
 def create_batch(request: Annotated[BatchRequest, Body()], user: User) -> Response[BatchCreated]:
-    for image in request.images:
-        check_declared(image.content_type, image.size_bytes)
-    specs = [
-        batches.ImageSpec(filename=i.filename, content_type=i.content_type, size_bytes=i.size_bytes)
-        for i in request.images
-    ]
     batch, items = batches.create(
-        user.user_id, request.tier, specs, options=request.options, callback_url=request.callback_url
+        user.user_id, request.tier, request.images, options=request.options, callback_url=request.callback_url
     )
     uploads = [BatchUpload(**form) for form in batches.upload_forms(batch, items)]
     created = BatchCreated(batch=BatchView.of(batch, items), uploads=uploads)
