@@ -24,6 +24,17 @@ def create(user="u1", tier="standard", count=25, **kwargs):
     return batches.create(user, tier, specs(count, **kwargs), options=OutputOptions())
 
 
+def complete(batch, index: int, processing_time: int = 1) -> None:
+    batches.complete_item(
+        batch.id,
+        index,
+        result_key=f"results/u1/r{index}.png",
+        processed_size=10,
+        model_name="u2netp",
+        processing_time=processing_time,
+    )
+
+
 def test_batch_is_charged_at_its_volume_discount_with_exact_shares(aws):
     fund("u1", 1000)
     batch, items = create(count=25)
@@ -91,14 +102,7 @@ def test_items_move_the_batch_from_pending_to_partial(aws):
     fund("u1", 100)
     batch, items = create(count=3)
     assert batches.start_item(batch.id, 0) and batches.get(batch.id).status == "processing"
-    batches.complete_item(
-        batch.id,
-        0,
-        result_key="results/u1/r0.png",
-        processed_size=10,
-        model_name="u2netp",
-        processing_time=1500,
-    )
+    complete(batch, 0, processing_time=1500)
     assert not batches.start_item(batch.id, 0)  # settled: never restarts
     assert batches.fail_item(batch.id, 1, "CORRUPT_IMAGE", "cannot decode")  # pending items can fail
     halfway = batches.get(batch.id)
@@ -109,14 +113,7 @@ def test_items_move_the_batch_from_pending_to_partial(aws):
     )
     assert batches.estimated_duration(halfway, batches.items(batch.id)) == 2  # 1 left at its measured 1.5 s
     batches.start_item(batch.id, 2)
-    batches.complete_item(
-        batch.id,
-        2,
-        result_key="results/u1/r2.png",
-        processed_size=10,
-        model_name="u2netp",
-        processing_time=900,
-    )
+    complete(batch, 2, processing_time=900)
     done = batches.get(batch.id)
     assert (done.status, done.processed_images, done.failed_images, done.zip_status) == (
         "partial",
@@ -170,9 +167,7 @@ def test_concurrent_settlements_of_different_items_all_count(aws):
 
     def settle(i):
         if i % 4:
-            batches.complete_item(
-                batch.id, i, result_key=f"r/{i}.png", processed_size=1, model_name="u2netp", processing_time=1
-            )
+            complete(batch, i)
         else:
             batches.fail_item(batch.id, i, "X", "boom")
 

@@ -24,6 +24,7 @@ def new_job(user="u1", tier="basic", options=None, filename="photo.jpg"):
     return jobs.create(user, tier, filename, options=options or OutputOptions())
 
 
+@pytest.mark.slow
 def test_upload_is_cut_out_and_the_job_completed(inference, photo_jpeg):
     fund("u1")
     job = new_job()
@@ -47,6 +48,7 @@ def test_upload_is_cut_out_and_the_job_completed(inference, photo_jpeg):
     assert head["ContentType"] == "image/png" and done.processed_size == head["ContentLength"]
 
 
+@pytest.mark.slow
 def test_options_travel_with_the_job(inference, cat_png):
     fund("u1")
     job = new_job(options=OutputOptions(format="webp", bg_color="#ffffff", crop=True, margin=4))
@@ -58,6 +60,7 @@ def test_options_travel_with_the_job(inference, cat_png):
     assert result.size != (451, 300)  # cropped to the cat
 
 
+@pytest.mark.slow
 def test_same_message_three_times_one_result_one_charge(inference, photo_jpeg):
     fund("u1")
     job = new_job()
@@ -98,6 +101,7 @@ def test_truncated_jpeg_fails_cleanly(inference, photo_jpeg):
     assert Job.get(job.id).error_code == "CORRUPT_IMAGE" and credits.balance("u1") == 100
 
 
+@pytest.mark.slow
 def test_ten_records_two_poison(inference, photo_jpeg):
     fund("u1", 1000)
     created = [new_job() for _ in range(10)]
@@ -145,6 +149,7 @@ def test_transient_error_is_retried_then_dead_lettered_and_refunded(inference, p
     assert credits.balance("u1") == 100
 
 
+@pytest.mark.slow
 def test_drop_folder_creates_charges_and_processes(inference, photo_jpeg):
     fund("u1")
     inference.put("drop/u1/standard/holiday photo.jpg", photo_jpeg)
@@ -179,6 +184,7 @@ def test_object_for_no_job_is_left_alone(inference, photo_jpeg):
     assert inference.keys("results/") == []
 
 
+@pytest.mark.slow
 def test_key_with_spaces_and_unicode_is_decoded(inference, photo_jpeg):
     fund("u1")
     job = new_job(filename="foto liburan é+1.jpg")
@@ -187,6 +193,7 @@ def test_key_with_spaces_and_unicode_is_decoded(inference, photo_jpeg):
     assert Job.get(job.id).status == "completed"
 
 
+@pytest.mark.slow
 def test_cmyk_and_exif_rotated_inputs_process(inference):
     fund("u1")
     cmyk = io.BytesIO()
@@ -203,6 +210,7 @@ def test_cmyk_and_exif_rotated_inputs_process(inference):
     assert inference.image(Job.get(b.id).result_key).size == (40, 80)
 
 
+@pytest.mark.slow
 def test_batch_items_are_processed_and_a_corrupt_one_refunded(inference, photo_jpeg):
     from bgr_core import batches
     from bgr_core.batches import ImageSpec

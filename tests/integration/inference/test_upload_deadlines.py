@@ -81,6 +81,7 @@ def test_the_worker_refuses_an_original_that_came_after_its_deadline(inference, 
     assert expiry.sweep(utcnow() + LATER).jobs_expired == 0 and len(refunds()) == 1
 
 
+@pytest.mark.slow
 def test_an_upload_that_came_in_time_waits_for_the_worker(inference, photo_jpeg):
     fund("u1")
     job = new_job()
