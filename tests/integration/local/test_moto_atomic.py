@@ -10,6 +10,7 @@ from moto.dynamodb.responses import DynamoHandler
 
 from bgr_core import credits
 from bgr_local import moto_atomic
+from money import fund
 
 TURN_WAIT_S = 30  # a bound for a broken run only: a working one never waits it out
 
@@ -37,7 +38,7 @@ class WatchedLock:
 def test_a_request_waits_while_another_transaction_is_inside_motos_backend(aws, monkeypatch):
     """The first charge's transaction holds moto's backend until the second charge has sent a
     request: that request must queue on the lock, never run alongside it."""
-    credits.grant("u1", 10, admin_id="test", reason="seed")
+    fund("u1", 10)
     lock, first_inside, inside, overlapped = WatchedLock(), threading.Event(), [], []
     monkeypatch.setattr(moto_atomic, "_lock", lock)
     transact = DynamoDBBackend.transact_write_items
