@@ -1,4 +1,4 @@
-"""The API over HTTP (SPEC §6): JSON calls, presigned uploads, waiting for jobs and batches."""
+"""The API over HTTP: JSON calls, presigned uploads, waiting for jobs and batches."""
 
 import mimetypes
 import time

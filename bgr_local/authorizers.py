@@ -28,7 +28,7 @@ class Refused(Exception):
 
 
 def cognito(secret: bytes) -> Authorizer:
-    """A Cognito user pool authorizer: locally, a token signed with the local secret (SPEC §10)
+    """A Cognito user pool authorizer: locally, a token signed with the local secret
     in the Authorization header gives its claims."""
 
     def authorize(request: HttpRequest) -> dict:

@@ -1,4 +1,4 @@
-"""The local runtime (SPEC §11): moto as one S3-compatible endpoint for every AWS service, the
+"""The local runtime: moto as one S3-compatible endpoint for every AWS service, the
 stack created from template.yaml on it, the API served over HTTP, the queues' workers and the
 batch workflow running the real handlers, in one process until `stop()`.
 

@@ -1,6 +1,6 @@
 """Locally signed bearer tokens: HS256 JWTs carrying the claims a Cognito ID token gives API
 Gateway (`sub`, `cognito:groups`), so the local API can fill the authorizer claims the way the
-Cognito authorizer does (SPEC §10)."""
+Cognito authorizer does."""
 
 import os
 import secrets

@@ -1,4 +1,4 @@
-"""The web app on the local API's origin (SPEC §11): the built single-page app (`web/dist`, made
+"""The web app on the local API's origin: the built single-page app (`web/dist`, made
 by `make setup`), its `config.json`, and a local-only sign-in that issues the token `make token`
 would print. In AWS the app is served by CloudFront and people sign in through Cognito; none of
 this runs there."""

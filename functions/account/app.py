@@ -1,4 +1,4 @@
-"""The account function: SPEC §6 routes behind API Gateway (see bgr_core.api), and the API's
+"""The account function: routes behind API Gateway (see bgr_core.api), and the API's
 OpenAPI document with its Swagger UI."""
 
 from bgr_core.api import openapi

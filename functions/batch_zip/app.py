@@ -8,7 +8,7 @@ import contextlib
 import json
 import posixpath
 
-from bgr_core import batches, storage
+from bgr_core import aws, batches, storage, zip_workflow
 from bgr_core.config import get_settings
 from bgr_core.models import Batch, BatchItem
 from zipper import finalize_zip, plan_segments, write_segment, zip_names
@@ -48,7 +48,7 @@ def plan(event: dict, context) -> dict:
     ]
     segments = plan_segments(results)
     plan_key = _parts(batch) + PLAN
-    storage.s3().put_object(
+    aws.client("s3").put_object(
         Bucket=_bucket(), Key=plan_key, Body=json.dumps(segments).encode(), ContentType="application/json"
     )
     return {"planKey": plan_key, "segments": [segment["index"] for segment in segments]}
@@ -58,7 +58,7 @@ def segment(event: dict, context) -> dict:
     """{planKey, segment} -> {key, metadataKey, size}: one segment object of stored ZIP entries."""
     planned = json.loads(storage.get_bytes(event["planKey"]))[event["segment"]]
     key = f"{posixpath.dirname(event['planKey'])}/segment-{planned['index']:03d}"
-    return write_segment(storage.s3(), _bucket(), key, planned["entries"])
+    return write_segment(aws.client("s3"), _bucket(), key, planned["entries"])
 
 
 def _manifest(batch: Batch, items: list[BatchItem]) -> bytes:
@@ -93,8 +93,8 @@ def finalize(event: dict, context) -> dict:
     batch = _batch(event)
     manifest = _manifest(batch, batches.items(batch.id))
     key = storage.zip_key(batch.user_id, batch.id)
-    built = finalize_zip(storage.s3(), _bucket(), key, event["segments"], manifest)
-    batches.zip_ready(batch.id, built["key"], built["size"])
+    built = finalize_zip(aws.client("s3"), _bucket(), key, event["segments"], manifest)
+    zip_workflow.ready(batch.id, built["key"], built["size"])
     storage.delete(event["planKey"])
     return {"zipKey": built["key"], "zipSize": built["size"]}
 
@@ -109,9 +109,9 @@ def _reason(error: dict) -> str:
 
 def failed(event: dict, context) -> dict:
     """{batchId, error} -> the batch's ZIP marked failed (results untouched) and its parts removed,
-    so that batches.rerun_zip() starts clean."""
+    so that zip_workflow.rerun() starts clean."""
     batch = _batch(event)
-    batches.zip_failed(batch.id, _reason(event.get("error") or {}))
-    pages = storage.s3().get_paginator("list_objects_v2").paginate(Bucket=_bucket(), Prefix=_parts(batch))
+    zip_workflow.failed(batch.id, _reason(event.get("error") or {}))
+    pages = aws.client("s3").get_paginator("list_objects_v2").paginate(Bucket=_bucket(), Prefix=_parts(batch))
     storage.delete(*(obj["Key"] for page in pages for obj in page.get("Contents", ())))
     return {"zipStatus": "failed"}

@@ -1,4 +1,4 @@
-"""DLQ consumer: messages the inference function gave up on (SPEC §5: failed images are refunded)."""
+"""DLQ consumer: messages the inference function gave up on (failed images are refunded)."""
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response

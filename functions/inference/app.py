@@ -1,4 +1,4 @@
-"""Inference: SQS records carrying S3 ObjectCreated events -> cutouts (SPEC §1, §8); or one job
+"""Inference: SQS records carrying S3 ObjectCreated events -> cutouts; or one job
 invoked directly, `{"jobId"}`, for an image in a request that waits for its cutout.
 
 Each object is processed once (powertools idempotency on DynamoDB, keyed by the object), and

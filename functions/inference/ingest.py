@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from bgr_core import batches, deadlines, expiry, features, jobs, storage, webhooks
+from bgr_core import batches, deadlines, expiry, features, jobs, settlement, storage, webhooks
 from bgr_core.config import get_settings
 from bgr_core.errors import BadRequest, DomainError, FeatureDisabled, InsufficientCredits, InvalidImage
 from bgr_core.models import Job
@@ -69,7 +69,7 @@ def process_job(job_id: str, image_b64: str | None = None) -> dict:
 
 
 def process(bucket: str, key: str, etag: str = "") -> Outcome:
-    """Routes one created object by its prefix (SPEC §8)."""
+    """Routes one created object by its prefix."""
     try:
         target = storage.parse_ingest_key(key)
     except BadRequest:  # e.g. uploads/x.jpg, written by hand: no job can be behind it
@@ -130,20 +130,20 @@ def _run_batch_item(bucket: str, key: str, target: storage.IngestKey) -> Outcome
         return Outcome("skipped", "item not pending")
     if deadlines.arrived_late(batch.upload_deadline, key):
         return _expired(expiry.expire_item(batch.id, target.index), key)
-    if not batches.start_item(batch.id, target.index):
+    if not settlement.start_item(batch.id, target.index):
         return Outcome("skipped", "item not pending")
     try:
         result = _cutout(
-            bucket, key, batch.tier, batch.options, batches.declared_size(batch.id, target.index)
+            bucket, key, batch.tier, batch.options, settlement.declared_size(batch.id, target.index)
         )
     except InvalidImage as err:
-        batches.fail_item(batch.id, target.index, err.code, err.message)
+        settlement.fail_item(batch.id, target.index, err.code, err.message)
         return Outcome("failed", err.code)
     result_key = storage.result_key(
         batch.user_id, f"{target.index:03d}", result.extension, folder=f"batches/{batch.id}"
     )
     storage.put_image(result_key, result.image, result.content_type)
-    batches.complete_item(
+    settlement.complete_item(
         batch.id,
         target.index,
         result_key=result_key,

@@ -3,15 +3,11 @@ function sized for its tier (bgr_core.routing). It only forwards: charging, idem
 failure handling stay with the inference functions, and a forward repeated by a redelivery is
 processed once there (idempotency on the object)."""
 
-from functools import cache
-
-import boto3
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from bgr_core import routing
-from bgr_core.config import get_settings
+from bgr_core import aws, routing
 from bgr_core.notifications import announcements
 
 logger = Logger()
@@ -19,15 +15,10 @@ tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-@cache
-def _sqs():
-    return boto3.client("sqs", region_name=get_settings().region)
-
-
 def process_record(record: SQSRecord) -> None:
     for created, body in announcements(record.body):
         inference_class = routing.object_class(created.key)
-        _sqs().send_message(QueueUrl=routing.queue_url(inference_class), MessageBody=body)
+        aws.client("sqs").send_message(QueueUrl=routing.queue_url(inference_class), MessageBody=body)
         logger.info("routed", extra={"key": created.key, "to": inference_class})
 
 

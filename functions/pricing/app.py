@@ -1,4 +1,4 @@
-"""The pricing function: SPEC §6 routes behind API Gateway (see bgr_core.api)."""
+"""The pricing function: routes behind API Gateway (see bgr_core.api)."""
 
 from bgr_core.api.resolver import build, lambda_handler
 from bgr_core.api.routes import pricing

@@ -1,4 +1,4 @@
-"""The upload function: SPEC §6 routes behind API Gateway (see bgr_core.api)."""
+"""The upload function: routes behind API Gateway (see bgr_core.api)."""
 
 from bgr_core.api.resolver import build, lambda_handler
 from bgr_core.api.routes import upload

@@ -1,5 +1,5 @@
 """Upload deadlines, on a schedule (EventBridge, every minute): jobs and batch items whose upload
-never came by its deadline are failed UPLOAD_EXPIRED and refunded (SPEC §5; bgr_core.expiry)."""
+never came by its deadline are failed UPLOAD_EXPIRED and refunded (bgr_core.expiry)."""
 
 from aws_lambda_powertools import Logger, Tracer
 

@@ -3,14 +3,12 @@
 wait before the next try and the record is reported failed, so SQS brings it back then."""
 
 import json
-from functools import lru_cache
 
-import boto3
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from bgr_core import webhook_delivery
+from bgr_core import aws, webhook_delivery
 from bgr_core.config import get_settings
 
 logger = Logger()
@@ -22,11 +20,6 @@ class RetryLater(Exception):
     pass
 
 
-@lru_cache(maxsize=1)
-def _sqs():
-    return boto3.client("sqs", region_name=get_settings().region)
-
-
 def process_record(record: SQSRecord) -> None:
     message = json.loads(record.body)
     attempt = int(record.attributes.approximate_receive_count or 1)
@@ -35,7 +28,7 @@ def process_record(record: SQSRecord) -> None:
         "webhook", extra={**message, "attempt": attempt, "outcome": result.status, "error": result.error}
     )
     if result.status == "retry":
-        _sqs().change_message_visibility(
+        aws.client("sqs").change_message_visibility(
             QueueUrl=get_settings().webhook_queue_url,
             ReceiptHandle=record.receipt_handle,
             VisibilityTimeout=result.retry_in_s,

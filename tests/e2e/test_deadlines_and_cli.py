@@ -1,4 +1,4 @@
-"""Upload deadlines, cancel and the `bgr` CLI on the local runtime, over HTTP only (SPEC §5, §11)."""
+"""Upload deadlines, cancel and the `bgr` CLI on the local runtime, over HTTP only."""
 
 import re
 import shutil

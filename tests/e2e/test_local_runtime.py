@@ -1,5 +1,5 @@
 """The local runtime end to end, over HTTP and the S3 endpoint only: `python -m bgr_local serve`
-on free ports in a subprocess, driven as a user would (SPEC §11), stopped with Ctrl-C."""
+on free ports in a subprocess, driven as a user would, stopped with Ctrl-C."""
 
 import io
 import json

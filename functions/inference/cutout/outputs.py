@@ -1,6 +1,6 @@
 """Cutout + options -> encoded, verified output bytes and a thumbnail.
 
-Nothing leaves here unless it decodes back as the image it claims to be (SPEC §7, seed 004).
+Nothing leaves here unless it decodes back as the image it claims to be.
 """
 
 import io

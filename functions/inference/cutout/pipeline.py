@@ -1,4 +1,4 @@
-"""One upload -> one cutout: decode, segment with the tier's model, refine, encode (SPEC §2, §7)."""
+"""One upload -> one cutout: decode, segment with the tier's model, refine, encode."""
 
 import time
 from dataclasses import dataclass, field

@@ -1,4 +1,4 @@
-"""Cancelling a batch (SPEC §5, §6: DELETE /batch/{batchId}).
+"""Cancelling a batch (DELETE /batch/{batchId}).
 
 Items not started are failed `CANCELLED` and refunded (credits, or quota) through the batch's one
 refunding settlement, which only takes an item from `pending`: an item a worker already started
@@ -7,7 +7,7 @@ item settles once, so cancelling twice (or racing the worker or the deadline swe
 nothing more.
 """
 
-from . import batches, deadlines
+from . import batches, deadlines, settlement
 from .db import applied
 from .models import BATCH_HEADER, Batch, utcnow
 
@@ -18,7 +18,7 @@ MESSAGE = "the batch was cancelled before this image was processed; it was refun
 def cancel_batch(user_id: str, batch_id: str) -> Batch:
     """The batch after cancelling it (another user's batch is NotFound)."""
     batch = batches.get_for_user(user_id, batch_id)
-    if batch.status in batches.FINAL_STATUSES:
+    if batch.status in settlement.FINAL_STATUSES:
         return batch
     applied(
         lambda: Batch(batch_id, BATCH_HEADER).update(
@@ -27,6 +27,6 @@ def cancel_batch(user_id: str, batch_id: str) -> Batch:
     )
     for item in batches.items(batch_id):
         if item.status == "pending":
-            batches.fail_item(batch_id, int(item.index), CODE, MESSAGE, only=("pending",))
+            settlement.fail_item(batch_id, int(item.index), CODE, MESSAGE, only=("pending",))
     deadlines.leave_index(batch)
     return batches.get(batch_id)

@@ -1,4 +1,4 @@
-"""The charging decision of SPEC §5, pure: who pays for which image, and how much."""
+"""The charging decision, pure: who pays for which image, and how much."""
 
 from dataclasses import dataclass
 

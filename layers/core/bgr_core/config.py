@@ -1,4 +1,4 @@
-"""Configuration, read once from the environment that template.yaml sets (SPEC §2, §7)."""
+"""Configuration, read once from the environment that template.yaml sets."""
 
 from functools import lru_cache
 from pathlib import Path
@@ -51,13 +51,13 @@ class Settings(BaseSettings):
     inference_function_light: str = ""
     inference_function_matting: str = ""
 
-    # Tier -> model and refinement is configuration (SPEC §2); a tier whose model file is not
+    # Tier -> model and refinement is configuration; a tier whose model file is not
     # provisioned runs the fallback, and the job records what really ran.
     tier_models: dict[str, TierModel] = DEFAULT_TIER_MODELS
     fallback_model: str = "u2netp"
     models_dir: Path = Field(Path.home() / ".u2net", validation_alias="U2NET_HOME")
 
-    # Feature flags are explicit: template.yaml sets each one; health lists them (SPEC §7).
+    # Feature flags are explicit: template.yaml sets each one; health lists them.
     feature_batch: bool = True
     feature_subscriptions: bool = True
     feature_integrations: bool = True

@@ -1,39 +1,54 @@
-"""Credits: the one atomic path through which every balance change goes (SPEC §5).
+"""Credits: the one atomic path through which every balance change goes, and the one place a
+write that depends on what it read is retried.
 
 A change is one DynamoDB transaction: the account (conditioned on the version read, so
 concurrent writers never lose an update nor go negative), a ledger entry keyed by the new
-version, and whatever records the change pays for or settles (`actions`). A rejected
-transaction is retried when the account moved underneath it; otherwise one of the actions'
-own conditions refused it, which is reported as `Rejected` (e.g. a refund already made).
+version, and the records the change pays for or settles (`writes`, each conditioned on what was
+read). `decide(attempt)` reads what the change depends on and returns it, or None when there is
+nothing (left) to do. When any condition refuses the transaction, another writer moved what was
+read: the change is decided again from what is stored now, so a refund already made, an item
+already settled or a quota already used up ends the loop with None, never a second write.
 """
 
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from .db import get_or_none, transaction
+from .db import Write, get_or_none, transaction
 from .errors import Conflict, InsufficientCredits, ServiceUnavailable
 from .models import CreditAccount, LedgerEntry, utcnow
+from .pricing import MAX_BATCH_IMAGES
 
-Action = Callable[[TransactWrite], None]
-MAX_ATTEMPTS = 100
+# Each refusal means another writer of the same records succeeded: at most every other item of
+# a batch settling at once, or the account's other changes.
+MAX_ATTEMPTS = MAX_BATCH_IMAGES + 1
 
 
 class Rejected(Conflict):
-    """A condition of the records the change settles refused it; nothing was written."""
+    """The change no longer applies to the records it was decided on; nothing was written."""
 
     code = "ALREADY_APPLIED"
 
 
-def _account(user_id: str) -> CreditAccount | None:
-    return get_or_none(CreditAccount, user_id)
+@dataclass
+class Change:
+    user_id: str  # whose balance
+    delta: int  # credits added to it (negative: a charge)
+    reason: str = ""
+    reference: str = ""
+    actor: str = "system"
+    writes: Sequence[Write] = ()
+    decided: Any = None  # what the caller decided (a charge's plan, a batch's new status)
+    entry: LedgerEntry | None = None  # the ledger entry written (None when delta is 0)
 
 
 def balance(user_id: str) -> int:
-    account = _account(user_id)
+    account = get_or_none(CreditAccount, user_id)
     return int(account.balance) if account else 0
 
 
@@ -41,54 +56,51 @@ def ledger(user_id: str, limit: int = 50) -> list[LedgerEntry]:
     return list(LedgerEntry.query(user_id, scan_index_forward=False, limit=limit))
 
 
-def _conflicted(exc: TransactWriteError) -> bool:
-    return any(r and r.code == "TransactionConflict" for r in exc.cancellation_reasons or ())
-
-
-def apply(
-    user_id: str,
-    delta: int,
-    *,
-    reason: str,
-    reference: str,
-    actor: str,
-    actions: Iterable[Action] = (),
-) -> LedgerEntry | None:
-    """Changes the balance by `delta` together with `actions`, atomically. Returns the ledger
-    entry (None when delta is 0: then only the actions are written)."""
-    actions = tuple(actions)
-    for _ in range(MAX_ATTEMPTS):
-        account = _account(user_id) if delta else None
+def apply(decide: Callable[[int], Change | None]) -> Change | None:
+    """Writes the change `decide` returns, atomically, deciding again whenever a condition refuses
+    it; returns the change written, or None once `decide` finds nothing to do."""
+    for attempt in range(MAX_ATTEMPTS):
+        change = decide(attempt)
+        if change is None:
+            return None
+        account = get_or_none(CreditAccount, change.user_id) if change.delta else None
         current = int(account.balance) if account else 0
-        if current + delta < 0:
+        if current + change.delta < 0:
             raise InsufficientCredits(
-                f"{-delta} credits needed, balance is {current}", required=-delta, balance=current
+                f"{-change.delta} credits needed, balance is {current}",
+                required=-change.delta,
+                balance=current,
             )
-        entry = None
         try:
             with transaction() as tx:
-                if delta:
-                    entry = _write_change(tx, user_id, account, delta, reason, reference, actor)
-                for action in actions:
-                    action(tx)
-            return entry
+                if change.delta:
+                    change.entry = _write_change(tx, account, change)
+                for write in change.writes:
+                    write(tx)
+            return change
         except TransactWriteError as exc:
-            if exc.cause_response_code != "TransactionCanceledException":
+            if not _contended(exc):
                 raise
-            moved = delta and _version(_account(user_id)) != _version(account)
-            if not (moved or _conflicted(exc)):
-                raise Rejected(f"{reason} {reference} was refused by its records") from exc
             time.sleep(random.uniform(0, 0.01))
-    raise ServiceUnavailable(f"the balance of {user_id} is too busy to change now; retry")
+    raise ServiceUnavailable(f"the records of {change.user_id} are too busy to change now; retry")
+
+
+def _contended(exc: TransactWriteError) -> bool:
+    """Refused by a condition or a concurrent transaction (decide again), not as malformed."""
+    return exc.cause_response_code == "TransactionCanceledException" and all(
+        r is None or r.code in ("None", "ConditionalCheckFailed", "TransactionConflict")
+        for r in exc.cancellation_reasons or ()
+    )
 
 
 def _version(account: CreditAccount | None) -> int:
     return int(account.version) if account else 0
 
 
-def _write_change(tx, user_id, account, delta, reason, reference, actor) -> LedgerEntry:
+def _write_change(tx: TransactWrite, account: CreditAccount | None, change: Change) -> LedgerEntry:
+    user_id = change.user_id
     now = utcnow()
-    new_balance = (int(account.balance) if account else 0) + delta
+    new_balance = (int(account.balance) if account else 0) + change.delta
     new_version = _version(account) + 1
     if account is None:
         tx.save(
@@ -108,11 +120,11 @@ def _write_change(tx, user_id, account, delta, reason, reference, actor) -> Ledg
     entry = LedgerEntry(
         user_id,
         new_version,
-        delta=delta,
-        reason=reason,
-        reference=reference,
+        delta=change.delta,
+        reason=change.reason,
+        reference=change.reference,
         balance_after=new_balance,
-        actor=actor,
+        actor=change.actor,
         created_at=now,
     )
     tx.save(entry, condition=LedgerEntry.user_id.does_not_exist())
@@ -120,7 +132,8 @@ def _write_change(tx, user_id, account, delta, reason, reference, actor) -> Ledg
 
 
 def grant(user_id: str, amount: int, *, admin_id: str, reason: str) -> LedgerEntry:
-    """An admin adds credits (seed 004: added to the balance, never set)."""
+    """An admin adds credits (added to the balance, never set)."""
     if amount <= 0:
         raise ValueError("a grant adds a positive amount")
-    return apply(user_id, amount, reason="admin_grant", reference=reason, actor=f"admin:{admin_id}")
+    change = Change(user_id, amount, reason="admin_grant", reference=reason, actor=f"admin:{admin_id}")
+    return apply(lambda attempt: change).entry

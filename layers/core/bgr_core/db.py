@@ -1,5 +1,5 @@
 """DynamoDB plumbing every module shares: transactions, reads, conditional writes, pages, and a
-missing table turned into a clear 503 instead of a 500 (seeds 000/001)."""
+missing table turned into a clear 503 instead of a 500."""
 
 import base64
 import binascii
@@ -41,6 +41,18 @@ def _connection() -> Connection:
 def transaction() -> TransactWrite:
     """A write transaction (all or nothing, ≤ 100 actions, never two on one item)."""
     return TransactWrite(connection=_connection())
+
+
+# One write of a transaction, to be made later (bgr_core.credits.apply writes a change's list).
+Write = Callable[[TransactWrite], None]
+
+
+def save(record, condition=None) -> Write:
+    return lambda tx: tx.save(record, condition=condition)
+
+
+def update(record, actions: list, condition=None) -> Write:
+    return lambda tx: tx.update(record, actions=actions, condition=condition)
 
 
 def missing_tables() -> list[str]:

@@ -2,7 +2,7 @@
 batch item ends failed and refunded, and whatever outputs a dying attempt wrote are removed,
 so nothing stays `processing` forever. What already completed is left as it is."""
 
-from . import batches, jobs, storage
+from . import jobs, settlement, storage
 from .errors import BadRequest, NotFound
 from .notifications import CreatedObject
 
@@ -23,7 +23,7 @@ def give_up(created: CreatedObject) -> str:
 def _settle(created: CreatedObject) -> str:
     target = storage.parse_ingest_key(created.key)
     if target.kind == "batch":
-        if not batches.fail_item(target.batch_id, target.index, CODE, MESSAGE):
+        if not settlement.fail_item(target.batch_id, target.index, CODE, MESSAGE):
             return "batch item already settled"
         folder = f"batches/{target.batch_id}"
         storage.delete(

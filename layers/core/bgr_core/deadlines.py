@@ -1,4 +1,4 @@
-"""Upload deadlines (SPEC §5): every presigned form expires, and a job or batch item whose original
+"""Upload deadlines: every presigned form expires, and a job or batch item whose original
 has not arrived by then (plus a grace, for an upload begun in time) is failed `UPLOAD_EXPIRED` and
 refunded, credits or quota, once.
 

@@ -1,4 +1,4 @@
-"""Domain errors. Each carries a stable code and the HTTP status the API maps it to (SPEC §6)."""
+"""Domain errors. Each carries a stable code and the HTTP status the API maps it to."""
 
 
 class DomainError(Exception):
@@ -71,7 +71,7 @@ class InvalidImage(DomainError):
     """An input that will never process, whatever is retried: the job fails and is refunded.
 
     `code` names the reason (EMPTY_FILE, NOT_AN_IMAGE, CORRUPT_IMAGE, UNSUPPORTED_FORMAT,
-    TOO_LARGE, TOO_MANY_PIXELS, BAD_DIMENSIONS); status follows SPEC §6 for the API's use.
+    TOO_LARGE, TOO_MANY_PIXELS, BAD_DIMENSIONS); status is what the API answers.
     """
 
     status = 422

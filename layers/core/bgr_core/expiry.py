@@ -1,4 +1,4 @@
-"""Settling uploads that never came (SPEC §5): `sweep` is what the scheduled UploadDeadlineFunction
+"""Settling uploads that never came: `sweep` is what the scheduled UploadDeadlineFunction
 runs; the inference worker expires a late original itself with `expire_job` / `expire_item`.
 Both only ever take an image from `pending` (a started one runs to its end), through the
 refunding writes of billing and batches, so the image is refunded once (see bgr_core.deadlines)."""
@@ -6,7 +6,7 @@ refunding writes of billing and batches, so the image is refunded once (see bgr_
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import batches, billing, deadlines
+from . import batches, billing, deadlines, settlement
 from .db import get_or_none
 from .deadlines import SHARDS, arrived_in_time, grace, leave_index
 from .models import Batch, Job
@@ -22,7 +22,7 @@ def expire_job(job: Job) -> bool:
 
 
 def expire_item(batch_id: str, index: int) -> bool:
-    return batches.fail_item(batch_id, index, CODE, MESSAGE, only=("pending",))
+    return settlement.fail_item(batch_id, index, CODE, MESSAGE, only=("pending",))
 
 
 @dataclass
@@ -63,7 +63,7 @@ def _sweep_job(job_id: str, report: SweepReport) -> None:
 def _sweep_batch(batch_id: str, report: SweepReport) -> None:
     batch = batches.get(batch_id)
     waiting = 0
-    if batch is not None and batch.status not in batches.FINAL_STATUSES:
+    if batch is not None and batch.status not in settlement.FINAL_STATUSES:
         for item in batches.items(batch_id):
             if item.status != "pending":
                 continue

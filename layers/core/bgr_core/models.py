@@ -222,7 +222,7 @@ class BatchItemGroup(Model):
 
 
 class Subscription(Model):
-    """One subscription per user (SPEC §4)."""
+    """One subscription per user."""
 
     class Meta(_Meta):
         table_name = _settings.subscriptions_table

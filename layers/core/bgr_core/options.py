@@ -1,4 +1,4 @@
-"""Output options a client chooses for a cutout; carried on the job or batch (SPEC §6)."""
+"""Output options a client chooses for a cutout; carried on the job or batch."""
 
 from typing import Literal
 

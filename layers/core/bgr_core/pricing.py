@@ -1,4 +1,4 @@
-"""Tiers, volume discounts, plans and quotes as data and pure functions (SPEC §2-§4)."""
+"""Tiers, volume discounts, plans and quotes as data and pure functions."""
 
 import math
 from dataclasses import dataclass
@@ -82,7 +82,7 @@ def price(credits_per_image: int, paid_images: int, discount_pct: int) -> Price:
 
 
 def batch_price(tier: str, image_count: int) -> Price:
-    """SPEC §3: base = n × tier credits, discount = floor(base × pct / 100)."""
+    """base = n × tier credits, discount = floor(base × pct / 100)."""
     return price(TIERS[tier].credits, image_count, discount_percentage(image_count))
 
 

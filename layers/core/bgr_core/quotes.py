@@ -1,5 +1,5 @@
 """What a batch of (tier, count) would cost this user now (POST /pricing/quote): the same
-decision that charging makes (SPEC §5), without writing anything."""
+decision that charging makes, without writing anything."""
 
 from . import features, subscriptions
 from .charging import ChargePlan, plan_charge, quota_room

@@ -1,4 +1,4 @@
-"""The bucket's layout (SPEC §8) and the S3 calls every function shares.
+"""The bucket's layout and the S3 calls every function shares.
 
 uploads/, batches/ and drop/ raise events (originals); results/, thumbs/, zips/ and apps/ do not.
 """
@@ -7,22 +7,16 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 
-import boto3
 from botocore.exceptions import ClientError
 
+from . import aws
 from .config import get_settings
 from .errors import BadRequest, TooLarge, UnsupportedMedia
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 IMAGE_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
 INTEGRATION_APPS = ("avatar-creator", "pose-generator", "image-upscaler", "carousel-mix")
-
-
-@lru_cache(maxsize=1)
-def s3():
-    return boto3.client("s3", region_name=get_settings().region)
 
 
 def check_declared(content_type: str, size_bytes: int) -> None:
@@ -111,7 +105,7 @@ def parse_ingest_key(key: str) -> IngestKey:
 def arrival(key: str) -> datetime | None:
     """When the object was stored (S3's Last-Modified), or None when it is not there."""
     try:
-        return s3().head_object(Bucket=get_settings().bucket_name, Key=key)["LastModified"]
+        return aws.client("s3").head_object(Bucket=get_settings().bucket_name, Key=key)["LastModified"]
     except ClientError as exc:
         if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
             return None
@@ -119,21 +113,23 @@ def arrival(key: str) -> datetime | None:
 
 
 def object_size(key: str) -> int:
-    return s3().head_object(Bucket=get_settings().bucket_name, Key=key)["ContentLength"]
+    return aws.client("s3").head_object(Bucket=get_settings().bucket_name, Key=key)["ContentLength"]
 
 
 def get_bytes(key: str) -> bytes:
-    return s3().get_object(Bucket=get_settings().bucket_name, Key=key)["Body"].read()
+    return aws.client("s3").get_object(Bucket=get_settings().bucket_name, Key=key)["Body"].read()
 
 
 def put_image(key: str, data: bytes, content_type: str) -> None:
-    """Writes an output the caller has already decoded back and checked (seed 004)."""
-    s3().put_object(Bucket=get_settings().bucket_name, Key=key, Body=data, ContentType=content_type)
+    """Writes an output the caller has already decoded back and checked."""
+    aws.client("s3").put_object(
+        Bucket=get_settings().bucket_name, Key=key, Body=data, ContentType=content_type
+    )
 
 
 def delete(*keys: str) -> None:
     if keys:
-        s3().delete_objects(
+        aws.client("s3").delete_objects(
             Bucket=get_settings().bucket_name, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True}
         )
 
@@ -144,7 +140,7 @@ def presigned_upload(key: str, content_type: str, size_bytes: int, expires_at: d
     declared `size_bytes` (S3 enforces it; the inference function checks it again), valid until
     `expires_at` (the upload's deadline)."""
     ttl = max(1, math.ceil((expires_at - datetime.now(UTC)).total_seconds()))
-    post = s3().generate_presigned_post(
+    post = aws.client("s3").generate_presigned_post(
         Bucket=get_settings().bucket_name,
         Key=key,
         Fields={"Content-Type": content_type},
@@ -162,6 +158,6 @@ def presigned_download(key: str, filename: str | None = None) -> str:
     params = {"Bucket": get_settings().bucket_name, "Key": key}
     if filename:
         params["ResponseContentDisposition"] = f'attachment; filename="{safe_filename(filename)}"'
-    return s3().generate_presigned_url(
+    return aws.client("s3").generate_presigned_url(
         "get_object", Params=params, ExpiresIn=get_settings().download_url_ttl_seconds
     )

@@ -1,14 +1,12 @@
-"""Subscriptions and their daily quota counters (SPEC §4)."""
+"""Subscriptions and their daily quota counters."""
 
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from pynamodb.transactions import TransactWrite
-
 from .charging import QuotaUse
 from .config import get_settings
-from .db import get_or_none
+from .db import Write, get_or_none, update
 from .errors import BadRequest, NotFound
 from .models import Subscription, UsageCounter, utcnow
 from .pricing import PLANS, TIERS
@@ -106,34 +104,30 @@ def quota_use(sub: Subscription | None, day: str) -> QuotaUse | None:
     )
 
 
-def reserve(sub: Subscription, day: str, tier: str, count: int):
-    """A transaction action taking `count` from today's quota; its conditions keep the counters
-    from ever passing the quota, whatever runs concurrently."""
-
-    def action(tx: TransactWrite) -> None:
-        limits = {ALL_TIERS: int(sub.daily_quota)}
-        if tier == "professional":
-            limits[tier] = int(sub.professional_daily_quota)
-        for counter_tier in (ALL_TIERS, tier):
-            counter = UsageCounter(sub.id, _key(day, counter_tier))
-            condition = None
-            if counter_tier in limits:
-                condition = UsageCounter.removals_count.does_not_exist() | (
-                    UsageCounter.removals_count <= limits[counter_tier] - count
-                )
-            tx.update(counter, actions=_add(count, tier, day), condition=condition)
-
-    return action
+def reserve(sub: Subscription, day: str, tier: str, count: int) -> list[Write]:
+    """The writes taking `count` from today's quota; their conditions keep the counters from ever
+    passing the quota, whatever runs concurrently."""
+    limits = {ALL_TIERS: int(sub.daily_quota)}
+    if tier == "professional":
+        limits[tier] = int(sub.professional_daily_quota)
+    writes = []
+    for counter_tier in (ALL_TIERS, tier):
+        condition = None
+        if counter_tier in limits:
+            condition = UsageCounter.removals_count.does_not_exist() | (
+                UsageCounter.removals_count <= limits[counter_tier] - count
+            )
+        counter = UsageCounter(sub.id, _key(day, counter_tier))
+        writes.append(update(counter, _add(count, tier, day), condition))
+    return writes
 
 
-def release(subscription_id: str, day: str, tier: str, count: int):
-    """A transaction action giving `count` back to that day's quota (a failed image)."""
-
-    def action(tx: TransactWrite) -> None:
-        for counter_tier in (ALL_TIERS, tier):
-            tx.update(UsageCounter(subscription_id, _key(day, counter_tier)), actions=_add(-count, tier, day))
-
-    return action
+def release(subscription_id: str, day: str, tier: str, count: int) -> list[Write]:
+    """The writes giving `count` back to that day's quota (a failed image)."""
+    return [
+        update(UsageCounter(subscription_id, _key(day, counter_tier)), _add(-count, tier, day))
+        for counter_tier in (ALL_TIERS, tier)
+    ]
 
 
 def _add(count: int, tier: str, day: str):

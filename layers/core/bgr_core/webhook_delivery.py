@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from . import batches, jobs, outbound, webhooks
-from .api.schemas import BatchView, JobView
+from .api.views import BatchView, JobView
 from .config import get_settings
 from .models import Batch, Job, utcnow
 

@@ -12,12 +12,10 @@ import hashlib
 import hmac
 import json
 import secrets
-from functools import lru_cache
 
-import boto3
 from pynamodb.exceptions import PutError
 
-from . import outbound
+from . import aws, outbound
 from .config import get_settings
 from .db import applied, get_or_none
 from .models import Batch, Job, WebhookAttribute, WebhookSecret, utcnow
@@ -91,11 +89,6 @@ def verify(
 
 
 # -- announcing final states ----------------------------------------------------------------
-@lru_cache(maxsize=1)
-def _sqs():
-    return boto3.client("sqs", region_name=get_settings().region)
-
-
 def _announce(record: Job | Batch, kind: str, event: str) -> None:
     """Once per final state. A second announcement of the same event (a retried task, a
     redelivered message) sends again only while no try has been made: the first send may have
@@ -112,7 +105,7 @@ def _announce(record: Job | Batch, kind: str, event: str) -> None:
         record.refresh(consistent_read=True)
         if record.webhook.status != "queued" or int(record.webhook.attempts):
             return
-    _sqs().send_message(
+    aws.client("sqs").send_message(
         QueueUrl=get_settings().webhook_queue_url,
         MessageBody=json.dumps({"kind": kind, "id": record.id, "event": event}),
     )

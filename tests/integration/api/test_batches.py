@@ -2,7 +2,7 @@ from datetime import datetime
 
 import boto3
 
-from bgr_core import batches, credits
+from bgr_core import credits, settlement
 from bgr_core.models import Batch
 from harness import TEMPLATE
 from money import fund
@@ -69,7 +69,7 @@ def test_batch_forms_say_when_they_expire_and_cancel_refunds_the_unstarted(api):
     assert deadline and {u["expiresAt"] for u in created["uploads"]} == {
         datetime.fromisoformat(deadline).isoformat()
     }
-    assert batches.start_item(batch_id, 0)  # a worker has item 0
+    assert settlement.start_item(batch_id, 0)  # a worker has item 0
     path = {"batchId": batch_id}
     assert api("batch-cancel", path=path, user="someone-else").status == 404
     assert api("batch-cancel", path={"batchId": "missing"}).status == 404

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import boto3
 import pytest
 
-from bgr_core import batches, jobs, webhook_delivery, webhooks
+from bgr_core import batches, jobs, settlement, webhook_delivery, webhooks
+from bgr_core.aws import client
 from bgr_core.models import Batch, Job
 from bgr_core.options import OutputOptions
 from bgr_local.context import LambdaContext
@@ -116,7 +117,7 @@ def test_one_delivery_per_final_state_even_when_announced_or_queued_twice(receiv
 
 def test_an_announcement_whose_send_failed_is_sent_when_announced_again(receiver, monkeypatch):
     server = receiver()
-    sqs = webhooks._sqs()
+    sqs = client("sqs")
 
     def lost(**kwargs):
         raise ConnectionError("SQS unreachable")
@@ -140,7 +141,7 @@ def test_a_batch_announces_its_final_state(receiver):
     specs = [batches.ImageSpec(filename=f"{i}.png", content_type="image/png", size_bytes=9) for i in range(2)]
     batch, _ = batches.create("user-1", "basic", specs, options=OutputOptions(), callback_url=server.url)
     for index in range(2):
-        batches.fail_item(batch.id, index, "CORRUPT_IMAGE", "bad")
+        settlement.fail_item(batch.id, index, "CORRUPT_IMAGE", "bad")
     deliver_all()
     assert len(server.received) == 1
     headers, body = server.received[0]

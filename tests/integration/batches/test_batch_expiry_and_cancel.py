@@ -1,4 +1,4 @@
-"""Batch items whose uploads never come, and batches cancelled by their owner (SPEC §5): exact
+"""Batch items whose uploads never come, and batches cancelled by their owner: exact
 refunds (credits or quota, once), the ZIP of what finished, and races between the sweeper, the
 cancel and the items' workers."""
 
@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from workflow import png, wait_for_zip
 
-from bgr_core import batches, cancellation, credits, expiry, storage, subscriptions
+from bgr_core import batches, cancellation, credits, expiry, settlement, storage, subscriptions
 from bgr_core.batches import ImageSpec
 from bgr_core.db import transaction
 from bgr_core.errors import NotFound
@@ -34,13 +34,13 @@ def upload(item) -> None:
 
 
 def start(batch, index) -> None:
-    assert batches.start_item(batch.id, index)
+    assert settlement.start_item(batch.id, index)
 
 
 def complete(batch, index) -> None:
     key = storage.result_key(batch.user_id, f"{index:03d}", "png", folder=f"batches/{batch.id}")
     storage.put_image(key, png(index), "image/png")
-    batches.complete_item(
+    settlement.complete_item(
         batch.id, index, result_key=key, processed_size=10, model_name="u2netp", processing_time=300
     )
 
@@ -107,7 +107,8 @@ def test_quota_covered_items_go_back_to_the_days_quota(aws):
     sub = subscriptions.subscribe("u1", "starter", payment_id="p", payment_method="card")
     fund("u1", 1000)
     with transaction() as tx:  # 48 of the day's 50 already used
-        subscriptions.reserve(sub, subscriptions.today(), "basic", 48)(tx)
+        for write in subscriptions.reserve(sub, subscriptions.today(), "basic", 48):
+            write(tx)
     batch, items = new_batch(4, tier="basic", grant=0)
     assert [i.pricing_type for i in items] == ["subscription"] * 2 + ["credit"] * 2
     assert batch.credits_charged == 6 and credits.balance("u1") == 994
@@ -129,7 +130,7 @@ def test_cancel_mid_batch_refunds_the_unstarted_and_zips_the_finished(aws):
     assert cancelled.cancelled_at is not None and cancelled.status == "processing"
     assert statuses(batch) == [("completed", None), ("processing", None)] + [("failed", "CANCELLED")] * 3
     assert refunds() == [(8, f"batch:{batch.id}#{i}") for i in (2, 3, 4)]
-    assert not batches.start_item(batch.id, 2)  # its worker finds it settled
+    assert not settlement.start_item(batch.id, 2)  # its worker finds it settled
     complete(batch, 1)  # the running item finishes
     done = wait_for_zip(batch.id)
     assert (done.status, done.processed_images, done.failed_images) == ("partial", 2, 3)
@@ -184,7 +185,7 @@ def test_cancel_sweeper_and_workers_race_and_every_item_settles_once(aws, run):
     def worker(indexes):
         gate.wait()
         for index in indexes:
-            if batches.start_item(batch.id, index):
+            if settlement.start_item(batch.id, index):
                 complete(batch, index)
 
     def canceller():

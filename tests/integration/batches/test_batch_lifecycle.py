@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from bgr_core import batches, credits, subscriptions
+from bgr_core import batches, credits, settlement, subscriptions
 from bgr_core.batches import ImageSpec
 from bgr_core.errors import BadRequest, FeatureDisabled, InsufficientCredits, NotFound, TooLarge
 from bgr_core.models import Batch, BatchItemGroup, LedgerEntry
@@ -25,7 +25,7 @@ def create(user="u1", tier="standard", count=25, **kwargs):
 
 
 def complete(batch, index: int, processing_time: int = 1) -> None:
-    batches.complete_item(
+    settlement.complete_item(
         batch.id,
         index,
         result_key=f"results/u1/r{index}.png",
@@ -50,7 +50,7 @@ def test_batch_is_charged_at_its_volume_discount_with_exact_shares(aws):
 def test_a_500_image_batch_is_one_transaction(aws):
     fund("u1", 10_000)
     batch, _ = create(count=500)
-    assert batch.final_price == 3200  # SPEC §3: 500 standard
+    assert batch.final_price == 3200  # 500 standard
     groups = list(BatchItemGroup.query(batch.id, BatchItemGroup.sk.startswith("ITEMS#")))
     assert len(groups) == 20 and sum(int(i.share) for g in groups for i in g.items) == 3200
     charges = [e for e in LedgerEntry.query("u1") if e.reason == "charge"]
@@ -101,10 +101,10 @@ def test_batches_are_listed_newest_first_a_page_at_a_time(aws):
 def test_items_move_the_batch_from_pending_to_partial(aws):
     fund("u1", 100)
     batch, items = create(count=3)
-    assert batches.start_item(batch.id, 0) and batches.get(batch.id).status == "processing"
+    assert settlement.start_item(batch.id, 0) and batches.get(batch.id).status == "processing"
     complete(batch, 0, processing_time=1500)
-    assert not batches.start_item(batch.id, 0)  # settled: never restarts
-    assert batches.fail_item(batch.id, 1, "CORRUPT_IMAGE", "cannot decode")  # pending items can fail
+    assert not settlement.start_item(batch.id, 0)  # settled: never restarts
+    assert settlement.fail_item(batch.id, 1, "CORRUPT_IMAGE", "cannot decode")  # pending items can fail
     halfway = batches.get(batch.id)
     assert (halfway.processed_images, halfway.failed_images, batches.progress_percentage(halfway)) == (
         1,
@@ -112,7 +112,7 @@ def test_items_move_the_batch_from_pending_to_partial(aws):
         66,
     )
     assert batches.estimated_duration(halfway, batches.items(batch.id)) == 2  # 1 left at its measured 1.5 s
-    batches.start_item(batch.id, 2)
+    settlement.start_item(batch.id, 2)
     complete(batch, 2, processing_time=900)
     done = batches.get(batch.id)
     assert (done.status, done.processed_images, done.failed_images, done.zip_status) == (
@@ -134,7 +134,7 @@ def test_items_move_the_batch_from_pending_to_partial(aws):
 def test_a_batch_whose_items_all_fail_is_failed_and_fully_refunded(aws):
     fund("u1", 100)
     batch, _ = create(count=2)
-    assert all(batches.fail_item(batch.id, i, "CORRUPT_IMAGE", "bad") for i in range(2))
+    assert all(settlement.fail_item(batch.id, i, "CORRUPT_IMAGE", "bad") for i in range(2))
     done = batches.get(batch.id)
     assert (done.status, done.zip_status, done.completed_at is not None) == ("failed", None, True)
     assert credits.balance("u1") == 100
@@ -143,10 +143,10 @@ def test_a_batch_whose_items_all_fail_is_failed_and_fully_refunded(aws):
 def test_concurrent_failures_of_one_item_refund_it_once(aws):
     fund("u1", 100)
     batch, items = create(count=3)
-    batches.start_item(batch.id, 1)
+    settlement.start_item(batch.id, 1)
     outcomes = []
     threads = [
-        threading.Thread(target=lambda: outcomes.append(batches.fail_item(batch.id, 1, "X", "boom")))
+        threading.Thread(target=lambda: outcomes.append(settlement.fail_item(batch.id, 1, "X", "boom")))
         for _ in range(10)
     ]
     for thread in threads:
@@ -163,13 +163,13 @@ def test_concurrent_settlements_of_different_items_all_count(aws):
     fund("u1", 1000)
     batch, items = create(count=20)
     for i in range(20):
-        batches.start_item(batch.id, i)
+        settlement.start_item(batch.id, i)
 
     def settle(i):
         if i % 4:
             complete(batch, i)
         else:
-            batches.fail_item(batch.id, i, "X", "boom")
+            settlement.fail_item(batch.id, i, "X", "boom")
 
     threads = [threading.Thread(target=settle, args=(i,)) for i in range(20)]
     for thread in threads:
@@ -185,6 +185,6 @@ def test_quota_paid_item_gives_its_quota_back(aws):
     sub = subscriptions.subscribe("u1", "starter", payment_id="p", payment_method="card")
     batch, items = create(count=2, tier="basic")
     assert batch.credits_charged == 0 and [i.pricing_type for i in items] == ["subscription"] * 2
-    assert batches.fail_item(batch.id, 0, "X", "boom")
+    assert settlement.fail_item(batch.id, 0, "X", "boom")
     usage = subscriptions.usage(sub, subscriptions.today())
     assert int(usage["all"].removals_count) == 1 and int(usage["basic"].removals_count) == 1

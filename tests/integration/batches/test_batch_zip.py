@@ -11,7 +11,8 @@ import zipfile
 import boto3
 from workflow import STATE_MACHINE, executions, process, wait_for_zip
 
-from bgr_core import batches, storage
+from bgr_core import batches, settlement, storage, zip_workflow
+from bgr_core.aws import client
 from bgr_core.batches import ImageSpec
 from bgr_core.models import Batch, BatchItemGroup, LedgerEntry, item_group_key
 from bgr_core.options import OutputOptions
@@ -20,10 +21,6 @@ from harness import TEMPLATE
 from money import fund
 
 BUCKET = TEMPLATE.name("ImagesBucket")
-
-
-def s3():
-    return boto3.client("s3", region_name=TEMPLATE.region)
 
 
 def new_batch(count: int, user: str = "u1", names=None):
@@ -48,7 +45,7 @@ def assert_unzip_accepts(data: bytes, tmp_path) -> None:
 
 
 def open_uploads() -> list[dict]:
-    return s3().list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])
+    return client("s3").list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])
 
 
 def test_a_partial_batch_zips_its_results_with_a_manifest(aws, tmp_path):
@@ -95,7 +92,7 @@ def test_a_partial_batch_zips_its_results_with_a_manifest(aws, tmp_path):
     assert all(item["error"] for item in failed)
     assert {item["file"] for item in manifest["items"] if item["file"]} == set(members[:-1])
     # Nothing of the workflow's own is left behind.
-    parts = s3().list_objects_v2(Bucket=BUCKET, Prefix=f"{done.zip_key}.parts/").get("KeyCount")
+    parts = client("s3").list_objects_v2(Bucket=BUCKET, Prefix=f"{done.zip_key}.parts/").get("KeyCount")
     assert parts == 0 and open_uploads() == []
 
 
@@ -113,11 +110,11 @@ def test_duplicate_completion_events_start_one_execution(aws):
     batch, _ = new_batch(2)
     process(batch)
     for _ in range(3):  # redelivered: the item is settled, so nothing is counted or started twice
-        assert not batches.start_item(batch.id, 1)
-        batches.complete_item(
+        assert not settlement.start_item(batch.id, 1)
+        settlement.complete_item(
             batch.id, 1, result_key="results/x.png", processed_size=1, model_name="u2netp", processing_time=1
         )
-        assert not batches.fail_item(batch.id, 1, "X", "late")
+        assert not settlement.fail_item(batch.id, 1, "X", "late")
     done = wait_for_zip(batch.id)
     assert (done.processed_images, done.failed_images, done.zip_status) == (2, 0, "ready")
     assert [e["name"] for e in executions(batch.id)] == [batch.id]
@@ -146,14 +143,14 @@ def test_a_failed_finalize_leaves_no_zip_and_a_rerun_builds_it(aws, monkeypatch)
     failed = wait_for_zip(batch.id)
     assert (failed.status, failed.zip_status) == ("completed", "failed")
     assert "S3 went away mid-upload" in failed.zip_error
-    assert "Contents" not in s3().list_objects_v2(Bucket=BUCKET, Prefix="zips/")  # no ZIP, no parts
+    assert "Contents" not in client("s3").list_objects_v2(Bucket=BUCKET, Prefix="zips/")  # no ZIP, no parts
     assert open_uploads() == []
     for item in batches.items(batch.id):
-        s3().head_object(Bucket=BUCKET, Key=item.result_key)  # results intact
+        client("s3").head_object(Bucket=BUCKET, Key=item.result_key)  # results intact
 
     monkeypatch.undo()
-    assert batches.rerun_zip(batch.id)
-    assert not batches.rerun_zip(batch.id)  # already building
+    assert zip_workflow.rerun(batch.id)
+    assert not zip_workflow.rerun(batch.id)  # already building
     done = wait_for_zip(batch.id)
     assert (done.zip_status, done.zip_error) == ("ready", None)
     archive = zipfile.ZipFile(io.BytesIO(zip_bytes(done)))
@@ -199,12 +196,12 @@ def test_the_workflow_state_stays_small_for_500_items(aws):
 
 def test_a_redelivery_starts_the_zip_a_dying_settler_did_not(aws, monkeypatch):
     batch, _ = new_batch(2)
-    real_start = batches._start_zip
-    monkeypatch.setattr(batches, "_start_zip", lambda batch: None)  # the worker dies after its commit
+    real_start = zip_workflow.start
+    monkeypatch.setattr(zip_workflow, "start", lambda batch: None)  # the worker dies after its commit
     process(batch)
     assert batches.get(batch.id).zip_status == "building" and executions(batch.id) == []
-    monkeypatch.setattr(batches, "_start_zip", real_start)
-    assert not batches.start_item(batch.id, 1)  # the message comes back: the item is settled
+    monkeypatch.setattr(zip_workflow, "start", real_start)
+    assert not settlement.start_item(batch.id, 1)  # the message comes back: the item is settled
     assert wait_for_zip(batch.id).zip_status == "ready"
 
 

@@ -1,4 +1,4 @@
-"""Integration batches (SPEC §6): made from what a platform app stored under apps/<app>/<user>/."""
+"""Integration batches: made from what a platform app stored under apps/<app>/<user>/."""
 
 import boto3
 import pytest
@@ -6,6 +6,7 @@ from botocore.exceptions import ClientError
 from workflow import png
 
 from bgr_core import batches, credits, storage
+from bgr_core.aws import client
 from bgr_core.errors import BadRequest, FeatureDisabled, NotFound, UnsupportedMedia
 from bgr_core.models import Batch
 from bgr_core.options import OutputOptions
@@ -97,10 +98,10 @@ def test_upload_forms_admit_each_item_at_its_own_key(aws):
 def test_a_failed_copy_refunds_the_items_that_never_arrived(aws, monkeypatch):
     fund("u1", 100)
     for name in ("a.png", "b.png", "c.png"):
-        storage.s3().put_object(
+        client("s3").put_object(
             Bucket=storage.get_settings().bucket_name, Key=f"apps/avatar-creator/u1/{name}", Body=b"x"
         )
-    real_copy, calls = storage.s3().copy_object, []
+    real_copy, calls = client("s3").copy_object, []
 
     def flaky_copy(**kwargs):
         calls.append(kwargs["Key"])
@@ -108,7 +109,7 @@ def test_a_failed_copy_refunds_the_items_that_never_arrived(aws, monkeypatch):
             raise ClientError({"Error": {"Code": "InternalError", "Message": "boom"}}, "CopyObject")
         return real_copy(**kwargs)
 
-    monkeypatch.setattr(storage.s3(), "copy_object", flaky_copy)
+    monkeypatch.setattr(client("s3"), "copy_object", flaky_copy)
     with pytest.raises(ClientError):
         batches.create_from_app("u1", "avatar-creator", "basic", options=OutputOptions())
     (batch,) = batches.list_for_user("u1")[0]

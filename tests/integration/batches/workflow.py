@@ -7,7 +7,7 @@ import time
 import boto3
 from PIL import Image
 
-from bgr_core import batches, storage
+from bgr_core import batches, settlement, storage
 from bgr_core.models import Batch
 from harness import TEMPLATE
 
@@ -27,14 +27,14 @@ def process(batch: Batch, corrupt: frozenset[int] = frozenset(), result=png) -> 
     written to S3. Returns the results by item index."""
     results = {}
     for index in range(int(batch.total_images)):
-        assert batches.start_item(batch.id, index)
+        assert settlement.start_item(batch.id, index)
         if index in corrupt:
-            assert batches.fail_item(batch.id, index, "CORRUPT_IMAGE", "the image cannot be decoded")
+            assert settlement.fail_item(batch.id, index, "CORRUPT_IMAGE", "the image cannot be decoded")
             continue
         key = storage.result_key(batch.user_id, f"{index:03d}", "png", folder=f"batches/{batch.id}")
         results[index] = result(index)
         storage.put_image(key, results[index], "image/png")
-        batches.complete_item(
+        settlement.complete_item(
             batch.id,
             index,
             result_key=key,

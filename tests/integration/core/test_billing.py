@@ -112,7 +112,8 @@ def test_50_concurrent_quota_increments_against_20(aws):
     def take():
         try:
             with billing.credits.transaction() as tx:
-                subscriptions.reserve(sub, day, "basic", 1)(tx)
+                for write in subscriptions.reserve(sub, day, "basic", 1):
+                    write(tx)
             wins.append(True)
         except Exception:
             wins.append(False)

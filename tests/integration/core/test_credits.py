@@ -10,7 +10,7 @@ from bgr_core.models import CreditAccount, LedgerEntry
 def test_new_user_has_balance_zero_and_cannot_be_charged(aws):
     assert credits.balance("nobody") == 0
     with pytest.raises(InsufficientCredits) as err:
-        credits.apply("nobody", -3, reason="charge", reference="job:x", actor="user:nobody")
+        credits.apply(lambda attempt: credits.Change("nobody", -3, "charge", "job:x", "user:nobody"))
     assert err.value.status == 402 and err.value.code == "INSUFFICIENT_CREDITS"
     assert list(CreditAccount.scan()) == [] and list(LedgerEntry.scan()) == []
 
@@ -34,7 +34,9 @@ def test_100_threads_charging_3_against_150(aws):
 
     def charge(i):
         try:
-            entry = credits.apply("u1", -3, reason="charge", reference=f"job:{i}", actor="user:u1")
+            entry = credits.apply(
+                lambda attempt: credits.Change("u1", -3, "charge", f"job:{i}", "user:u1")
+            ).entry
             results.append(entry)
             lows.append(entry.balance_after)
         except InsufficientCredits:
@@ -53,7 +55,7 @@ def test_100_threads_charging_3_against_150(aws):
     assert sorted(e.balance_after for e in charges) == list(range(0, 150, 3))
 
 
-def test_actions_refusing_leave_nothing_behind(aws):
+def test_writes_refusing_leave_nothing_behind(aws):
     credits.grant("u1", 10, admin_id="boss", reason="seed")
 
     def refuse(tx):  # a record that already exists refuses to be created again
@@ -62,7 +64,12 @@ def test_actions_refusing_leave_nothing_behind(aws):
             condition=LedgerEntry.user_id.does_not_exist(),
         )
 
-    with pytest.raises(credits.Rejected):
-        credits.apply("u1", -3, reason="charge", reference="job:y", actor="user:u1", actions=[refuse])
+    decisions = []
+
+    def decide(attempt):  # refused once: the record it would create exists, nothing left to do
+        decisions.append(attempt)
+        return None if attempt else credits.Change("u1", -3, "charge", "job:y", "user:u1", [refuse])
+
+    assert credits.apply(decide) is None and decisions == [0, 1]
     assert credits.balance("u1") == 10
     assert len(list(LedgerEntry.query("u1"))) == 1

@@ -1,4 +1,4 @@
-"""Uploads that never come, or come late (SPEC §5): the scheduled sweeper and the inference worker
+"""Uploads that never come, or come late: the scheduled sweeper and the inference worker
 against moto, with time moved by the sweeper's `now` and the deadlines' clock, never slept through."""
 
 import json
@@ -9,7 +9,7 @@ import pytest
 
 from bgr_core import credits, deadlines, expiry, jobs, subscriptions
 from bgr_core.api.removals import create_presigned
-from bgr_core.api.schemas import UploadRequest
+from bgr_core.api.requests import UploadRequest
 from bgr_core.models import Job, LedgerEntry, utcnow
 from bgr_core.options import OutputOptions
 from bgr_local.context import LambdaContext

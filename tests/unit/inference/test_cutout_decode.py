@@ -1,4 +1,4 @@
-"""Uploaded bytes are validated from the header, decoded, oriented and normalised (SPEC §6, §7)."""
+"""Uploaded bytes are validated from the header, decoded, oriented and normalised."""
 
 import io
 import struct

@@ -1,4 +1,4 @@
-"""The one place exceptions become HTTP responses: `{"error": {"code", "message"}}` (SPEC §6)."""
+"""The one place exceptions become HTTP responses: `{"error": {"code", "message"}}`."""
 
 from http import HTTPStatus
 

@@ -1,4 +1,4 @@
-"""GET /health (SPEC §7): every table, the bucket, the queue, the models and the feature flags.
+"""GET /health: every table, the bucket, the queue, the models and the feature flags.
 
 Models: the API functions do not carry model weights (the inference image does), so where no
 model directory exists the models are reported from configuration only (`modelsChecked: false`)
@@ -7,24 +7,16 @@ image), each tier reports whether its own model is provisioned or the fallback w
 status is degraded only when the fallback itself is missing, since then that tier cannot run.
 """
 
-from functools import lru_cache
-
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .. import db, storage
+from .. import aws, db
 from ..config import get_settings
-from .schemas import Health, TierModelStatus
-
-
-@lru_cache(maxsize=1)
-def _sqs():
-    return boto3.client("sqs", region_name=get_settings().region)
+from .views import Health, TierModelStatus
 
 
 def _bucket_ok() -> bool:
     try:
-        storage.s3().head_bucket(Bucket=get_settings().bucket_name)
+        aws.client("s3").head_bucket(Bucket=get_settings().bucket_name)
         return True
     except (ClientError, BotoCoreError):
         return False
@@ -34,7 +26,7 @@ def _queue_ok() -> bool:
     url = get_settings().ingest_queue_url
     try:
         return bool(url) and bool(
-            _sqs().get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+            aws.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
         )
     except (ClientError, BotoCoreError):
         return False

@@ -1,4 +1,4 @@
-"""Verifying an ID token where API Gateway did not: public routes (the quote, SPEC §6) run
+"""Verifying an ID token where API Gateway did not: public routes (the quote) run
 without the Cognito authorizer, which gives them no claims, so a token sent there is checked here.
 
 In AWS it is a Cognito ID token: RS256, signed by a key of the user pool's JWKS

@@ -1,4 +1,4 @@
-"""Who is calling: only ever the API Gateway authorizer's claims (SPEC §10), never the body,
+"""Who is calling: only ever the API Gateway authorizer's claims, never the body,
 the query or a header of the caller's own."""
 
 import re

@@ -1,4 +1,4 @@
-"""Per-user fixed-window rate limits (SPEC §6: 429), counted in the rate-limits table.
+"""Per-user fixed-window rate limits (429), counted in the rate-limits table.
 
 Each request adds one to the counter of its (user, scope, minute) with a condition that the
 counter is below the limit, so concurrent requests can never pass it together. Charging routes

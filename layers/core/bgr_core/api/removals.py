@@ -12,9 +12,10 @@ from ..errors import BadRequest, NotAcceptable
 from ..models import Job
 from ..options import OutputOptions
 from ..pricing import TierName
+from .requests import CallbackUrl, UploadRequest
 from .responses import COMPONENTS
-from .schemas import CallbackUrl, Schema, UploadRequest
 from .uploads import parse_inline
+from .views import Schema
 
 FINISHED = ("completed", "failed")
 IMAGE_FORMATS = {"image/png": "png", "image/webp": "webp"}

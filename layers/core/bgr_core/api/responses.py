@@ -1,12 +1,12 @@
 """The error responses of the API's OpenAPI document: one schema, `{"error": {"code", "message"}}`
-(SPEC §6), and the statuses a route declares beyond the ones every route of its kind can return
+, and the statuses a route declares beyond the ones every route of its kind can return
 (those `openapi.document` adds from what the route depends on)."""
 
 from http import HTTPStatus
 
 from pydantic import ConfigDict, Field
 
-from .schemas import Schema
+from .views import Schema
 
 COMPONENTS = "#/components/schemas/"
 

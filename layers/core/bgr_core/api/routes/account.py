@@ -10,14 +10,14 @@ from ... import batches, credits, jobs, stats, webhooks
 from .. import features, health
 from ..identity import Admin, User
 from ..paths import BGR, path_id
-from ..schemas import (
+from ..requests import GrantRequest
+from ..views import (
     Balance,
     BatchItems,
     BatchItemView,
     BatchList,
     BatchResponse,
     BatchView,
-    GrantRequest,
     GrantResponse,
     Health,
     JobList,

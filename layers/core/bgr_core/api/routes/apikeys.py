@@ -12,7 +12,7 @@ from ... import apikeys
 from ...models import ApiKey
 from ..identity import User
 from ..paths import path_id
-from ..schemas import Schema, respond
+from ..views import Schema, respond
 
 router = Router()
 KEYS = "/api/keys"

@@ -11,18 +11,9 @@ from ...config import get_settings
 from .. import features
 from ..identity import TokenUser, User
 from ..paths import BGR
+from ..requests import CancelRequest, QuoteRequest, SubscribeRequest
 from ..responses import errors
-from ..schemas import (
-    CancelRequest,
-    PricingTables,
-    Quote,
-    QuoteRequest,
-    QuoteResponse,
-    SubscribeRequest,
-    SubscriptionResponse,
-    SubscriptionView,
-    respond,
-)
+from ..views import PricingTables, Quote, QuoteResponse, SubscriptionResponse, SubscriptionView, respond
 
 router = Router()
 subscriptions_on = [features.required("subscriptions")]

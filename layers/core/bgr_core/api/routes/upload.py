@@ -13,19 +13,17 @@ from ...storage import INTEGRATION_APPS
 from .. import features, ratelimit, removals
 from ..identity import User
 from ..paths import BGR, MAX_ID_LENGTH
+from ..requests import BatchRequest, IntegrationBatchRequest, UploadRequest
 from ..responses import errors
-from ..schemas import (
+from ..views import (
     BatchCreated,
-    BatchRequest,
     BatchResponse,
     BatchUpload,
     BatchView,
-    IntegrationBatchRequest,
     JobResponse,
     JobUploadResponse,
     JobView,
     Upload,
-    UploadRequest,
     respond,
 )
 

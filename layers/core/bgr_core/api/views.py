@@ -1,7 +1,8 @@
-"""The API's contract as pydantic models: field names exactly as SPEC §6 (camelCase on the wire)."""
+"""What the API answers: response views of the domain's records, read from their attributes
+(`from_attributes`); presigned links are signed locally, no request is made."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import Field
@@ -11,64 +12,9 @@ from ..charging import ChargePlan
 from ..contract import Schema
 from ..models import Batch, BatchItem, Job, LedgerEntry, Subscription, UsageCounter
 from ..options import OutputOptions
-from ..pricing import MAX_BATCH_IMAGES, PLANS, RUPIAH_PER_CREDIT, TIERS, VOLUME_DISCOUNTS, PlanName, TierName
+from ..pricing import MAX_BATCH_IMAGES, PLANS, RUPIAH_PER_CREDIT, TIERS, VOLUME_DISCOUNTS
 from ..stats import Stats
 from ..subscriptions import ALL_TIERS
-
-CallbackUrl = Annotated[
-    str | None,
-    Field(
-        max_length=2048,
-        description="https URL (a public address) that receives the final state, signed (see the README)",
-        examples=["https://example.com/hooks/bgr"],
-    ),
-]
-
-
-# -- requests ---------------------------------------------------------------------------------
-class UploadRequest(Schema):
-    tier: TierName
-    filename: Annotated[str, Field(min_length=1, max_length=255)]
-    content_type: str
-    size_bytes: Annotated[int, Field(gt=0)]
-    options: OutputOptions = Field(default_factory=OutputOptions)
-    callback_url: CallbackUrl = None
-
-
-class BatchRequest(Schema):
-    tier: TierName
-    images: Annotated[list[batches.ImageSpec], Field(min_length=1, max_length=MAX_BATCH_IMAGES)]
-    options: OutputOptions = Field(default_factory=OutputOptions)
-    callback_url: CallbackUrl = None
-
-
-class IntegrationBatchRequest(Schema):
-    tier: TierName
-    keys: list[str] | None = Field(
-        None, description="objects under the app's prefix; all of them when absent"
-    )
-    options: OutputOptions = Field(default_factory=OutputOptions)
-    callback_url: CallbackUrl = None
-
-
-class QuoteRequest(Schema):
-    tier: TierName
-    image_count: Annotated[int, Field(ge=1, le=MAX_BATCH_IMAGES)]
-
-
-class SubscribeRequest(Schema):
-    plan: PlanName
-    payment_id: Annotated[str, Field(min_length=1, max_length=200)]
-    payment_method: Annotated[str | None, Field(max_length=100)] = None
-
-
-class CancelRequest(Schema):
-    reason: Annotated[str | None, Field(max_length=500)] = None
-
-
-class GrantRequest(Schema):
-    amount: Annotated[int, Field(gt=0, le=10_000_000)]
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
 # -- jobs -------------------------------------------------------------------------------------
@@ -78,19 +24,6 @@ class WebhookView(Schema):
     attempts: int
     last_error: str | None
     delivered_at: datetime | None
-
-    @classmethod
-    def of(cls, record) -> "WebhookView | None":
-        hook = record.webhook
-        if hook is None:
-            return None
-        return cls(
-            event=hook.event,
-            status=hook.status,
-            attempts=int(hook.attempts),
-            last_error=hook.last_error,
-            delivered_at=hook.delivered_at,
-        )
 
 
 class JobView(Schema):
@@ -119,31 +52,15 @@ class JobView(Schema):
     @classmethod
     def of(cls, job: Job) -> "JobView":
         done = job.status == "completed"
-        return cls(
-            id=job.id,
-            status=job.status,
-            tier=job.tier,
-            source=job.source,
-            filename=job.filename,
-            credits_used=int(job.credits_used),
-            pricing_type=job.pricing_type,
-            model_name=job.model_name,
-            original_size=_int(job.original_size),
-            processed_size=_int(job.processed_size),
-            processing_time=_int(job.processing_time),
-            error_code=job.error_code,
-            error_message=job.error_message,
-            options=job.options,
-            created_at=job.created_at,
-            completed_at=job.completed_at,
-            upload_deadline=job.upload_deadline,
-            result_url=storage.presigned_download(job.result_key) if done and job.result_key else None,
-            thumbnail_url=storage.presigned_download(job.thumbnail_key)
-            if done and job.thumbnail_key
-            else None,
-            callback_url=job.callback_url,
-            webhook=WebhookView.of(job),
-        )
+        links = {
+            "result_url": _link(done and job.result_key),
+            "thumbnail_url": _link(done and job.thumbnail_key),
+        }
+        return cls.model_validate(job, from_attributes=True).model_copy(update=links)
+
+
+def _link(key: str | None) -> str | None:
+    return storage.presigned_download(key) if key else None
 
 
 def _int(value) -> int | None:
@@ -179,7 +96,7 @@ class BatchView(Schema):
     total_images: int
     processed_images: int
     failed_images: int
-    progress_percentage: int
+    progress_percentage: int = 0
     original_price: int
     discount_percentage: int
     final_price: int
@@ -200,33 +117,12 @@ class BatchView(Schema):
     @classmethod
     def of(cls, batch: Batch, items: list[BatchItem] | None = None) -> "BatchView":
         """`items` (when read) give the estimate from the batch's own measured time per image."""
-        ready = batch.zip_status == "ready" and batch.zip_key
-        return cls(
-            id=batch.id,
-            status=batch.status,
-            tier=batch.tier,
-            source=batch.source,
-            total_images=int(batch.total_images),
-            processed_images=int(batch.processed_images),
-            failed_images=int(batch.failed_images),
-            progress_percentage=batches.progress_percentage(batch),
-            original_price=int(batch.original_price),
-            discount_percentage=int(batch.discount_percentage),
-            final_price=int(batch.final_price),
-            credits_charged=int(batch.credits_charged),
-            covered_by_subscription=int(batch.covered_by_subscription),
-            credits_refunded=int(batch.credits_refunded),
-            options=batch.options,
-            zip_status=batch.zip_status,
-            zip_url=storage.presigned_download(batch.zip_key) if ready else None,
-            estimated_duration=batches.estimated_duration(batch, items) if items is not None else None,
-            created_at=batch.created_at,
-            completed_at=batch.completed_at,
-            upload_deadline=batch.upload_deadline,
-            cancelled_at=batch.cancelled_at,
-            callback_url=batch.callback_url,
-            webhook=WebhookView.of(batch),
-        )
+        extra = {
+            "progress_percentage": batches.progress_percentage(batch),
+            "zip_url": _link(batch.zip_status == "ready" and batch.zip_key),
+            "estimated_duration": batches.estimated_duration(batch, items) if items is not None else None,
+        }
+        return cls.model_validate(batch, from_attributes=True).model_copy(update=extra)
 
 
 class BatchItemView(Schema):
@@ -245,7 +141,7 @@ class BatchItemView(Schema):
 
     @classmethod
     def of(cls, item: BatchItem) -> "BatchItemView":
-        done = item.status == "completed" and item.result_key
+        done = item.status == "completed"
         return cls(
             item_index=int(item.index),
             filename=item.filename,
@@ -258,7 +154,7 @@ class BatchItemView(Schema):
             processing_time=_int(item.processing_time),
             error_code=item.error_code,
             error_message=item.error_message,
-            result_url=storage.presigned_download(item.result_key) if done else None,
+            result_url=_link(done and item.result_key),
         )
 
 
@@ -496,15 +392,7 @@ class LedgerEntryView(Schema):
 
     @classmethod
     def of(cls, entry: LedgerEntry) -> "LedgerEntryView":
-        return cls(
-            seq=int(entry.seq),
-            delta=int(entry.delta),
-            reason=entry.reason,
-            reference=entry.reference,
-            balance_after=int(entry.balance_after),
-            actor=entry.actor,
-            created_at=entry.created_at,
-        )
+        return cls.model_validate(entry, from_attributes=True)
 
 
 class GrantResponse(Schema):

@@ -1,0 +1,179 @@
+"""Settling a batch's items (the inference function, the upload sweeper, cancel, the DLQ
+consumer): pending -> processing -> completed | failed.
+
+An item's outcome is one transaction through credits.apply: the item inside its group record
+(conditioned on the item's status), the header's counters (conditioned on the counts read, so
+exactly one settlement sees the batch finish) and, for a failed item, its refund. A refusal is
+decided again from what is stored now. The settlement that counts the last item starts the ZIP.
+"""
+
+from collections.abc import Callable
+
+from . import billing, credits, webhooks, zip_workflow
+from .credits import Change
+from .db import Write, applied, get_or_none, update
+from .errors import NotFound
+from .models import BATCH_HEADER, ITEM_GROUP_SIZE, Batch, BatchItem, BatchItemGroup, item_group_key, utcnow
+
+FINAL_STATUSES = ("completed", "partial", "failed")
+OPEN_ITEM = ("pending", "processing")
+
+
+def _header(batch_id: str) -> Batch | None:
+    return get_or_none(Batch, batch_id, BATCH_HEADER)
+
+
+def _group(batch_id: str, index: int) -> BatchItemGroup:
+    return BatchItemGroup(batch_id, item_group_key(index))
+
+
+def _slot(index: int):
+    """The item's path inside its group record's list."""
+    return BatchItemGroup.items[index % ITEM_GROUP_SIZE]
+
+
+def _item(batch_id: str, index: int) -> BatchItem | None:
+    group = get_or_none(BatchItemGroup, batch_id, item_group_key(index))
+    if group is None:
+        return None
+    position = index % ITEM_GROUP_SIZE
+    return group.items[position] if position < len(group.items) else None
+
+
+def declared_size(batch_id: str, index: int) -> int | None:
+    """The size the client declared for an item (its upload form admits no more)."""
+    item = _item(batch_id, index)
+    return None if item is None or item.size_bytes is None else int(item.size_bytes)
+
+
+def start_item(batch_id: str, index: int) -> bool:
+    """pending -> processing (a redelivery of an item whose worker died may start it again);
+    False when the item is settled or unknown. The batch becomes processing with its first item."""
+    slot = _slot(index)
+    started = applied(
+        lambda: _group(batch_id, index).update(
+            actions=[slot.status.set("processing")], condition=slot.status.is_in(*OPEN_ITEM)
+        )
+    )
+    if not started:
+        batch = _header(batch_id)
+        if batch is not None:
+            zip_workflow.start(batch)  # in case the settling worker died between its commit and the start
+        return False
+    applied(
+        lambda: Batch(batch_id, BATCH_HEADER).update(
+            actions=[Batch.status.set("processing")], condition=Batch.status == "pending"
+        )
+    )
+    return True
+
+
+def complete_item(
+    batch_id: str, index: int, *, result_key: str, processed_size: int, model_name: str, processing_time: int
+) -> None:
+    """processing -> completed with the result's fields, counted on the batch in the same write."""
+    slot = _slot(index)
+    completed = update(
+        _group(batch_id, index),
+        [
+            slot.status.set("completed"),
+            slot.result_key.set(result_key),
+            slot.processed_size.set(processed_size),
+            slot.model_name.set(model_name),
+            slot.processing_time.set(processing_time),
+        ],
+        slot.status == "processing",
+    )
+    _settle(
+        batch_id,
+        index,
+        "completed",
+        ("processing",),
+        lambda batch, item: Change(batch.user_id, 0, writes=[completed]),
+    )
+
+
+def fail_item(batch_id: str, index: int, code: str, message: str, only: tuple[str, ...] = OPEN_ITEM) -> bool:
+    """Marks an item failed and refunds its share (credits, or quota) in the same transaction,
+    once: False when it was already settled (or is in none of the statuses `only` allows)."""
+    slot = _slot(index)
+    failed = update(
+        _group(batch_id, index),
+        [
+            slot.status.set("failed"),
+            slot.error_code.set(code),
+            slot.error_message.set(message[:1000]),
+            slot.refunded.set(True),
+        ],
+        slot.status.is_in(*only) & (slot.refunded == False),  # noqa: E712
+    )
+
+    def refund(batch: Batch, item: BatchItem) -> Change:
+        paid_by_quota = item.pricing_type == "subscription"
+        quota = (batch.subscription_id, batch.usage_date, batch.tier) if paid_by_quota else None
+        return billing.refund(batch.user_id, int(item.share), f"batch:{batch_id}#{index}", quota, [failed])
+
+    return _settle(batch_id, index, "failed", only, refund)
+
+
+def _settle(
+    batch_id: str,
+    index: int,
+    outcome: str,
+    settleable: tuple[str, ...],
+    change: Callable[[Batch, BatchItem], Change],
+) -> bool:
+    """Writes one item's `change` with the header's counts; False when the item is not (or no
+    longer) in a `settleable` status. The settlement that finishes the batch starts its ZIP."""
+
+    def decide(attempt: int) -> Change | None:
+        batch, item = _header(batch_id), _item(batch_id, index)
+        if batch is None or item is None:
+            raise NotFound(f"batch {batch_id} has no item {index}")
+        if item.status not in settleable or batch.status in FINAL_STATUSES:
+            return None
+        settled = change(batch, item)
+        processed = int(batch.processed_images) + (outcome == "completed")
+        failed = int(batch.failed_images) + (outcome == "failed")
+        status = _status(int(batch.total_images), processed, failed)
+        settled.writes = [*settled.writes, _count(batch, processed, failed, status, refunded=settled.delta)]
+        settled.decided = (batch, status)
+        return settled
+
+    settled = credits.apply(decide)
+    if settled is None:
+        return False
+    batch, status = settled.decided
+    if status in ("completed", "partial"):
+        batch.status, batch.zip_status = status, "building"
+        zip_workflow.start(batch)
+    elif status == "failed":
+        webhooks.batch_finished(batch, status)  # no ZIP to wait for
+    return True
+
+
+def _count(batch: Batch, processed: int, failed: int, status: str, refunded: int) -> Write:
+    """The header's new counts, conditioned on the counts read."""
+    actions = [
+        Batch.processed_images.set(processed),
+        Batch.failed_images.set(failed),
+        Batch.status.set(status),
+    ]
+    if refunded:
+        actions.append(Batch.credits_refunded.add(refunded))
+    if status in ("completed", "partial"):
+        actions.append(Batch.zip_status.set("building"))
+    elif status == "failed":
+        actions.append(Batch.completed_at.set(utcnow()))  # nothing to zip
+    condition = (Batch.processed_images == batch.processed_images) & (
+        Batch.failed_images == batch.failed_images
+    )
+    return update(batch, actions, condition)
+
+
+def _status(total: int, processed: int, failed: int) -> str:
+    if processed + failed < total:
+        return "processing"
+    if failed == total:
+        return "failed"
+    return "partial" if failed else "completed"
