@@ -55,8 +55,10 @@ image-check: setup bubblewrap
 	$(BIN)/python scripts/inference_image.py dockerfile --check
 	$(BIN)/python scripts/image_check.py
 
+# The pure, fast tier: no AWS, no model; the tests marked slow (real inference, matting, the 4 GiB
+# ZIP) run in `make test`. The pytest plugins of the e2e tools are not needed here (~5 s to load).
 unit: setup
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q -m "not slow" -p no:schemathesis -p no:hypothesispytest -p no:anyio tests/unit
 
 integration: setup
 	$(BIN)/pytest -q tests/integration

@@ -37,7 +37,8 @@ def mappings(template: Template) -> list[Mapping]:
     return found
 
 
-def lambda_record(message: dict, mapping: Mapping, region: str) -> dict:
+def lambda_record(message: dict, queue_arn: str, region: str) -> dict:
+    """A received SQS message as Lambda's event source mapping hands it to the function."""
     return {
         "messageId": message["MessageId"],
         "receiptHandle": message["ReceiptHandle"],
@@ -46,7 +47,7 @@ def lambda_record(message: dict, mapping: Mapping, region: str) -> dict:
         "messageAttributes": message.get("MessageAttributes", {}),
         "md5OfBody": message["MD5OfBody"],
         "eventSource": "aws:sqs",
-        "eventSourceARN": mapping.queue_arn,
+        "eventSourceARN": queue_arn,
         "awsRegion": region,
     }
 
@@ -97,7 +98,7 @@ class QueueWorker:
         ).get("Messages", [])
         if not messages:
             return
-        event = {"Records": [lambda_record(m, self.mapping, self.region) for m in messages]}
+        event = {"Records": [lambda_record(m, self.mapping.queue_arn, self.region) for m in messages]}
         try:
             result = self.functions.invoke(self.mapping.function, event) or {}
         except Exception:

@@ -160,12 +160,12 @@ class Sandbox:
         by_queue = {m.queue_url: m for m in mappings(self.template)}
         router = next(m for m in by_queue.values() if m.function == "IngestRouterFunction")
         (message,) = self._receive(router.queue_url)
-        event = {"Records": [lambda_record(message, router, self.template.region)]}
+        event = {"Records": [lambda_record(message, router.queue_arn, self.template.region)]}
         answer = Functions(self.template).invoke("IngestRouterFunction", event)
         assert not answer["batchItemFailures"], answer
         for url, mapping in by_queue.items():
             if mapping.function != "IngestRouterFunction" and (messages := self._receive(url, wait=0)):
-                records = [lambda_record(m, mapping, self.template.region) for m in messages]
+                records = [lambda_record(m, mapping.queue_arn, self.template.region) for m in messages]
                 return mapping.function, {"Records": records}
         raise AssertionError(f"the router sent the {tier} job's event nowhere")
 

@@ -1,6 +1,7 @@
 """Test-wide setup: every test runs with the environment template.yaml gives the functions, and
 the `aws` fixture creates the template's resources on moto (so tests and template cannot drift)."""
 
+import io
 import os
 import threading
 from pathlib import Path
@@ -55,6 +56,40 @@ def leaves_nothing_running():
     assert _children() - children == set(), "processes left running"
 
 
+@pytest.fixture(scope="session")
+def cat():
+    """Real photos, scikit-image's: a cat on a sofa, 451×300."""
+    from PIL import Image
+    from skimage import data
+
+    return Image.fromarray(data.chelsea())
+
+
+@pytest.fixture(scope="session")
+def astronaut():
+    """A person in front of a flag and a shuttle, 512×512."""
+    from PIL import Image
+    from skimage import data
+
+    return Image.fromarray(data.astronaut())
+
+
+@pytest.fixture(scope="session")
+def coffee():
+    """A cup on a table, 600×400."""
+    from PIL import Image
+    from skimage import data
+
+    return Image.fromarray(data.coffee())
+
+
+@pytest.fixture(scope="session")
+def photo_jpeg(astronaut) -> bytes:
+    out = io.BytesIO()
+    astronaut.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
 @pytest.fixture
 def settings_env(monkeypatch):
     """Changes configuration for one test: settings_env(FEATURE_BATCH="false")."""
@@ -72,13 +107,16 @@ def settings_env(monkeypatch):
 @pytest.fixture
 def aws():
     """The template's tables, queues, bucket (with notifications) and state machine on moto; the
-    state machine's lambda:invoke tasks run the real handlers (bgr_local.lambdas)."""
+    state machine's lambda:invoke tasks run the real handlers (bgr_local.lambdas). After the test,
+    the money invariant: every user's ledger adds up to the balance."""
     from moto import mock_aws
 
     from bgr_core.config import get_settings
+    from bgr_core.models import CreditAccount, LedgerEntry
     from bgr_local.lambdas import bind_to_stepfunctions
     from bgr_local.moto_atomic import serialize_dynamodb_requests
     from bgr_local.stack import Stack
+    from money import assert_ledgers_match_balances
 
     get_settings.cache_clear()
     with (
@@ -87,4 +125,6 @@ def aws():
         bind_to_stepfunctions(TEMPLATE),  # ends every execution before the mock ends
     ):
         yield Stack(TEMPLATE).create()
+        if CreditAccount.exists() and LedgerEntry.exists():  # unless the test deleted one
+            assert_ledgers_match_balances()
     get_settings.cache_clear()

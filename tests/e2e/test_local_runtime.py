@@ -12,7 +12,6 @@ import threading
 import time
 import uuid
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
@@ -25,6 +24,7 @@ from bgr_cli.client import ApiError, Client, download, upload
 from bgr_core import webhooks
 from bgr_local import tokens
 from bgr_local.template import Template
+from http_stub import QuietHandler, base_url, http_server
 from serving import serving
 
 pytestmark = pytest.mark.slow
@@ -321,21 +321,14 @@ def test_a_job_with_a_callback_url_is_announced_signed(runtime, images, tmp_path
     OUTBOUND_ALLOW_NETWORKS): the webhook worker POSTs the finished job to a local receiver."""
     received = []
 
-    class Receiver(BaseHTTPRequestHandler):
+    class Receiver(QuietHandler):
         def do_POST(self):
-            received.append((dict(self.headers), self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            received.append((dict(self.headers), self.body()))
+            self.answer(200)
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with http_server(Receiver) as server:
         user_id, user = new_user(runtime, credits=10)
-        callback = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        callback = f"{base_url(server)}/hook"
         with images[0].open("rb") as photo:
             response = requests.post(
                 f"{runtime['api']}{BGR}/remove",
@@ -349,9 +342,6 @@ def test_a_job_with_a_callback_url_is_announced_signed(runtime, images, tmp_path
         while not received:
             assert time.monotonic() < deadline, "no webhook delivery"
             time.sleep(0.3)
-    finally:
-        server.shutdown()
-        server.server_close()
     secret = user.get("/api/webhooks/secret")["secret"]
     headers, body = received[0]
     assert webhooks.verify(secret, body, headers["X-BGR-Signature"], now=time.time())

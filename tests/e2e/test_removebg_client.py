@@ -9,9 +9,7 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import removebg.removebg as removebg_module
@@ -23,6 +21,7 @@ from skimage import data
 
 from bgr_local import tokens
 from harness import ROOT
+from http_stub import QuietHandler, base_url, http_server
 
 pytestmark = pytest.mark.slow
 
@@ -44,28 +43,15 @@ def photo() -> bytes:
 
 @pytest.fixture(scope="module")
 def image_server(photo):
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self):
             if self.path == "/moved":
-                self.send_response(302)
-                self.send_header("Location", "/chelsea.jpg")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "image/jpeg")
-            self.send_header("Content-Length", str(len(photo)))
-            self.end_headers()
-            self.wfile.write(photo)
+                self.answer(302, headers={"Location": "/chelsea.jpg"})
+            else:
+                self.answer(200, photo, {"Content-Type": "image/jpeg"})
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with http_server(Handler) as server:
+        yield base_url(server)
 
 
 def bearer(user_id: str, admin: bool = False) -> dict:

@@ -5,10 +5,11 @@ import boto3
 from bgr_core import credits, settlement
 from bgr_core.models import Batch
 from harness import TEMPLATE
+from money import fund
 
 
-def test_batch_is_charged_up_front_with_one_upload_per_image(api, funded, policy_conditions):
-    funded(amount=30)
+def test_batch_is_charged_up_front_with_one_upload_per_image(api, policy_conditions):
+    fund("user-1", 30)
     reply = api("batch-create")
     assert reply.status == 201 and reply.headers["x-credits-charged"] == "24"
     batch, uploads = reply.body["batch"], reply.body["uploads"]
@@ -28,10 +29,10 @@ def test_batch_is_charged_up_front_with_one_upload_per_image(api, funded, policy
     assert api("batch", path=path, user="someone-else").status == 404
 
 
-def test_batch_refusals_write_nothing(api, funded):
+def test_batch_refusals_write_nothing(api):
     image = {"filename": "a.jpg", "contentType": "image/jpeg", "sizeBytes": 100}
     assert api("batch-create", body={"tier": "basic", "images": [image]}).status == 402
-    funded(amount=100)
+    fund("user-1", 100)
     too_big = {**image, "sizeBytes": 10 * 1024 * 1024 + 1}
     assert api("batch-create", body={"tier": "basic", "images": [image, too_big]}).status == 413
     text = {**image, "contentType": "text/plain"}
@@ -40,8 +41,8 @@ def test_batch_refusals_write_nothing(api, funded):
     assert credits.balance("user-1") == 100 and not list(Batch.scan())
 
 
-def test_a_disabled_batch_feature_answers_503_and_writes_nothing(api, funded, settings_env):
-    funded(amount=100)
+def test_a_disabled_batch_feature_answers_503_and_writes_nothing(api, settings_env):
+    fund("user-1", 100)
     settings_env(FEATURE_BATCH="false")
     reply = api("batch-create")
     assert reply.status == 503 and reply.error == "FEATURE_DISABLED"
@@ -49,8 +50,8 @@ def test_a_disabled_batch_feature_answers_503_and_writes_nothing(api, funded, se
     assert credits.balance("user-1") == 100 and not list(Batch.scan())
 
 
-def test_integration_batch_from_the_apps_stored_images(api, funded):
-    funded(amount=10)
+def test_integration_batch_from_the_apps_stored_images(api):
+    fund("user-1", 10)
     s3, bucket = boto3.client("s3"), TEMPLATE.name("ImagesBucket")
     for name in ("a.png", "b.jpg"):
         s3.put_object(Bucket=bucket, Key=f"apps/avatar-creator/user-1/{name}", Body=b"\x89PNG\r\n\x1a\n....")
@@ -61,8 +62,8 @@ def test_integration_batch_from_the_apps_stored_images(api, funded):
     assert credits.balance("user-1") == 4
 
 
-def test_batch_forms_say_when_they_expire_and_cancel_refunds_the_unstarted(api, funded):
-    funded(amount=30)
+def test_batch_forms_say_when_they_expire_and_cancel_refunds_the_unstarted(api):
+    fund("user-1", 30)
     created = api("batch-create").body
     batch_id, deadline = created["batch"]["id"], created["batch"]["uploadDeadline"]
     assert deadline and {u["expiresAt"] for u in created["uploads"]} == {

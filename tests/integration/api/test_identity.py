@@ -1,6 +1,7 @@
 from bgr_core import credits
 from bgr_core.api.identity import identity_of
 from bgr_core.models import LedgerEntry
+from money import fund
 
 
 def test_admin_groups_in_every_shape_cognito_sends(api):
@@ -8,8 +9,8 @@ def test_admin_groups_in_every_shape_cognito_sends(api):
         assert api("admin-grant", user="admin-1", groups=groups).status == 200, groups
 
 
-def test_admin_grant_adds_and_records_the_admin(api, funded):
-    funded(amount=5)
+def test_admin_grant_adds_and_records_the_admin(api):
+    fund("user-1", 5)
     reply = api("admin-grant")
     assert reply.status == 200
     assert reply.body["balance"] == 105 and reply.body["entry"]["actor"] == "admin:admin-1"
@@ -41,9 +42,9 @@ def test_no_identity_is_401_never_500(api):
         assert reply.status == 401 and reply.error == "UNAUTHORIZED", name
 
 
-def test_a_forged_user_id_in_body_or_query_is_ignored(api, funded):
-    funded("victim", 50)
-    funded("user-1", 10)
+def test_a_forged_user_id_in_body_or_query_is_ignored(api):
+    fund("victim", 50)
+    fund("user-1", 10)
     body = {
         "tier": "basic",
         "filename": "a.png",

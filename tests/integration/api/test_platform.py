@@ -5,6 +5,7 @@ import boto3
 import pytest
 
 from harness import TEMPLATE
+from money import fund
 
 
 def test_health_is_healthy_with_every_resource(api):
@@ -30,8 +31,8 @@ def test_health_names_a_missing_table_and_a_missing_bucket(api):
     assert reply.body["missing"] == [f"table:{TEMPLATE.name('UsageTable')}"]
 
 
-def test_missing_tables_answer_503_never_500(api, funded):
-    funded(amount=10)
+def test_missing_tables_answer_503_never_500(api):
+    fund("user-1", 10)
     boto3.client("dynamodb").delete_table(TableName=TEMPLATE.name("SubscriptionsTable"))
     for name in ("subscription-get", "stats", "remove-json", "quote"):
         reply = api(name, user="user-1")  # the quote reads subscriptions only for a known caller
@@ -39,13 +40,22 @@ def test_missing_tables_answer_503_never_500(api, funded):
         assert TEMPLATE.name("SubscriptionsTable") in reply.body["error"]["message"]
 
 
-def test_rate_limit_answers_429_with_retry_after(api, settings_env):
+def test_rate_limit_answers_429_with_retry_after_until_the_next_minute(api, settings_env, monkeypatch):
+    from bgr_core.api import ratelimit
+
+    minute = 1_800_000_000 // 60 * 60
+    monkeypatch.setattr(ratelimit, "clock", lambda: minute + 45.5)  # 14.5 s before the next window
     settings_env(RATE_LIMIT_PER_MINUTE="3")
     replies = [api("balance") for _ in range(4)]
     assert [r.status for r in replies] == [200, 200, 200, 429]
     assert [r.headers["x-ratelimit-remaining"] for r in replies[:3]] == ["2", "1", "0"]
-    assert replies[3].error == "RATE_LIMITED" and 1 <= int(replies[3].headers["retry-after"]) <= 60
+    assert {r.headers["x-ratelimit-reset"] for r in replies} == {str(minute + 60)}
+    assert replies[3].error == "RATE_LIMITED" and replies[3].headers["retry-after"] == "15"
     assert api("balance", user="another-user").status == 200
+
+    monkeypatch.setattr(ratelimit, "clock", lambda: minute + 60.0)  # the next window
+    reply = api("balance")
+    assert reply.status == 200 and reply.headers["x-ratelimit-remaining"] == "2"
 
 
 def test_unexpected_errors_are_500_with_a_request_id_and_no_trace(api, monkeypatch):
@@ -97,8 +107,8 @@ def test_a_hand_made_page_cursor_is_a_400(api, start):
         assert reply.status == 400 and reply.error == "BAD_REQUEST", (name, reply.raw)
 
 
-def test_a_cursor_the_api_gave_pages_on(api, funded):
-    funded("user-1")
+def test_a_cursor_the_api_gave_pages_on(api):
+    fund("user-1")
     for _ in range(3):
         assert api("remove-json", user="user-1").status == 201
     first = api("jobs", user="user-1", query={"limit": "2"})
@@ -122,8 +132,8 @@ def test_an_over_long_path_parameter_is_a_4xx(api, name, parameter):
     assert 400 <= reply.status < 500 and "error" in reply.body, reply.raw
 
 
-def test_a_missing_table_on_the_removebg_routes_is_a_503_in_their_shape(api, funded):
-    funded(amount=10)
+def test_a_missing_table_on_the_removebg_routes_is_a_503_in_their_shape(api):
+    fund("user-1", 10)
     boto3.client("dynamodb").delete_table(TableName=TEMPLATE.name("RateLimitsTable"))
     event = api.event("balance", user=None)
     event.update(httpMethod="GET", resource="/v1.0/account", path="/v1.0/account")

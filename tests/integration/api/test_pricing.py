@@ -52,7 +52,7 @@ def test_a_bad_token_on_the_public_quote_is_401_not_anonymous(api, local_tokens)
         assert reply.status == 401 and reply.error == "UNAUTHORIZED", headers
 
 
-def test_subscribe_use_and_cancel(api, funded):
+def test_subscribe_use_and_cancel(api):
     created = api("subscription-post")
     assert created.status == 201
     sub = created.body["subscription"]

@@ -2,9 +2,9 @@
 free local port by the webhook function, signed, retried until the receiver takes them."""
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import ExitStack
+from dataclasses import dataclass
 
 import boto3
 import pytest
@@ -15,52 +15,40 @@ from bgr_core.models import Batch, Job
 from bgr_core.options import OutputOptions
 from bgr_local.context import LambdaContext
 from harness import TEMPLATE
+from http_stub import QuietHandler, base_url, http_server
+from money import fund
+from queues import receive, sqs_event
 
 QUEUE_URL = TEMPLATE.ref("WebhookQueue")
 
 
-class Receiver(ThreadingHTTPServer):
-    """Answers 500 to the first `failures` POSTs, then 204; keeps what it was sent."""
-
-    def __init__(self, failures: int = 0):
-        self.failures, self.received = failures, []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(handler):
-                body = handler.rfile.read(int(handler.headers["Content-Length"]))
-                self.received.append((dict(handler.headers), body))
-                handler.send_response(500 if len(self.received) <= self.failures else 204)
-                handler.send_header("Content-Length", "0")
-                handler.end_headers()
-
-            def log_message(handler, *args):
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hooks"
+@dataclass
+class Receiver:
+    url: str
+    received: list[tuple[dict, bytes]]  # headers and body of each POST
 
 
 @pytest.fixture
 def receiver(aws, settings_env):
-    """A receiver the local settings may call (http on loopback, retries without a wait)."""
+    """Starts receivers the local settings may call (http on loopback, retries without a wait):
+    each answers 500 to its first `failures` POSTs, then 204, and keeps what it was sent."""
     settings_env(
         WEBHOOK_ALLOW_HTTP="true", OUTBOUND_ALLOW_NETWORKS='["127.0.0.0/8"]', WEBHOOK_RETRY_BASE_SECONDS="0"
     )
-    servers = []
+    with ExitStack() as servers:
 
-    def start(failures: int = 0) -> Receiver:
-        server = Receiver(failures)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return server
+        def start(failures: int = 0) -> Receiver:
+            received = []
 
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+            class Handler(QuietHandler):
+                def do_POST(self):
+                    received.append((dict(self.headers), self.body()))
+                    self.answer(500 if len(received) <= failures else 204)
+
+            server = servers.enter_context(http_server(Handler))
+            return Receiver(f"{base_url(server)}/hooks", received)
+
+        yield start
 
 
 def deliver_all(max_rounds: int = 20) -> list[dict]:
@@ -70,26 +58,10 @@ def deliver_all(max_rounds: int = 20) -> list[dict]:
 
     sqs, responses = boto3.client("sqs"), []
     for _ in range(max_rounds):
-        got = sqs.receive_message(
-            QueueUrl=QUEUE_URL, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"]
-        ).get("Messages", [])
+        got = receive("WebhookQueue")
         if not got:
             return responses
-        records = [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": m["Attributes"],
-                "messageAttributes": {},
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": TEMPLATE.arn("WebhookQueue"),
-                "awsRegion": TEMPLATE.region,
-            }
-            for m in got
-        ]
-        response = app.handler({"Records": records}, LambdaContext("WebhookFunction"))
+        response = app.handler(sqs_event(got, "WebhookQueue"), LambdaContext("WebhookFunction"))
         failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
         done = [m for m in got if m["MessageId"] not in failed]
         for message in done:  # what the event source mapping does with the successes
@@ -98,8 +70,8 @@ def deliver_all(max_rounds: int = 20) -> list[dict]:
     raise AssertionError("the webhook queue never drained")
 
 
-def finished_job(funded, url: str, outcome: str = "completed") -> Job:
-    funded(amount=10)
+def finished_job(url: str, outcome: str = "completed") -> Job:
+    fund("user-1", 10)
     job = jobs.create("user-1", "basic", "a.png", options=OutputOptions(), callback_url=url)
     assert jobs.start(job)
     if outcome == "completed":
@@ -115,9 +87,9 @@ def assert_signed(headers: dict, body: bytes, user: str = "user-1") -> None:
     assert not webhooks.verify("whsec_other", body, headers[webhooks.SIGNATURE_HEADER], now=time.time())
 
 
-def test_a_receiver_that_fails_twice_still_gets_one_signed_delivery(receiver, funded):
+def test_a_receiver_that_fails_twice_still_gets_one_signed_delivery(receiver):
     server = receiver(failures=2)
-    job = finished_job(funded, server.url)
+    job = finished_job(server.url)
     deliver_all()
     assert len(server.received) == 3  # 500, 500, then 204
     headers, body = server.received[-1]
@@ -130,9 +102,9 @@ def test_a_receiver_that_fails_twice_still_gets_one_signed_delivery(receiver, fu
     assert hook.status == "delivered" and int(hook.attempts) == 3 and hook.delivered_at is not None
 
 
-def test_one_delivery_per_final_state_even_when_announced_or_queued_twice(receiver, funded):
+def test_one_delivery_per_final_state_even_when_announced_or_queued_twice(receiver):
     server = receiver()
-    job = finished_job(funded, server.url, outcome="failed")
+    job = finished_job(server.url, outcome="failed")
     webhooks.job_finished(Job.get(job.id), "failed")  # a retried task announcing again: refused
     body = json.dumps({"kind": "job", "id": job.id, "event": "job.failed"})
     boto3.client("sqs").send_message(QueueUrl=QUEUE_URL, MessageBody=body)  # SQS delivering twice
@@ -143,7 +115,7 @@ def test_one_delivery_per_final_state_even_when_announced_or_queued_twice(receiv
     assert json.loads(body)["job"]["errorCode"] == "CORRUPT_IMAGE"
 
 
-def test_an_announcement_whose_send_failed_is_sent_when_announced_again(receiver, funded, monkeypatch):
+def test_an_announcement_whose_send_failed_is_sent_when_announced_again(receiver, monkeypatch):
     server = receiver()
     sqs = client("sqs")
 
@@ -152,7 +124,7 @@ def test_an_announcement_whose_send_failed_is_sent_when_announced_again(receiver
 
     with monkeypatch.context() as patched, pytest.raises(ConnectionError):
         patched.setattr(sqs, "send_message", lost)
-        finished_job(funded, server.url)
+        finished_job(server.url)
     job = Job.get(next(iter(Job.scan())).id)
     assert job.webhook.status == "queued"
     webhooks.job_finished(job, "completed")  # what a redelivered message or retried task does
@@ -163,9 +135,9 @@ def test_an_announcement_whose_send_failed_is_sent_when_announced_again(receiver
     assert len(server.received) == 1
 
 
-def test_a_batch_announces_its_final_state(receiver, funded):
+def test_a_batch_announces_its_final_state(receiver):
     server = receiver()
-    funded(amount=10)
+    fund("user-1", 10)
     specs = [batches.ImageSpec(filename=f"{i}.png", content_type="image/png", size_bytes=9) for i in range(2)]
     batch, _ = batches.create("user-1", "basic", specs, options=OutputOptions(), callback_url=server.url)
     for index in range(2):
@@ -179,10 +151,10 @@ def test_a_batch_announces_its_final_state(receiver, funded):
     assert Batch.get(batch.id, "BATCH").webhook.status == "delivered"
 
 
-def test_a_receiver_that_never_answers_2xx_ends_failed_after_the_last_attempt(receiver, funded, settings_env):
+def test_a_receiver_that_never_answers_2xx_ends_failed_after_the_last_attempt(receiver, settings_env):
     settings_env(WEBHOOK_MAX_ATTEMPTS="3")
     server = receiver(failures=100)
-    job = finished_job(funded, server.url)
+    job = finished_job(server.url)
     deliver_all()
     assert len(server.received) == 3
     hook = Job.get(job.id).webhook
@@ -203,8 +175,8 @@ def test_the_secret_route_shows_and_rotates(api):
     assert rotated != shown["secret"] and api("webhook-secret").body["secret"] == rotated
 
 
-def test_callback_urls_must_be_https_and_public(api, funded):
-    funded(amount=10)
+def test_callback_urls_must_be_https_and_public(api):
+    fund("user-1", 10)
     body = {"tier": "basic", "filename": "a.png", "contentType": "image/png", "sizeBytes": 9}
     for url in ("http://example.com/hook", "https://127.0.0.1/hook", "https://10.1.2.3/hook", "ftp://x/y"):
         reply = api("remove-json", body={**body, "callbackUrl": url})

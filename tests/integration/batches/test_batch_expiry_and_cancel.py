@@ -16,13 +16,14 @@ from bgr_core.db import transaction
 from bgr_core.errors import NotFound
 from bgr_core.models import Batch, LedgerEntry, utcnow
 from bgr_core.options import OutputOptions
+from money import fund
 
 LATER = timedelta(hours=1)
 
 
 def new_batch(count: int, tier="standard", user="u1", grant=1000):
     if grant:
-        credits.grant(user, grant, admin_id="a", reason="seed")
+        fund(user, grant)
     images = [ImageSpec(filename=f"p{i}.jpg", contentType="image/jpeg", sizeBytes=1000) for i in range(count)]
     return batches.create(user, tier, images, options=OutputOptions())
 
@@ -104,7 +105,7 @@ def test_a_batch_nothing_of_which_arrived_fails_fully_refunded(aws):
 
 def test_quota_covered_items_go_back_to_the_days_quota(aws):
     sub = subscriptions.subscribe("u1", "starter", payment_id="p", payment_method="card")
-    credits.grant("u1", 1000, admin_id="a", reason="seed")
+    fund("u1", 1000)
     with transaction() as tx:  # 48 of the day's 50 already used
         for write in subscriptions.reserve(sub, subscriptions.today(), "basic", 48):
             write(tx)
@@ -154,7 +155,7 @@ def test_cancel_is_idempotent_while_items_run(aws):
 
 def test_cancel_gives_quota_back_and_credits_back(aws):
     sub = subscriptions.subscribe("u1", "pro", payment_id="p", payment_method="card")
-    credits.grant("u1", 1000, admin_id="a", reason="seed")
+    fund("u1", 1000)
     batch, _ = new_batch(3, tier="industry", grant=0)  # industry: always credits
     covered, _ = new_batch(3, tier="professional", grant=0)  # within the pro plan's 50
     assert covered.covered_by_subscription == 3 and credits.balance("u1") == 1000 - 75

@@ -9,6 +9,7 @@ from bgr_core.batches import ImageSpec
 from bgr_core.errors import BadRequest, FeatureDisabled, InsufficientCredits, NotFound, TooLarge
 from bgr_core.models import Batch, BatchItemGroup, LedgerEntry
 from bgr_core.options import OutputOptions
+from money import fund
 
 MB = 1024**2
 
@@ -23,8 +24,19 @@ def create(user="u1", tier="standard", count=25, **kwargs):
     return batches.create(user, tier, specs(count, **kwargs), options=OutputOptions())
 
 
+def complete(batch, index: int, processing_time: int = 1) -> None:
+    settlement.complete_item(
+        batch.id,
+        index,
+        result_key=f"results/u1/r{index}.png",
+        processed_size=10,
+        model_name="u2netp",
+        processing_time=processing_time,
+    )
+
+
 def test_batch_is_charged_at_its_volume_discount_with_exact_shares(aws):
-    credits.grant("u1", 1000, admin_id="a", reason="seed")
+    fund("u1", 1000)
     batch, items = create(count=25)
     assert (batch.original_price, batch.discount_percentage, batch.final_price) == (200, 5, 190)
     assert credits.balance("u1") == 810
@@ -36,7 +48,7 @@ def test_batch_is_charged_at_its_volume_discount_with_exact_shares(aws):
 
 
 def test_a_500_image_batch_is_one_transaction(aws):
-    credits.grant("u1", 10_000, admin_id="a", reason="seed")
+    fund("u1", 10_000)
     batch, _ = create(count=500)
     assert batch.final_price == 3200  # 500 standard
     groups = list(BatchItemGroup.query(batch.id, BatchItemGroup.sk.startswith("ITEMS#")))
@@ -46,7 +58,7 @@ def test_a_500_image_batch_is_one_transaction(aws):
 
 
 def test_refused_batches_leave_nothing_behind(aws, settings_env):
-    credits.grant("u1", 100, admin_id="a", reason="seed")
+    fund("u1", 100)
     with pytest.raises(InsufficientCredits):
         create(count=25)
     with pytest.raises(InsufficientCredits):
@@ -66,7 +78,7 @@ def test_refused_batches_leave_nothing_behind(aws, settings_env):
 
 
 def test_another_users_batch_is_not_found(aws):
-    credits.grant("u1", 100, admin_id="a", reason="seed")
+    fund("u1", 100)
     batch, _ = create(count=2)
     for call in (batches.get_for_user, batches.items_for_user):
         with pytest.raises(NotFound):
@@ -76,7 +88,7 @@ def test_another_users_batch_is_not_found(aws):
 
 
 def test_batches_are_listed_newest_first_a_page_at_a_time(aws):
-    credits.grant("u1", 1000, admin_id="a", reason="seed")
+    fund("u1", 1000)
     made = [create(count=1)[0].id for _ in range(5)]
     first, cursor = batches.list_for_user("u1", limit=3)
     second, last = batches.list_for_user("u1", limit=3, cursor=cursor)
@@ -87,17 +99,10 @@ def test_batches_are_listed_newest_first_a_page_at_a_time(aws):
 
 
 def test_items_move_the_batch_from_pending_to_partial(aws):
-    credits.grant("u1", 100, admin_id="a", reason="seed")
+    fund("u1", 100)
     batch, items = create(count=3)
     assert settlement.start_item(batch.id, 0) and batches.get(batch.id).status == "processing"
-    settlement.complete_item(
-        batch.id,
-        0,
-        result_key="results/u1/r0.png",
-        processed_size=10,
-        model_name="u2netp",
-        processing_time=1500,
-    )
+    complete(batch, 0, processing_time=1500)
     assert not settlement.start_item(batch.id, 0)  # settled: never restarts
     assert settlement.fail_item(batch.id, 1, "CORRUPT_IMAGE", "cannot decode")  # pending items can fail
     halfway = batches.get(batch.id)
@@ -108,14 +113,7 @@ def test_items_move_the_batch_from_pending_to_partial(aws):
     )
     assert batches.estimated_duration(halfway, batches.items(batch.id)) == 2  # 1 left at its measured 1.5 s
     settlement.start_item(batch.id, 2)
-    settlement.complete_item(
-        batch.id,
-        2,
-        result_key="results/u1/r2.png",
-        processed_size=10,
-        model_name="u2netp",
-        processing_time=900,
-    )
+    complete(batch, 2, processing_time=900)
     done = batches.get(batch.id)
     assert (done.status, done.processed_images, done.failed_images, done.zip_status) == (
         "partial",
@@ -134,7 +132,7 @@ def test_items_move_the_batch_from_pending_to_partial(aws):
 
 
 def test_a_batch_whose_items_all_fail_is_failed_and_fully_refunded(aws):
-    credits.grant("u1", 100, admin_id="a", reason="seed")
+    fund("u1", 100)
     batch, _ = create(count=2)
     assert all(settlement.fail_item(batch.id, i, "CORRUPT_IMAGE", "bad") for i in range(2))
     done = batches.get(batch.id)
@@ -143,7 +141,7 @@ def test_a_batch_whose_items_all_fail_is_failed_and_fully_refunded(aws):
 
 
 def test_concurrent_failures_of_one_item_refund_it_once(aws):
-    credits.grant("u1", 100, admin_id="a", reason="seed")
+    fund("u1", 100)
     batch, items = create(count=3)
     settlement.start_item(batch.id, 1)
     outcomes = []
@@ -162,16 +160,14 @@ def test_concurrent_failures_of_one_item_refund_it_once(aws):
 
 
 def test_concurrent_settlements_of_different_items_all_count(aws):
-    credits.grant("u1", 1000, admin_id="a", reason="seed")
+    fund("u1", 1000)
     batch, items = create(count=20)
     for i in range(20):
         settlement.start_item(batch.id, i)
 
     def settle(i):
         if i % 4:
-            settlement.complete_item(
-                batch.id, i, result_key=f"r/{i}.png", processed_size=1, model_name="u2netp", processing_time=1
-            )
+            complete(batch, i)
         else:
             settlement.fail_item(batch.id, i, "X", "boom")
 

@@ -11,19 +11,20 @@ import zipfile
 import boto3
 from workflow import STATE_MACHINE, executions, process, wait_for_zip
 
-from bgr_core import batches, credits, settlement, storage, zip_workflow
+from bgr_core import batches, settlement, storage, zip_workflow
 from bgr_core.aws import client
 from bgr_core.batches import ImageSpec
 from bgr_core.models import Batch, BatchItemGroup, LedgerEntry, item_group_key
 from bgr_core.options import OutputOptions
 from bgr_local.lambdas import functions
 from harness import TEMPLATE
+from money import fund
 
 BUCKET = TEMPLATE.name("ImagesBucket")
 
 
 def new_batch(count: int, user: str = "u1", names=None):
-    credits.grant(user, 10_000, admin_id="a", reason="seed")
+    fund(user, 10_000)
     images = [
         ImageSpec(filename=(names or {}).get(i, f"IMG_{i:04d}.jpg"), contentType="image/jpeg", sizeBytes=1000)
         for i in range(count)

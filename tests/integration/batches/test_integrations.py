@@ -9,9 +9,10 @@ from bgr_core import batches, credits, storage
 from bgr_core.aws import client
 from bgr_core.errors import BadRequest, FeatureDisabled, NotFound, UnsupportedMedia
 from bgr_core.models import Batch
-from bgr_core.notifications import created_objects
 from bgr_core.options import OutputOptions
 from harness import TEMPLATE
+from money import fund
+from queues import announced_keys, receive
 
 BUCKET = TEMPLATE.name("ImagesBucket")
 
@@ -29,15 +30,8 @@ def from_app(user="u1", app="avatar-creator", keys=None):
     return batches.create_from_app(user, app, "standard", options=OutputOptions(), keys=keys)
 
 
-def ingested_keys(aws) -> list[str]:
-    """The keys the S3 notifications sent to the ingest queue."""
-    sqs = aws.client("sqs")
-    messages = sqs.receive_message(QueueUrl=TEMPLATE.ref("IngestQueue"), MaxNumberOfMessages=10)
-    return sorted(o.key for m in messages.get("Messages", []) for o in created_objects(m["Body"]))
-
-
 def test_an_app_batch_is_charged_and_copied_to_batch_keys(aws, s3):
-    credits.grant("u1", 100, admin_id="a", reason="seed")
+    fund("u1", 100)
     store(s3, "apps/avatar-creator/u1/a.png")
     store(s3, "apps/avatar-creator/u1/sub/b.jpg")
     store(s3, "apps/avatar-creator/u1/notes.txt", b"not an image")
@@ -51,11 +45,11 @@ def test_an_app_batch_is_charged_and_copied_to_batch_keys(aws, s3):
     for item in items:
         assert item.key.startswith(f"batches/u1/{batch.id}/")
         assert storage.get_bytes(item.key) == png(1)
-    assert ingested_keys(aws) == sorted(i.key for i in items)
+    assert announced_keys(receive("IngestQueue")) == sorted(i.key for i in items)
 
 
 def test_named_keys_reach_only_the_users_own_prefix(aws, s3):
-    credits.grant("u1", 100, admin_id="a", reason="seed")
+    fund("u1", 100)
     store(s3, "apps/avatar-creator/u1/a.png")
     store(s3, "apps/avatar-creator/u1/b.png")
     store(s3, "apps/avatar-creator/u2/theirs.png")
@@ -72,7 +66,7 @@ def test_named_keys_reach_only_the_users_own_prefix(aws, s3):
 
 
 def test_refused_app_batches_charge_nothing(aws, s3, settings_env):
-    credits.grant("u1", 100, admin_id="a", reason="seed")
+    fund("u1", 100)
     store(s3, "apps/avatar-creator/u1/notes.txt", b"text")
     with pytest.raises(NotFound):
         from_app(app="photo-stealer")
@@ -89,7 +83,7 @@ def test_refused_app_batches_charge_nothing(aws, s3, settings_env):
 
 
 def test_upload_forms_admit_each_item_at_its_own_key(aws):
-    credits.grant("u1", 100, admin_id="a", reason="seed")
+    fund("u1", 100)
     images = [
         batches.ImageSpec(filename="a.png", contentType="image/png", sizeBytes=10),
         batches.ImageSpec(filename="../b.webp", contentType="image/webp", sizeBytes=10),
@@ -102,7 +96,7 @@ def test_upload_forms_admit_each_item_at_its_own_key(aws):
 
 
 def test_a_failed_copy_refunds_the_items_that_never_arrived(aws, monkeypatch):
-    credits.grant("u1", 100, admin_id="a", reason="seed")
+    fund("u1", 100)
     for name in ("a.png", "b.png", "c.png"):
         client("s3").put_object(
             Bucket=storage.get_settings().bucket_name, Key=f"apps/avatar-creator/u1/{name}", Body=b"x"

@@ -1,15 +1,14 @@
 """`bgr` waits out a 429 (its Retry-After) instead of exiting mid-batch; a real local HTTP server."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from bgr_cli.client import ApiError, Client
+from http_stub import QuietHandler, base_url, http_server
 
 
-class Limited(BaseHTTPRequestHandler):
+class Limited(QuietHandler):
     """Answers 429 (Retry-After: 3) to the first `limited` requests, then 200."""
 
     limited = 2
@@ -19,28 +18,15 @@ class Limited(BaseHTTPRequestHandler):
         type(self).seen += 1
         limited = type(self).seen <= type(self).limited
         body = {"error": {"code": "RATE_LIMITED", "message": "slow down"}} if limited else {"balance": 7}
-        data = json.dumps(body).encode()
-        self.send_response(429 if limited else 200)
-        if limited:
-            self.send_header("Retry-After", "3")
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        headers = {"Content-Type": "application/json", **({"Retry-After": "3"} if limited else {})}
+        self.answer(429 if limited else 200, json.dumps(body).encode(), headers)
 
 
 @pytest.fixture
 def server():
     Limited.seen = 0
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Limited)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(Limited) as httpd:
+        yield base_url(httpd)
 
 
 def test_a_429_is_waited_out_for_its_retry_after_then_retried(server):

@@ -7,6 +7,7 @@ import pytest
 from bgr_core import billing, credits, subscriptions
 from bgr_core.errors import InsufficientCredits
 from bgr_core.models import Batch, BatchItem, BatchItemGroup, Job, LedgerEntry, UsageCounter, utcnow
+from money import fund
 
 
 def new_job(user="u1", tier="standard") -> Job:
@@ -30,7 +31,7 @@ def used(sub, tier="all") -> int:
 
 
 def test_job_paid_in_credits_is_written_with_its_charge(aws):
-    credits.grant("u1", 20, admin_id="a", reason="seed")
+    fund("u1", 20)
     job = billing.charge_new_job(new_job())
     stored = Job.get(job.id)
     assert (stored.pricing_type, stored.credits_used) == ("credit", 8)
@@ -39,7 +40,7 @@ def test_job_paid_in_credits_is_written_with_its_charge(aws):
 
 
 def test_refused_charge_leaves_no_job(aws):
-    credits.grant("u1", 5, admin_id="a", reason="seed")
+    fund("u1", 5)
     with pytest.raises(InsufficientCredits):
         billing.charge_new_job(new_job())
     with pytest.raises(InsufficientCredits):
@@ -49,7 +50,7 @@ def test_refused_charge_leaves_no_job(aws):
 
 def test_subscription_covers_a_job_then_credits_take_over(aws):
     sub = subscribe(plan="starter")
-    credits.grant("u1", 100, admin_id="a", reason="seed")
+    fund("u1", 100)
     first = billing.charge_new_job(new_job(tier="basic"))
     assert (first.pricing_type, first.credits_used, first.subscription_id) == ("subscription", 0, sub.id)
     industry = billing.charge_new_job(new_job(tier="industry"))
@@ -59,7 +60,7 @@ def test_subscription_covers_a_job_then_credits_take_over(aws):
 
 
 def test_refund_restores_exactly_the_share_once(aws):
-    credits.grant("u1", 20, admin_id="a", reason="seed")
+    fund("u1", 20)
     job = billing.charge_new_job(new_job())
     assert billing.fail_job(job, "CORRUPT_IMAGE", "truncated") is True
     assert billing.fail_job(Job.get(job.id), "CORRUPT_IMAGE", "truncated") is False
@@ -72,7 +73,7 @@ def test_refund_restores_exactly_the_share_once(aws):
 
 
 def test_concurrent_refunds_of_one_job_pay_once(aws):
-    credits.grant("u1", 20, admin_id="a", reason="seed")
+    fund("u1", 20)
     job = billing.charge_new_job(new_job())
     outcomes = []
     threads = [
@@ -86,7 +87,7 @@ def test_concurrent_refunds_of_one_job_pay_once(aws):
 
 
 def test_completed_job_is_never_refunded(aws):
-    credits.grant("u1", 20, admin_id="a", reason="seed")
+    fund("u1", 20)
     job = billing.charge_new_job(new_job())
     job.update(actions=[Job.status.set("completed")])
     assert billing.fail_job(job, "X", "late failure") is False
@@ -129,7 +130,7 @@ def test_50_concurrent_quota_increments_against_20(aws):
 def test_concurrent_single_jobs_fill_the_quota_then_pay(aws):
     sub = subscribe(plan="starter")
     sub.update(actions=[subscriptions.Subscription.daily_quota.set(5)])
-    credits.grant("u1", 1000, admin_id="a", reason="seed")
+    fund("u1", 1000)
     jobs = []
     threads = [
         threading.Thread(target=lambda: jobs.append(billing.charge_new_job(new_job(tier="basic"))))
@@ -171,7 +172,7 @@ def make_batch(count: int, user="u1", tier="standard"):
 
 
 def test_batch_of_500_is_charged_with_discount_and_shares_in_one_transaction(aws):
-    credits.grant("u1", 5000, admin_id="a", reason="seed")
+    fund("u1", 5000)
     batch, items = make_batch(500)
     plan = billing.charge_new_batch(batch, items)
     assert plan.credits == 3200 and credits.balance("u1") == 1800
@@ -186,7 +187,7 @@ def test_batch_uses_quota_first_then_credits_at_the_batch_discount(aws):
     sub = subscribe(plan="pro")
     day = subscriptions.today()
     UsageCounter(sub.id, f"{day}#all", removals_count=190).save()
-    credits.grant("u1", 500, admin_id="a", reason="seed")
+    fund("u1", 500)
     batch, items = make_batch(30)
     plan = billing.charge_new_batch(batch, items)
     assert (plan.covered, plan.credits) == (10, 152)
@@ -194,7 +195,7 @@ def test_batch_uses_quota_first_then_credits_at_the_batch_discount(aws):
 
 
 def test_batch_refused_leaves_nothing(aws):
-    credits.grant("u1", 10, admin_id="a", reason="seed")
+    fund("u1", 10)
     batch, items = make_batch(30)
     with pytest.raises(InsufficientCredits):
         billing.charge_new_batch(batch, items)

@@ -2,9 +2,7 @@
 the issuer's JWKS, served here by a local HTTP server as Cognito serves it."""
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
@@ -12,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bgr_core.api import id_tokens
 from bgr_core.errors import Unauthorized
+from http_stub import QuietHandler, base_url, http_server
 
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 JWK = {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key())), "kid": "k1", "use": "sig"}
@@ -19,26 +18,18 @@ JWK = {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key())), "kid"
 
 @pytest.fixture
 def issuer(settings_env):
-    class Jwks(BaseHTTPRequestHandler):
+    class Jwks(QuietHandler):
         def do_GET(self):
-            body = json.dumps({"keys": [JWK]}).encode() if self.path == "/pool/.well-known/jwks.json" else b""
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            if self.path == "/pool/.well-known/jwks.json":
+                self.answer(200, json.dumps({"keys": [JWK]}).encode(), {"Content-Type": "application/json"})
+            else:
+                self.answer(404)
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/pool"
-    settings_env(ID_TOKEN_ISSUER=url, ID_TOKEN_AUDIENCE="client-1", LOCAL_TOKEN_SECRET="")
-    id_tokens._jwks.cache_clear()
-    yield url
-    server.shutdown()
-    server.server_close()
+    with http_server(Jwks) as server:
+        url = f"{base_url(server)}/pool"
+        settings_env(ID_TOKEN_ISSUER=url, ID_TOKEN_AUDIENCE="client-1", LOCAL_TOKEN_SECRET="")
+        id_tokens._jwks.cache_clear()
+        yield url
 
 
 def token(issuer: str, key=KEY, **claims) -> str:

@@ -12,6 +12,8 @@ from bgr_core import credits, jobs, storage
 from bgr_core.models import Job, LedgerEntry
 from bgr_core.options import OutputOptions
 from bgr_local.context import LambdaContext
+from money import fund
+from queues import receive, sqs_event
 
 
 def alpha_fraction(img: Image.Image) -> float:
@@ -22,8 +24,9 @@ def new_job(user="u1", tier="basic", options=None, filename="photo.jpg"):
     return jobs.create(user, tier, filename, options=options or OutputOptions())
 
 
-def test_upload_is_cut_out_and_the_job_completed(inference, funded, photo_jpeg):
-    funded()
+@pytest.mark.slow
+def test_upload_is_cut_out_and_the_job_completed(inference, photo_jpeg):
+    fund("u1")
     job = new_job()
     inference.put(job.original_key, photo_jpeg)
     response = inference.run()
@@ -45,8 +48,9 @@ def test_upload_is_cut_out_and_the_job_completed(inference, funded, photo_jpeg):
     assert head["ContentType"] == "image/png" and done.processed_size == head["ContentLength"]
 
 
-def test_options_travel_with_the_job(inference, funded, cat_png):
-    funded()
+@pytest.mark.slow
+def test_options_travel_with_the_job(inference, cat_png):
+    fund("u1")
     job = new_job(options=OutputOptions(format="webp", bg_color="#ffffff", crop=True, margin=4))
     inference.put(job.original_key, cat_png)
     inference.run()
@@ -56,11 +60,12 @@ def test_options_travel_with_the_job(inference, funded, cat_png):
     assert result.size != (451, 300)  # cropped to the cat
 
 
-def test_same_message_three_times_one_result_one_charge(inference, funded, photo_jpeg):
-    funded()
+@pytest.mark.slow
+def test_same_message_three_times_one_result_one_charge(inference, photo_jpeg):
+    fund("u1")
     job = new_job()
     inference.put(job.original_key, photo_jpeg)
-    message = inference.receive()
+    message = receive("IngestQueue")
     for _ in range(3):
         assert inference.invoke(message) == {"batchItemFailures": []}
     assert len(inference.keys(f"results/u1/{job.id}")) == 1
@@ -77,8 +82,8 @@ def test_same_message_three_times_one_result_one_charge(inference, funded, photo
         (b"<!doctype html><html><body>hi</body></html>", "NOT_AN_IMAGE"),
     ],
 )
-def test_bad_input_fails_the_job_refunds_it_and_writes_nothing(inference, funded, body, code):
-    funded()
+def test_bad_input_fails_the_job_refunds_it_and_writes_nothing(inference, body, code):
+    fund("u1")
     job = new_job()
     inference.put(job.original_key, body)
     assert inference.run() == {"batchItemFailures": []}  # permanent: not retried
@@ -88,20 +93,21 @@ def test_bad_input_fails_the_job_refunds_it_and_writes_nothing(inference, funded
     assert inference.keys("results/") == [] and inference.keys("thumbs/") == []
 
 
-def test_truncated_jpeg_fails_cleanly(inference, funded, photo_jpeg):
-    funded()
+def test_truncated_jpeg_fails_cleanly(inference, photo_jpeg):
+    fund("u1")
     job = new_job()
     inference.put(job.original_key, photo_jpeg[: len(photo_jpeg) // 2])
     inference.run()
     assert Job.get(job.id).error_code == "CORRUPT_IMAGE" and credits.balance("u1") == 100
 
 
-def test_ten_records_two_poison(inference, funded, photo_jpeg):
-    funded(amount=1000)
+@pytest.mark.slow
+def test_ten_records_two_poison(inference, photo_jpeg):
+    fund("u1", 1000)
     created = [new_job() for _ in range(10)]
     for i, job in enumerate(created):
         inference.put(job.original_key, b"not an image" if i in (3, 7) else photo_jpeg)
-    messages = inference.receive()
+    messages = receive("IngestQueue")
     assert len(messages) == 10
     assert inference.invoke(messages) == {"batchItemFailures": []}
     statuses = [Job.get(j.id).status for j in created]
@@ -110,12 +116,10 @@ def test_ten_records_two_poison(inference, funded, photo_jpeg):
     assert credits.balance("u1") == 1000 - 8 * 3
 
 
-def test_transient_error_is_retried_then_dead_lettered_and_refunded(
-    inference, funded, photo_jpeg, monkeypatch
-):
+def test_transient_error_is_retried_then_dead_lettered_and_refunded(inference, photo_jpeg, monkeypatch):
     from functions.dead_letters import app as dead_letters
 
-    funded()
+    fund("u1")
     job = new_job()
     inference.put(job.original_key, photo_jpeg)
 
@@ -124,27 +128,30 @@ def test_transient_error_is_retried_then_dead_lettered_and_refunded(
 
     monkeypatch.setattr(storage, "get_bytes", throttled)
     for _attempt in range(3):  # maxReceiveCount in template.yaml
-        messages = inference.receive()
+        messages = receive("IngestQueue")
         assert len(messages) == 1
         response = inference.invoke(messages)
         assert response == {"batchItemFailures": [{"itemIdentifier": messages[0]["MessageId"]}]}
         inference.sqs.change_message_visibility(
             QueueUrl=inference.queue_url, ReceiptHandle=messages[0]["ReceiptHandle"], VisibilityTimeout=0
         )
-    assert inference.receive() == []  # moved to the DLQ on the next receive
-    dead = inference.receive(inference.dlq_url)
+    assert receive("IngestQueue") == []  # moved to the DLQ on the next receive
+    dead = receive("IngestDeadLetterQueue")
     assert len(dead) == 1
     assert Job.get(job.id).status == "processing"  # what the dead attempts left
     for _ in range(2):  # the DLQ consumer may see it twice: refunded once
-        result = dead_letters.handler(inference.event(dead), LambdaContext("DeadLetterFunction"))
+        result = dead_letters.handler(
+            sqs_event(dead, "IngestDeadLetterQueue"), LambdaContext("DeadLetterFunction")
+        )
         assert result == {"batchItemFailures": []}
     failed = Job.get(job.id)
     assert (failed.status, failed.error_code) == ("failed", "PROCESSING_FAILED")
     assert credits.balance("u1") == 100
 
 
-def test_drop_folder_creates_charges_and_processes(inference, funded, photo_jpeg):
-    funded()
+@pytest.mark.slow
+def test_drop_folder_creates_charges_and_processes(inference, photo_jpeg):
+    fund("u1")
     inference.put("drop/u1/standard/holiday photo.jpg", photo_jpeg)
     inference.run()
     (job,) = Job.by_user.query("u1")
@@ -177,16 +184,18 @@ def test_object_for_no_job_is_left_alone(inference, photo_jpeg):
     assert inference.keys("results/") == []
 
 
-def test_key_with_spaces_and_unicode_is_decoded(inference, funded, photo_jpeg):
-    funded()
+@pytest.mark.slow
+def test_key_with_spaces_and_unicode_is_decoded(inference, photo_jpeg):
+    fund("u1")
     job = new_job(filename="foto liburan é+1.jpg")
     inference.put(job.original_key, photo_jpeg)
     inference.run()
     assert Job.get(job.id).status == "completed"
 
 
-def test_cmyk_and_exif_rotated_inputs_process(inference, funded):
-    funded()
+@pytest.mark.slow
+def test_cmyk_and_exif_rotated_inputs_process(inference):
+    fund("u1")
     cmyk = io.BytesIO()
     Image.new("CMYK", (64, 48), (0, 128, 255, 0)).save(cmyk, "JPEG")
     rotated = io.BytesIO()
@@ -201,11 +210,12 @@ def test_cmyk_and_exif_rotated_inputs_process(inference, funded):
     assert inference.image(Job.get(b.id).result_key).size == (40, 80)
 
 
-def test_batch_items_are_processed_and_a_corrupt_one_refunded(inference, funded, photo_jpeg):
+@pytest.mark.slow
+def test_batch_items_are_processed_and_a_corrupt_one_refunded(inference, photo_jpeg):
     from bgr_core import batches
     from bgr_core.batches import ImageSpec
 
-    funded()
+    fund("u1")
     specs = [
         ImageSpec(filename=f"p{i}.jpg", contentType="image/jpeg", sizeBytes=len(photo_jpeg)) for i in range(3)
     ]
@@ -222,8 +232,8 @@ def test_batch_items_are_processed_and_a_corrupt_one_refunded(inference, funded,
     assert (done.processed_images, done.failed_images, done.status) == (2, 1, "partial")
 
 
-def test_an_object_over_10_mb_is_refused_without_being_read(inference, funded, monkeypatch):
-    funded()
+def test_an_object_over_10_mb_is_refused_without_being_read(inference, monkeypatch):
+    fund("u1")
     job = new_job()
     inference.put(job.original_key, b"\xff\xd8\xff" + bytes(10 * 1024 * 1024))
     monkeypatch.setattr(storage, "get_bytes", lambda key: pytest.fail("a too-large object was downloaded"))
@@ -237,20 +247,22 @@ def test_keys_that_stand_for_nothing_are_left_alone_not_retried(inference, photo
 
     inference.put("uploads/stray.jpg", photo_jpeg)
     inference.put("batches/u1/nobatch/000/a.jpg", photo_jpeg)
-    messages = inference.receive()
+    messages = receive("IngestQueue")
     assert inference.invoke(messages) == {"batchItemFailures": []}
-    dead = dead_letters.handler(inference.event(messages), LambdaContext("DeadLetterFunction"))
+    dead = dead_letters.handler(
+        sqs_event(messages, "IngestDeadLetterQueue"), LambdaContext("DeadLetterFunction")
+    )
     assert dead == {"batchItemFailures": []}
     assert inference.keys("results/") == []
 
 
-def test_an_upload_larger_than_declared_fails_and_is_refunded(inference, funded, photo_jpeg):
+def test_an_upload_larger_than_declared_fails_and_is_refunded(inference, photo_jpeg):
     """The upload form admits no more than the declared size; S3 enforces it, moto does not, so
     the worker is what refuses a larger original."""
     from bgr_core import batches
     from bgr_core.batches import ImageSpec
 
-    funded()
+    fund("u1")
     job = jobs.create("u1", "basic", "a.jpg", options=OutputOptions(), size_bytes=len(photo_jpeg) - 1)
     specs = [
         ImageSpec(filename=f"p{i}.jpg", contentType="image/jpeg", sizeBytes=len(photo_jpeg) - i)

@@ -6,43 +6,46 @@ import json
 import boto3
 
 from bgr_core import jobs
-from bgr_core.notifications import created_objects
 from bgr_core.options import OutputOptions
 from bgr_local.context import LambdaContext
-from factories import s3_notification, sqs_event
 from harness import TEMPLATE
+from money import fund
+from queues import announced_keys, receive, sqs_event
 
-LIGHT, MATTING = TEMPLATE.ref("LightInferenceQueue"), TEMPLATE.ref("MattingInferenceQueue")
 
-
-def _route(event: dict) -> dict:
+def _route(messages: list[dict]) -> dict:
     from functions.ingest_router import app
 
-    return app.handler(event, LambdaContext("IngestRouterFunction"))
+    return app.handler(sqs_event(messages, "IngestQueue"), LambdaContext("IngestRouterFunction"))
 
 
-def _keys(queue_url: str) -> list[str]:
-    sqs = boto3.client("sqs")
-    keys = []
-    while got := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in got:
-            keys += [created.key for created in created_objects(message["Body"])]
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-    return sorted(keys)
+def _keys(queue: str) -> list[str]:
+    """The keys the router forwarded to `queue`."""
+    return announced_keys(receive(queue))
 
 
-def test_an_upload_goes_to_the_function_of_its_tiers_class(inference, funded, photo_jpeg):
-    funded("u1", 100)
+def _put(*keys: str) -> None:
+    """Objects stored in the bucket: S3 announces each on the ingest queue."""
+    for key in keys:
+        boto3.client("s3").put_object(Bucket=TEMPLATE.name("ImagesBucket"), Key=key, Body=b"x")
+
+
+def _send(body: str) -> None:
+    boto3.client("sqs").send_message(QueueUrl=TEMPLATE.ref("IngestQueue"), MessageBody=body)
+
+
+def test_an_upload_goes_to_the_function_of_its_tiers_class(inference, photo_jpeg):
+    fund("u1", 100)
     basic = jobs.create("u1", "basic", "a.jpg", options=OutputOptions())
     professional = jobs.create("u1", "professional", "b.jpg", options=OutputOptions())
     inference.put(basic.original_key, photo_jpeg)
     inference.put(professional.original_key, photo_jpeg)
-    messages = inference.receive()  # what S3 sent to the ingest queue
+    messages = receive("IngestQueue")  # what S3 sent to the ingest queue
     assert len(messages) == 2
 
-    assert _route(inference.event(messages)) == {"batchItemFailures": []}
-    assert _keys(LIGHT) == [basic.original_key]
-    assert _keys(MATTING) == [professional.original_key]
+    assert _route(messages) == {"batchItemFailures": []}
+    assert _keys("LightInferenceQueue") == [basic.original_key]
+    assert _keys("MattingInferenceQueue") == [professional.original_key]
 
 
 def test_drops_go_by_the_tier_in_their_key_and_what_no_job_stands_for_to_the_light_function(aws):
@@ -53,17 +56,22 @@ def test_drops_go_by_the_tier_in_their_key_and_what_no_job_stands_for_to_the_lig
         "uploads/x.jpg",  # no job: the light function leaves it alone
         "batches/u1/nobatch/000/d.jpg",
     ]
-    assert _route(sqs_event(*(s3_notification(k) for k in keys))) == {"batchItemFailures": []}
-    assert _keys(MATTING) == ["drop/u1/industry/a.jpg"]
-    assert _keys(LIGHT) == sorted(set(keys) - {"drop/u1/industry/a.jpg"})
+    _put(*keys)
+    assert _route(receive("IngestQueue")) == {"batchItemFailures": []}
+    assert _keys("MattingInferenceQueue") == ["drop/u1/industry/a.jpg"]
+    assert _keys("LightInferenceQueue") == sorted(set(keys) - {"drop/u1/industry/a.jpg"})
 
 
 def test_a_message_announcing_two_objects_is_split_between_the_functions(aws):
-    assert _route(sqs_event(s3_notification("drop/u1/basic/a.jpg", "drop/u1/professional/b.jpg")))
-    assert _keys(LIGHT) == ["drop/u1/basic/a.jpg"] and _keys(MATTING) == ["drop/u1/professional/b.jpg"]
+    _put("drop/u1/basic/a.jpg", "drop/u1/professional/b.jpg")
+    records = [r for m in receive("IngestQueue") for r in json.loads(m["Body"])["Records"]]
+    _send(json.dumps({"Records": records}))
+    assert _route(receive("IngestQueue")) == {"batchItemFailures": []}
+    assert _keys("LightInferenceQueue") == ["drop/u1/basic/a.jpg"]
+    assert _keys("MattingInferenceQueue") == ["drop/u1/professional/b.jpg"]
 
 
 def test_s3s_test_event_is_forwarded_nowhere(aws):
-    test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "b"}
-    assert _route(sqs_event(json.dumps(test_event))) == {"batchItemFailures": []}
-    assert _keys(LIGHT) == [] and _keys(MATTING) == []
+    _send(json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "b"}))
+    assert _route(receive("IngestQueue")) == {"batchItemFailures": []}
+    assert _keys("LightInferenceQueue") == [] and _keys("MattingInferenceQueue") == []

@@ -6,7 +6,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from ledger import assert_ledgers_match_balances
 
 from bgr_core import credits, deadlines, expiry, jobs, subscriptions
 from bgr_core.api.removals import create_presigned
@@ -15,14 +14,10 @@ from bgr_core.models import Job, LedgerEntry, utcnow
 from bgr_core.options import OutputOptions
 from bgr_local.context import LambdaContext
 from harness import ROOT
+from money import fund
+from queues import receive, sqs_event
 
 LATER = timedelta(hours=1)  # well past the 900 s form and its 120 s grace
-
-
-@pytest.fixture(autouse=True)
-def ledger_matches_balances(aws):
-    yield
-    assert_ledgers_match_balances()
 
 
 def new_job(user="u1", tier="basic"):
@@ -46,8 +41,8 @@ def created_before_now(monkeypatch, ago: timedelta = LATER):
     monkeypatch.setattr(deadlines, "clock", lambda: utcnow() - ago)
 
 
-def test_a_job_whose_upload_never_comes_is_failed_and_refunded_once(inference, funded):
-    funded()
+def test_a_job_whose_upload_never_comes_is_failed_and_refunded_once(inference):
+    fund("u1")
     job = new_job()
     assert credits.balance("u1") == 97 and pending_index() == [job.id]
     assert expiry.sweep().jobs_expired == 0  # before its deadline nothing happens
@@ -61,8 +56,8 @@ def test_a_job_whose_upload_never_comes_is_failed_and_refunded_once(inference, f
     assert pending_index() == []  # the sparse index holds only what still waits
 
 
-def test_an_upload_after_the_sweep_changes_nothing(inference, funded, photo_jpeg):
-    funded()
+def test_an_upload_after_the_sweep_changes_nothing(inference, photo_jpeg):
+    fund("u1")
     job = new_job()
     expiry.sweep(utcnow() + LATER)
     ledger_before = entries()
@@ -73,10 +68,8 @@ def test_an_upload_after_the_sweep_changes_nothing(inference, funded, photo_jpeg
     assert entries() == ledger_before and credits.balance("u1") == 100
 
 
-def test_the_worker_refuses_an_original_that_came_after_its_deadline(
-    inference, funded, photo_jpeg, monkeypatch
-):
-    funded()
+def test_the_worker_refuses_an_original_that_came_after_its_deadline(inference, photo_jpeg, monkeypatch):
+    fund("u1")
     created_before_now(monkeypatch)
     job = new_job()
     inference.put(job.original_key, photo_jpeg)  # an hour after its form was given
@@ -88,8 +81,9 @@ def test_the_worker_refuses_an_original_that_came_after_its_deadline(
     assert expiry.sweep(utcnow() + LATER).jobs_expired == 0 and len(refunds()) == 1
 
 
-def test_an_upload_that_came_in_time_waits_for_the_worker(inference, funded, photo_jpeg):
-    funded()
+@pytest.mark.slow
+def test_an_upload_that_came_in_time_waits_for_the_worker(inference, photo_jpeg):
+    fund("u1")
     job = new_job()
     inference.put(job.original_key, photo_jpeg)  # queued, not processed yet (a backlog)
     report = expiry.sweep(utcnow() + LATER)
@@ -100,9 +94,9 @@ def test_an_upload_that_came_in_time_waits_for_the_worker(inference, funded, pho
     assert expiry.sweep(utcnow() + LATER).waiting == 0
 
 
-def test_expiry_gives_quota_back_to_its_day_and_credits_to_the_balance(inference, funded):
+def test_expiry_gives_quota_back_to_its_day_and_credits_to_the_balance(inference):
     sub = subscriptions.subscribe("u1", "starter", payment_id="p", payment_method="card")
-    funded()
+    fund("u1")
     covered, paid = new_job(tier="basic"), new_job(tier="industry")  # industry is never covered
     assert (covered.pricing_type, paid.pricing_type) == ("subscription", "credit")
     day = subscriptions.today()
@@ -112,8 +106,8 @@ def test_expiry_gives_quota_back_to_its_day_and_credits_to_the_balance(inference
     assert credits.balance("u1") == 100 and [e.delta for e in refunds()] == [25]
 
 
-def test_presigned_form_carries_the_deadline(aws, funded):
-    funded()
+def test_presigned_form_carries_the_deadline(aws):
+    fund("u1")
     request = UploadRequest(tier="basic", filename="a.jpg", content_type="image/jpeg", size_bytes=10)
     job, form = create_presigned("u1", request)
     assert form["expiresAt"] == job.upload_deadline.isoformat()
@@ -122,13 +116,13 @@ def test_presigned_form_carries_the_deadline(aws, funded):
 
 
 @pytest.mark.parametrize("run", range(3))
-def test_sweeper_and_a_late_upload_race_and_refund_once(inference, funded, photo_jpeg, monkeypatch, run):
-    funded(amount=1000)
+def test_sweeper_and_a_late_upload_race_and_refund_once(inference, photo_jpeg, monkeypatch, run):
+    fund("u1", 1000)
     created_before_now(monkeypatch)
     made = [new_job() for _ in range(6)]
     for job in made:
         inference.put(job.original_key, photo_jpeg)
-    messages = inference.receive()
+    messages = receive("IngestQueue")
     start = threading.Barrier(3)
 
     def sweeper():
@@ -137,7 +131,9 @@ def test_sweeper_and_a_late_upload_race_and_refund_once(inference, funded, photo
 
     def worker(batch):
         start.wait()
-        inference.module.handler(inference.event(batch), LambdaContext("LightInferenceFunction"))
+        inference.module.handler(
+            sqs_event(batch, "LightInferenceQueue"), LambdaContext("LightInferenceFunction")
+        )
 
     threads = [
         threading.Thread(target=sweeper),
@@ -153,8 +149,8 @@ def test_sweeper_and_a_late_upload_race_and_refund_once(inference, funded, photo
     assert credits.balance("u1") == 1000 and inference.keys("results/") == []
 
 
-def test_a_drop_outside_a_tier_folder_is_a_failed_job_with_a_clear_code(inference, funded, photo_jpeg):
-    funded()
+def test_a_drop_outside_a_tier_folder_is_a_failed_job_with_a_clear_code(inference, photo_jpeg):
+    fund("u1")
     inference.put("drop/u1/holiday.jpg", photo_jpeg)
     assert inference.run() == {"batchItemFailures": []}
     (job,) = Job.by_user.query("u1")
@@ -166,10 +162,10 @@ def test_a_drop_outside_a_tier_folder_is_a_failed_job_with_a_clear_code(inferenc
     assert [j.id for j in Job.by_user.query("u1")] == [job.id]
 
 
-def test_the_scheduled_function_sweeps(inference, funded, monkeypatch):
+def test_the_scheduled_function_sweeps(inference, monkeypatch):
     from functions.upload_deadlines import app
 
-    funded()
+    fund("u1")
     job = new_job()
     event = json.loads((ROOT / "events" / "schedule.json").read_text())
     context = LambdaContext("UploadDeadlineFunction")

@@ -1,40 +1,27 @@
 """bgr_core.outbound against a real HTTP server on loopback (allowed explicitly for the test)."""
 
 import ipaddress
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from bgr_core import outbound
+from http_stub import QuietHandler, http_server
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     def do_GET(self):
         status, headers, body = self.server.routes[self.path]
         self.server.seen.append((self.path, self.headers["Host"]))
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.answer(status, body, headers)
 
 
 @pytest.fixture
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.seen, httpd.routes = [], {}
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(Handler) as httpd:
+        httpd.seen, httpd.routes = [], {}
+        yield httpd
 
 
 def policy(**kwargs):

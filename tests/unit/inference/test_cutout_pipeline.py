@@ -34,6 +34,7 @@ def cat_cutout(cat_jpeg) -> pipeline.CutoutResult:
     return pipeline.run(cat_jpeg, "basic")
 
 
+@pytest.mark.slow
 def test_photo_cutout_keeps_the_subject_and_drops_the_background(cat_cutout, cat_jpeg):
     image = opened(cat_cutout.image)
     assert (image.format, image.mode, image.size) == ("PNG", "RGBA", (451, 300))
@@ -48,6 +49,7 @@ def test_photo_cutout_keeps_the_subject_and_drops_the_background(cat_cutout, cat
     assert cat_cutout.processing_ms >= 1
 
 
+@pytest.mark.slow
 def test_visible_colours_are_the_photo_s_own_and_the_removed_background_is_gone(cat_cutout, cat_jpeg):
     cutout = np.asarray(opened(cat_cutout.image))
     visible = cutout[..., 3] > 0
@@ -56,11 +58,13 @@ def test_visible_colours_are_the_photo_s_own_and_the_removed_background_is_gone(
     assert not cutout[~visible].any() and (~visible).any()
 
 
+@pytest.mark.slow
 def test_thumbnail_is_a_256px_webp(cat_cutout):
     thumb = opened(cat_cutout.thumbnail)
     assert (thumb.format, thumb.mode, thumb.size) == ("WEBP", "RGBA", (256, 170))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("photo", ["cat", "astronaut", "coffee"])
 def test_basic_mask_matches_rembg(photo, request):
     import rembg
@@ -72,6 +76,7 @@ def test_basic_mask_matches_rembg(photo, request):
     assert iou(ours, theirs) >= 0.99
 
 
+@pytest.mark.slow
 def test_mask_only(cat_jpeg, cat_cutout):
     result = pipeline.run(cat_jpeg, "basic", OutputOptions(channels="alpha"))
     mask = opened(result.image)
@@ -79,6 +84,7 @@ def test_mask_only(cat_jpeg, cat_cutout):
     assert np.array_equal(np.asarray(mask), alpha_of(cat_cutout.image))
 
 
+@pytest.mark.slow
 def test_webp_output(cat_jpeg, cat_cutout):
     result = pipeline.run(cat_jpeg, "basic", OutputOptions(format="webp"))
     image = opened(result.image)
@@ -87,6 +93,7 @@ def test_webp_output(cat_jpeg, cat_cutout):
     assert iou(alpha_of(result.image), alpha_of(cat_cutout.image)) > 0.99
 
 
+@pytest.mark.slow
 def test_background_colour_flattens_to_rgb(cat_jpeg, cat_cutout):
     result = pipeline.run(cat_jpeg, "basic", OutputOptions(bg_color="#00ff00"))
     image = opened(result.image)
@@ -96,6 +103,7 @@ def test_background_colour_flattens_to_rgb(cat_jpeg, cat_cutout):
     assert image.getpixel((225, 150)) == cat.getpixel((225, 150))  # was opaque
 
 
+@pytest.mark.slow
 def test_crop_to_the_subject_with_a_margin(cat_jpeg, cat_cutout):
     alpha = Image.fromarray(alpha_of(cat_cutout.image))
     left, top, right, bottom = alpha.point(lambda v: 255 if v >= 8 else 0).getbbox()
@@ -106,12 +114,14 @@ def test_crop_to_the_subject_with_a_margin(cat_jpeg, cat_cutout):
     assert max(opened(result.thumbnail).size) == 256
 
 
+@pytest.mark.slow
 def test_webp_mask_with_crop(cat_jpeg):
     result = pipeline.run(cat_jpeg, "basic", OutputOptions(format="webp", channels="alpha", crop=True))
     image = opened(result.image)
     assert image.format == "WEBP" and image.size == (result.width, result.height) != (451, 300)
 
 
+@pytest.mark.slow
 def test_existing_transparency_stays_transparent(cat):
     rgba = cat.convert("RGBA")
     rgba.putalpha(Image.new("L", cat.size, 255).crop((0, 0, 451, 300)))
@@ -120,6 +130,7 @@ def test_existing_transparency_stays_transparent(cat):
     assert alpha[:, :200].max() == 0 and alpha[150, 300] == 255
 
 
+@pytest.mark.slow
 def test_rotated_photo_comes_out_upright(cat):
     exif = Image.Exif()
     exif[0x0112] = 6
@@ -127,6 +138,7 @@ def test_rotated_photo_comes_out_upright(cat):
     assert opened(result.image).size == (300, 451) == (result.width, result.height)
 
 
+@pytest.mark.slow
 def test_unprovisioned_tier_model_runs_the_fallback_and_says_so(cat_jpeg):
     result = pipeline.run(cat_jpeg, "standard")  # isnet-general-use is not provisioned here
     assert (result.model_name, result.refinement) == ("u2netp", "cleanup")
@@ -150,6 +162,7 @@ def test_models_are_found_where_rembg_keeps_them(tmp_path):
     assert segment.choose_model(settings, "u2netp") == ("u2netp", tmp_path / "u2netp.onnx")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("tier", "refinement"), [("professional", "matting"), ("industry", "matting+decontaminate")]
 )
@@ -182,6 +195,7 @@ def test_a_fully_opaque_cutout_encodes(fmt):
     assert Image.open(io.BytesIO(outputs.thumbnail(opaque))).size == (256, 171)
 
 
+@pytest.mark.slow
 def test_no_tier_imports_a_jit_or_writes_outside_tmp(cat_jpeg):
     """Every tier's first cutout in a fresh process imports neither rembg nor pymatting nor numba
     (NOTES: rembg), prints nothing to stderr, and, where bubblewrap is installed, runs on a

@@ -35,6 +35,7 @@ def score(c: composites.Composite, alpha: Image.Image, rgb: np.ndarray) -> dict[
     return metrics.measure(c.alpha, c.foreground, pixels(c), got, rgb)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("subject", "background"), [("fur", "photo_blur"), ("horse", "photo_blur"), ("product", "texture")]
 )
@@ -46,6 +47,7 @@ def test_matting_brings_a_coarse_mask_closer_to_the_true_edge(subject, backgroun
     assert after["edge"] < before["edge"] and after["sad"] < before["sad"]
 
 
+@pytest.mark.slow
 def test_matting_recovers_fur_hairs_from_a_blurred_mask():
     c = composite("fur", "photo_blur")
     mask = coarse(c.alpha)
@@ -54,6 +56,7 @@ def test_matting_recovers_fur_hairs_from_a_blurred_mask():
     assert after["edge"] < 0.5 * before["edge"]
 
 
+@pytest.mark.slow
 def test_matting_keeps_the_certain_inside_and_outside():
     c = composite("fur", "studio_colour")
     mask = coarse(c.alpha)
@@ -71,6 +74,7 @@ def test_no_uncertain_band_means_no_matting():
     assert refine.matte(image, Image.new("L", (64, 48), 0)) is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("subject", "background"), [("hair", "studio_colour"), ("feather", "photo_sharp")])
 def test_decontamination_lowers_colour_error_and_halo(subject, background):
     c = composite(subject, background)
@@ -90,6 +94,7 @@ def green_screen_disc(size=(600, 400)) -> tuple[Image.Image, np.ndarray]:
     return Image.fromarray(np.round(image).astype(np.uint8)), cover == 255
 
 
+@pytest.mark.slow
 def test_decontamination_never_tints_an_opaque_subject():
     image, opaque = green_screen_disc()
     # A mask softer than the truth: semi-transparent far inside the solid disc.

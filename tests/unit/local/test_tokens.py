@@ -4,6 +4,7 @@ import base64
 import json
 import stat
 
+import jwt
 import pytest
 
 from bgr_local import tokens
@@ -39,8 +40,26 @@ def _forge(token: str, **changes) -> str:
         _forge(tokens.sign("alice", secret=SECRET), **{"cognito:groups": ["admin"]}),
         tokens.sign("alice", secret=b"another secret"),
         tokens.sign("alice", secret=SECRET, ttl_s=-1),
+        tokens.sign("alice", secret=SECRET)[:-2] + "é",
+        tokens.sign("alice", secret=SECRET) + "\udcc3",  # a header byte that is not UTF-8
+        tokens.sign("", secret=SECRET),
+        jwt.encode({"sub": "alice", "iss": "elsewhere", "exp": 2**40}, SECRET, algorithm="HS256"),
+        jwt.encode({"sub": "alice", "iss": tokens.ISSUER}, SECRET, algorithm="HS256"),
     ],
-    ids=["empty", "one part", "garbage", "forged sub", "forged groups", "other secret", "expired"],
+    ids=[
+        "empty",
+        "one part",
+        "garbage",
+        "forged sub",
+        "forged groups",
+        "other secret",
+        "expired",
+        "non-ascii signature",
+        "undecodable byte",
+        "empty subject",
+        "other issuer",
+        "no expiry",
+    ],
 )
 def test_bad_tokens_are_refused(token):
     with pytest.raises(tokens.InvalidToken):

@@ -35,7 +35,7 @@ def test_a_received_message_becomes_the_lambda_sqs_record():
         "MD5OfBody": "99914b932bd37a50b983c5e7c90ae93b",
         "Attributes": {"ApproximateReceiveCount": "2"},
     }
-    record = lambda_record(message, mapping, TEMPLATE.region)
+    record = lambda_record(message, mapping.queue_arn, TEMPLATE.region)
     assert record["messageId"] == "m1" and record["receiptHandle"] == "r1" and record["body"] == "{}"
     assert record["attributes"]["ApproximateReceiveCount"] == "2"
     assert record["eventSource"] == "aws:sqs" and record["eventSourceARN"] == mapping.queue_arn

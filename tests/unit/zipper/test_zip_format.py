@@ -78,6 +78,7 @@ def test_dos_time_clamps_to_the_dos_epoch():
     assert dos_time(datetime(1970, 1, 1)) >> 25 == 0  # year field: 1980 + 0
 
 
+@pytest.mark.slow
 def test_offsets_and_sizes_beyond_4_gib(tmp_path):
     """ZIP64: a 4.5 GiB member (a hole in a sparse file: zeros) followed by a member beyond 4 GiB."""
     big_size, small = (4 << 30) + (512 << 20), b"after the four gigabyte mark"

@@ -34,9 +34,14 @@ class Window:
         }
 
 
-def take(user_id: str, scope: str, limit: int, now: float | None = None) -> Window:
+def clock() -> float:
+    """Now, in epoch seconds, for the windows (tests fix it instead of racing the minute)."""
+    return time.time()
+
+
+def take(user_id: str, scope: str, limit: int) -> Window:
     """Counts one request; RateLimited (with Retry-After) once the window's limit is reached."""
-    now = time.time() if now is None else now
+    now = clock()
     start = int(now) - int(now) % WINDOW_SECONDS
     resets_at = start + WINDOW_SECONDS
     counter = RateLimitWindow(f"{user_id}#{scope}#{start}")

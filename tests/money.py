@@ -1,6 +1,13 @@
-"""The money invariant every money test ends with."""
+"""Money in tests: credits given the way an admin gives them, and the invariant every test on
+moto ends with (the `aws` fixture checks it after the test)."""
 
+from bgr_core import credits
 from bgr_core.models import CreditAccount, LedgerEntry
+
+
+def fund(user: str, amount: int = 100) -> None:
+    """Gives `user` credits through the one money path (an admin grant, with its ledger entry)."""
+    credits.grant(user, amount, admin_id="test", reason="seed")
 
 
 def assert_ledgers_match_balances() -> None:
