@@ -21,7 +21,7 @@ from .api_server import ApiServer, LocalApi
 from .functions import Functions, bind_to_lambda
 from .lambdas import bind_to_stepfunctions
 from .moto_atomic import serialize_dynamodb_requests
-from .moto_dispatch import cache_backend_lookup
+from .moto_lookups import cache_lookups
 from .schedules import DEFAULT_INTERVAL_S, INTERVAL_ENV, ScheduleRunner, schedules
 from .stack import Stack
 from .template import ROOT, Template
@@ -85,7 +85,7 @@ class LocalStack:
         self._moto.start()
         self._running = True
         try:
-            self._patches.enter_context(cache_backend_lookup())
+            self._patches.enter_context(cache_lookups())
             use_endpoint(self.template, self.url, self.log_level)
             config = {"stepfunctions": {"execute_state_machine": True}}
             requests.post(f"{self.url}/moto-api/config", json=config, timeout=10).raise_for_status()
