@@ -83,7 +83,10 @@ def lambda_request(
     target = definition["FunctionArn"]["Fn::GetAtt"]
     function = target[0] if isinstance(target, list) else target.split(".", 1)[0]
     identity = definition.get("Identity") or {}
-    answers = _Answers(float(template.resolve(identity.get("ReauthorizeEvery", DEFAULT_TTL_S))), clock)
+    ttl_s = float(template.resolve(identity.get("ReauthorizeEvery", DEFAULT_TTL_S)))
+    if set(identity) - {"ReauthorizeEvery"} != {"Headers"}:
+        ttl_s = 0  # answers are kept by header values: other identity sources are not modelled
+    answers = _Answers(ttl_s, clock)
 
     def authorize(request: HttpRequest) -> dict:
         missing = [h for h in identity.get("Headers", []) if not request.header(h)]
