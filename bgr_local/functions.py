@@ -19,7 +19,7 @@ from pathlib import Path
 from unittest import mock
 
 from .instance import FunctionError, Instance
-from .lambdas import LocalFunction, error_payload, functions, lambda_result
+from .lambdas import LocalFunction, error_payload, functions
 from .template import ROOT, Template
 
 __all__ = ["FunctionError", "Functions", "bind_to_lambda"]
@@ -124,9 +124,12 @@ class FunctionPool:
             instance.close()
 
     def invoke(self, event):
+        return json.loads(self.invoke_json(json.dumps(event).encode()))
+
+    def invoke_json(self, payload: bytes) -> bytes:
         instance = self._acquire()
         try:
-            return instance.invoke(event)
+            return instance.invoke_json(payload)
         finally:
             self._release(instance)
 
@@ -173,6 +176,10 @@ class Functions:
         """The function's result; FunctionError when it raised (as Lambda reports it)."""
         return self.pools[logical].invoke(event)
 
+    def invoke_json(self, logical: str, payload: bytes) -> bytes:
+        """`invoke` for an event and a result as JSON, which pass through unparsed."""
+        return self.pools[logical].invoke_json(payload)
+
     def close(self) -> None:
         ending = [instance for pool in self.pools.values() for instance in pool.end()]
         for instance in ending:
@@ -185,12 +192,19 @@ class Functions:
         self.close()
 
 
+def _json_bytes(body: bytes | str | None) -> bytes:
+    if not body:
+        return b"{}"
+    return body.encode() if isinstance(body, str) else body
+
+
 @contextmanager
-def bind_to_lambda(template: Template, invoke) -> Iterator[None]:
+def bind_to_lambda(template: Template, invoke_json) -> Iterator[None]:
     """While active, a Lambda Invoke (RequestResponse) of a template function, through moto,
-    runs it by `invoke(logical id, event)` and answers as Lambda does: the JSON result, or
-    FunctionError with the error's payload. (moto without Docker runs no function code.) Other
-    functions go to moto as before. Enter it inside moto and leave it before moto ends."""
+    runs it by `invoke_json(logical id, payload)` (the event and the result as JSON, passed on
+    as they are) and answers as Lambda does: the JSON result, or FunctionError with the error's
+    payload. (moto without Docker runs no function code.) Other functions go to moto as before.
+    Enter it inside moto and leave it before moto ends."""
     from moto.awslambda.models import LambdaBackend
     from moto.awslambda_simple.models import LambdaSimpleBackend
 
@@ -203,7 +217,7 @@ def bind_to_lambda(template: Template, invoke) -> Iterator[None]:
             if logical is None:
                 return originals[cls](backend, function_name, qualifier, body, headers, response_headers)
             try:
-                return json.dumps(lambda_result(invoke(logical, json.loads(body or b"{}")))).encode()
+                return invoke_json(logical, _json_bytes(body))
             except Exception as exc:
                 # an isolated instance's failure arrives as its payload (FunctionError)
                 error = getattr(exc, "payload", None) or error_payload(exc)

@@ -2,8 +2,9 @@
 with its function's environment only, which imports its function's handler (init) and then runs
 one event at a time, so nothing of an invocation (module globals, powertools' current event) is
 seen by any other function's or instance's invocation. The runtime talks to it over a socket
-pair: the function's definition first, then an event (JSON) per invocation, each answered with
-(True, result) or (False, Lambda's error payload)."""
+pair: the function's definition first, then an event per invocation, JSON as Lambda passes it,
+each answered with OK or FAILED and then the result, or Lambda's error payload, as JSON: what
+Lambda returns to its caller, so that a caller which only passes it on never parses it."""
 
 import json
 import logging
@@ -14,10 +15,11 @@ import subprocess
 import sys
 from multiprocessing.connection import Connection
 
-from .lambdas import LocalFunction, error_payload, lambda_result
+from .lambdas import LocalFunction, error_payload
 
 logger = logging.getLogger(__name__)
 CLOSE_TIMEOUT_S = 10
+OK, FAILED = b"1", b"0"  # an answer's first byte
 
 
 class FunctionError(Exception):
@@ -41,9 +43,13 @@ class Instance:
         self.conn.send(function)
 
     def invoke(self, event):
+        return json.loads(self.invoke_json(json.dumps(event).encode()))
+
+    def invoke_json(self, payload: bytes) -> bytes:
+        """The result as JSON for an event as JSON; FunctionError when the function failed."""
         try:
-            self.conn.send_bytes(json.dumps(event).encode())  # what Lambda passes: JSON
-            ok, value = self.conn.recv()
+            self.conn.send_bytes(payload)
+            answer = self.conn.recv_bytes()
         except (EOFError, OSError):
             raise FunctionError(
                 {
@@ -52,9 +58,9 @@ class Instance:
                     "stackTrace": [],
                 }
             ) from None
-        if not ok:
-            raise FunctionError(value)
-        return value
+        if answer[:1] != OK:
+            raise FunctionError(json.loads(answer[1:]))
+        return answer[1:]
 
     @property
     def alive(self) -> bool:
@@ -94,20 +100,20 @@ def main(fd: int) -> None:
         init_error = error_payload(exc, "Runtime.ImportModuleError")
     while True:
         try:
-            event = json.loads(conn.recv_bytes())
+            payload = conn.recv_bytes()
         except EOFError:  # the runtime closed it: gone at once, as Lambda ends an instance
             logging.shutdown()
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(0)
         if init_error is not None:
-            conn.send((False, init_error))
+            conn.send_bytes(FAILED + json.dumps(init_error).encode())
             continue
         try:
-            conn.send((True, lambda_result(function.invoke(event))))
+            conn.send_bytes(OK + json.dumps(function.invoke(json.loads(payload))).encode())
         except Exception as exc:
             logger.exception("%s failed", function.logical_id)
-            conn.send((False, error_payload(exc)))
+            conn.send_bytes(FAILED + json.dumps(error_payload(exc)).encode())
 
 
 if __name__ == "__main__":

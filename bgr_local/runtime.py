@@ -21,6 +21,7 @@ from .api_server import ApiServer, LocalApi
 from .functions import Functions, bind_to_lambda
 from .lambdas import bind_to_stepfunctions
 from .moto_atomic import serialize_dynamodb_requests
+from .moto_lookups import cache_lookups
 from .schedules import DEFAULT_INTERVAL_S, INTERVAL_ENV, ScheduleRunner, schedules
 from .stack import Stack
 from .template import ROOT, Template
@@ -84,6 +85,7 @@ class LocalStack:
         self._moto.start()
         self._running = True
         try:
+            self._patches.enter_context(cache_lookups())
             use_endpoint(self.template, self.url, self.log_level)
             config = {"stepfunctions": {"execute_state_machine": True}}
             requests.post(f"{self.url}/moto-api/config", json=config, timeout=10).raise_for_status()
@@ -93,7 +95,7 @@ class LocalStack:
             )
             self._patches.callback(self.functions.close)
             self._patches.enter_context(bind_to_stepfunctions(self.template, self.functions.invoke))
-            self._patches.enter_context(bind_to_lambda(self.template, self.functions.invoke))
+            self._patches.enter_context(bind_to_lambda(self.template, self.functions.invoke_json))
             Stack(self.template).create()
         except BaseException:
             self.stop()

@@ -46,11 +46,13 @@ def process_job(job_id: str, image_b64: str | None = None) -> dict:
     """A job run now, by a direct invoke (RequestResponse) instead of an S3 event. The original
     comes in the payload, or is stored under a prefix that raises no event. The job ends as a
     queued one does; the answer adds the result (inline when small) and the subject's box."""
-    job = jobs.get(job_id)
+    job, started = jobs.start_present(job_id), True  # one write, where a read and a write would do
+    if job is None:
+        job, started = jobs.get(job_id), False  # finished, awaiting its upload, or none: as queued
     if job is None:
         return {"status": "skipped", "reason": "no such job"}
     data = base64.b64decode(image_b64) if image_b64 else None
-    outcome = _run_job(job, data)
+    outcome = _run_job(job, data, started=started)
     answer = {**outcome.as_dict(), "detail": outcome.detail}
     result = outcome.result
     if result is not None:
@@ -85,14 +87,16 @@ def process(key: str, etag: str = "") -> Outcome:
     return _run_drop(key, etag, target)
 
 
-def _run_job(job: Job, data: bytes | None = None) -> Outcome:
-    """`data`: the original, when it came with a direct invoke instead of through S3."""
-    if job.status == "pending" and deadlines.arrived_late(job.upload_deadline, job.original_key):
-        return _expired(expiry.expire_job(job), job.original_key)
-    if not jobs.start(job):
-        if job.status in ("completed", "failed"):  # a redelivery after the announcement may have failed
-            webhooks.job_finished(job, job.status)
-        return Outcome("skipped", f"job already {job.status}")
+def _run_job(job: Job, data: bytes | None = None, *, started: bool = False) -> Outcome:
+    """`data`: the original, when it came with a direct invoke instead of through S3; `started`:
+    the job is already processing (jobs.start_present)."""
+    if not started:
+        if job.status == "pending" and deadlines.arrived_late(job.upload_deadline, job.original_key):
+            return _expired(expiry.expire_job(job), job.original_key)
+        if not jobs.start(job):
+            if job.status in ("completed", "failed"):  # a redelivery after the announcement may have failed
+                webhooks.job_finished(job, job.status)
+            return Outcome("skipped", f"job already {job.status}")
     try:
         declared = _declared(job.original_size)
         result = _cutout(job.original_key, job.tier, job.options, declared, data)

@@ -119,6 +119,22 @@ def start(job: Job) -> bool:
     )
 
 
+def start_present(job_id: str) -> Job | None:
+    """pending -> processing for a job whose original came with it (no upload deadline), read
+    back by the same write: the job, started; None when there is no such job, it is finished or
+    it awaits an upload (`get` and `start` tell those cases apart)."""
+    job = Job(job_id)
+    started = applied(
+        lambda: job.update(
+            actions=[Job.status.set("processing"), Job.started_at.set(utcnow())],
+            condition=Job.id.exists()
+            & Job.status.is_in("pending", "processing")
+            & Job.upload_deadline.does_not_exist(),
+        )
+    )
+    return job if started else None
+
+
 def complete(job: Job, **fields) -> None:
     """processing -> completed with the result's fields (result_key, processed_size, ...)."""
     actions = [getattr(Job, name).set(value) for name, value in fields.items()]

@@ -3,9 +3,11 @@ fails counted by tier, outcome and code, with its share refunded."""
 
 import emf
 
+from money import fund
 
-def test_a_cancelled_batch_counts_each_unstarted_item_failed_and_refunded(api, funded, monkeypatch, capsys):
-    funded(amount=30)
+
+def test_a_cancelled_batch_counts_each_unstarted_item_failed_and_refunded(api, monkeypatch, capsys):
+    fund("user-1", 30)
     published = emf.capture(monkeypatch, capsys)
     batch_id = api("batch-create").body["batch"]["id"]
     assert emf.named(published(), "CreditsCharged") == [({}, 24)]  # 3 standard images

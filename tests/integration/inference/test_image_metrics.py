@@ -7,16 +7,18 @@ import pytest
 from bgr_core import jobs, observability
 from bgr_core.options import OutputOptions
 from harness import TEMPLATE
+from money import fund
+from queues import receive
 
 
 @pytest.mark.slow  # real u2netp
 def test_a_processed_job_counts_by_tier_and_outcome_and_its_queue_age(
-    inference, funded, photo_jpeg, monkeypatch, capsys
+    inference, photo_jpeg, monkeypatch, capsys
 ):
-    funded()
+    fund("u1")
     job = jobs.create("u1", "basic", "photo.jpg", options=OutputOptions())
     inference.put(job.original_key, photo_jpeg)
-    (message,) = inference.receive()
+    (message,) = receive("IngestQueue")
     sent_ms = int(message["Attributes"]["SentTimestamp"])
     monkeypatch.setattr(observability, "clock", lambda: (sent_ms + 1500) / 1000)
     published = emf.capture(monkeypatch, capsys)
@@ -25,11 +27,12 @@ def test_a_processed_job_counts_by_tier_and_outcome_and_its_queue_age(
     got = published()
     assert emf.named(got, "ImagesProcessed") == [({"tier": "basic", "outcome": "completed"}, 1)]
     assert emf.named(got, "JobFailures") == []
-    assert emf.named(got, "QueueAge") == [({"queue": TEMPLATE.name("IngestQueue")}, 1500)] * 2
+    # the record reaches inference from the light queue (the router forwards it there)
+    assert emf.named(got, "QueueAge") == [({"queue": TEMPLATE.name("LightInferenceQueue")}, 1500)] * 2
 
 
-def test_a_failed_job_counts_its_failure_code(inference, funded, monkeypatch, capsys):
-    funded()
+def test_a_failed_job_counts_its_failure_code(inference, monkeypatch, capsys):
+    fund("u1")
     job = jobs.create("u1", "professional", "photo.jpg", options=OutputOptions())
     inference.put(job.original_key, b"not an image at all")
     published = emf.capture(monkeypatch, capsys)

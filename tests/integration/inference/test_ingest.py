@@ -287,3 +287,38 @@ def test_an_upload_larger_than_declared_fails_and_is_refunded(inference, photo_j
     )
     assert credits.balance("u1") == 100 - 3  # the job and item 1 refunded; item 0 (as declared) paid
     assert inference.keys(f"results/u1/{job.id}") == []
+
+
+def test_a_direct_invoke_runs_its_job_once_and_leaves_an_awaited_upload_alone(inference, photo_jpeg):
+    """`{"jobId", "image"}` (bgr_core.direct): the job starts in the write that reads it, is cut
+    out from the payload, and a second invoke of it, finished, runs nothing; a job still awaiting
+    its presigned upload, or none at all, is not started (nor created) by that write."""
+    import base64
+
+    fund("u1")
+    job = jobs.create(
+        "u1",
+        "basic",
+        "photo.jpg",
+        options=OutputOptions(),
+        original_key=storage.direct_key("u1", "j1", "photo.jpg"),
+        job_id="j1",
+    )
+    payload = {"jobId": job.id, "image": base64.b64encode(photo_jpeg).decode()}
+    answer = inference.module.handler(payload, LambdaContext("LightInferenceFunction"))
+    done = Job.get(job.id)
+    assert answer["status"] == "completed" and answer["resultKey"] == done.result_key
+    assert (done.status, done.credits_used, done.original_size) == ("completed", 3, len(photo_jpeg))
+    assert (
+        done.started_at
+        and base64.b64decode(answer["image"])
+        == inference.s3.get_object(Bucket=inference.bucket, Key=done.result_key)["Body"].read()
+    )
+    again = inference.module.handler(payload, LambdaContext("LightInferenceFunction"))
+    assert again["status"] == "skipped" and Job.get(job.id).completed_at == done.completed_at
+    assert credits.balance("u1") == 100 - 3
+
+    awaited = new_job()  # a presigned upload, whose original has not come: left to the queued path
+    assert jobs.start_present(awaited.id) is None and Job.get(awaited.id).status == "pending"
+    assert jobs.start_present("nope") is None and Job.count() == 2
+    assert inference.module.handler({"jobId": "nope"}, LambdaContext("x"))["status"] == "skipped"

@@ -1,6 +1,7 @@
 """Function instances as Lambda runs them: a process each, with its function's environment, one
 event at a time, warm between events, never sharing state with another instance."""
 
+import json
 import os
 import threading
 
@@ -110,3 +111,15 @@ def test_closing_the_pool_ends_an_invocation_in_flight(pool, tmp_path):
     pool.close()
     caller.join()
     assert failures == ["Runtime.ExitError"] and pool.instances == 0
+
+
+def test_an_event_and_its_result_as_json_pass_through_unparsed(pool):
+    """What a Lambda Invoke through moto uses: JSON in, Lambda's JSON result out."""
+    answer = pool.invoke_json(b'{"tag": "raw"}')
+    assert isinstance(answer, bytes) and json.loads(answer)["calls"] == ["raw"]
+    with pytest.raises(FunctionError) as failed:
+        pool.invoke_json(b"{not json")
+    assert failed.value.payload["errorType"] == "JSONDecodeError"
+    with pytest.raises(FunctionError) as failed:
+        pool.invoke_json(b'{"raise": "bad input"}')
+    assert failed.value.payload["errorMessage"] == "bad input"
