@@ -3,6 +3,7 @@ images), and read. Their items are settled by bgr_core.settlement, which starts 
 (bgr_core.zip_workflow) with the last one."""
 
 import math
+import mimetypes
 import posixpath
 import uuid
 
@@ -25,7 +26,6 @@ from .options import OutputOptions
 from .pricing import MAX_BATCH_IMAGES, TIERS
 
 MAX_BATCH_BYTES = 2 * 1024**3
-CONTENT_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 
 
 class ImageSpec(Schema):
@@ -91,7 +91,9 @@ def create(
 
 
 def _content_type(name: str) -> str | None:
-    return CONTENT_TYPES.get(posixpath.splitext(name.lower())[1])
+    """The image type a file name says (JPEG, PNG or WebP), or None."""
+    guessed = mimetypes.guess_type(name)[0]
+    return guessed if guessed in storage.IMAGE_CONTENT_TYPES else None
 
 
 def upload_forms(batch: Batch, items: list[BatchItem]) -> list[dict]:

@@ -192,9 +192,10 @@ def test_a_wait_cuts_the_image_out_during_the_request_and_answers_the_finished_j
     fund("user-1", 10)
     functions, found_pending = local_functions(TEMPLATE), []
 
-    def invoke(logical: str, event: dict):
+    def invoke(logical: str, payload: bytes) -> bytes:
+        event = json.loads(payload)
         found_pending.append((logical, Job.get(event["jobId"]).status))  # as the function finds it
-        return functions[logical].invoke(event)
+        return json.dumps(functions[logical].invoke(event)).encode()
 
     with bind_to_lambda(TEMPLATE, invoke):
         reply = multipart(api, photo_jpeg, "astronaut.jpg", query={"wait": "20"}, content_type="image/jpeg")
