@@ -31,13 +31,7 @@ class KeyView(Schema):
 
     @classmethod
     def of(cls, record: ApiKey) -> "KeyView":
-        return cls(
-            id=record.id,
-            name=record.name,
-            prefix=record.prefix,
-            created_at=record.created_at,
-            last_used_at=record.last_used_at,
-        )
+        return cls.model_validate(record, from_attributes=True)
 
 
 class CreatedKey(Schema):
