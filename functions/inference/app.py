@@ -29,8 +29,12 @@ persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_tab
 @idempotent_function(data_keyword_argument="created", config=idempotency, persistence_store=persistence)
 def process_object(created: dict) -> dict:
     outcome = ingest.process(created["bucket"], created["key"], created["etag"])
-    metrics.add_metric(name=f"Images{outcome.status.capitalize()}", unit="Count", value=1)
+    _count_image(outcome.status)
     return outcome.as_dict()
+
+
+def _count_image(status: str) -> None:
+    metrics.add_metric(name=f"Images{status.capitalize()}", unit="Count", value=1)
 
 
 def process_record(record: SQSRecord) -> None:
@@ -42,8 +46,14 @@ def process_record(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context) -> dict:
+    # Every invocation publishes a metric (so log_metrics never flushes an empty set): a direct
+    # invoke its image's outcome, a batch how many records came (a redelivery replayed from the
+    # idempotency store, or S3's test event, processes no image).
     if "jobId" in event:  # a direct invoke (bgr_core.direct): one job, now
-        return ingest.process_job(event["jobId"], event.get("image"))
+        answer = ingest.process_job(event["jobId"], event.get("image"))
+        _count_image(answer["status"])
+        return answer
+    metrics.add_metric(name="Records", unit="Count", value=len(event.get("Records", [])))
     idempotency.register_lambda_context(context)
     return process_partial_response(
         event=event, record_handler=process_record, processor=processor, context=context
