@@ -44,6 +44,7 @@ _EPSILON = 1e-4  # guided filter regulariser: higher follows the mask, lower the
 _CERTAIN = 0.98  # mask values beyond this (or below 1 − this) count as certain
 _CONTRAST, _FIT = 0.3, 0.1  # colour alpha is trusted where F̄, B̄ differ and the pixel lies between
 _FUSION_RADII = (0.06, 0.004)  # blur fusion's two passes' radii, as fractions of the longer side
+_TEXTURE = 400.0  # how far F̄, B̄ must stand apart from their colours' spread to be used as they are
 # Closed-form matting's correction is solved at about this many pixels, in this many steps.
 _SOLVE_PIXELS, _STEPS = 60_000, 20
 _SOLVE_EPSILON = 1e-5  # its windows' colour covariance regulariser
@@ -159,10 +160,15 @@ def decontaminate(image: Image.Image, alpha: Image.Image) -> Image.Image:
     out = photo.copy()
     if edge.any():
         alpha_s = _unit(_resize(a, work))
-        mean_f, mean_b = _blur_fusion(_unit(_resize(photo, work)), alpha_s, max(image.size) / max(work))
-        pixels, mean_b = _unit(photo[edge]), _at(mean_b, edge)
-        fused = _fuse(pixels, _unit(a[edge])[:, None], _at(mean_f, edge), mean_b)
-        out[edge] = _to_uint8(_away_from_background(pixels, fused, mean_b))
+        local = _blur_fusion(_unit(_resize(photo, work)), alpha_s, max(image.size) / max(work))
+        pixels, (mean_f, mean_b, spread) = _unit(photo[edge]), (_at(v, edge) for v in local)
+        fused = _fuse(pixels, _unit(a[edge])[:, None], mean_f, mean_b)
+        # Where F̄ and B̄ stand apart from the colours they average (a studio background), fusion's
+        # estimate holds; where they do not (textured, busy backgrounds) only its step on the ray.
+        span = _dot(mean_f - mean_b, mean_f - mean_b)
+        sure = (span / (span + _TEXTURE * spread + 1e-6))[:, None]
+        ray = _away_from_background(pixels, fused, mean_b)
+        out[edge] = _to_uint8(ray + sure * (fused - ray))
     return Image.fromarray(out)
 
 
@@ -270,33 +276,38 @@ def _guided_coefficients(guide: np.ndarray, source: np.ndarray, r: int, epsilon:
     return _box(coef, r), _box(offset, r)
 
 
-def _blur_fusion(rgb: np.ndarray, alpha: np.ndarray, pixel: float) -> tuple[np.ndarray, np.ndarray]:
+def _blur_fusion(rgb: np.ndarray, alpha: np.ndarray, pixel: float) -> tuple[np.ndarray, ...]:
     """Forte & Pitié's two passes of local subject and background colours F̄, B̄ on a reduced
-    copy (they are smooth averages); `pixel` is the copy's pixel in full-size pixels."""
+    copy (they are smooth averages); `pixel` is the copy's pixel in full-size pixels. Also how
+    much the colours averaged into the last F̄ and B̄ vary (variance, summed over channels)."""
     a = alpha[..., None]
     soft = (alpha > 0) & (alpha < 1)
     foreground = background = rgb
     side = max(alpha.shape) * pixel
     for fraction in _FUSION_RADII:
         r = max(1, round(fraction * side / pixel))
-        mean_f = _box(foreground * a, r) / (_box(alpha, r)[..., None] + 1e-5)
-        mean_b = _box(background * (1 - a), r) / (_box(1 - alpha, r)[..., None] + 1e-5)
+        weight_f, weight_b = _box(alpha, r)[..., None] + 1e-5, _box(1 - alpha, r)[..., None] + 1e-5
+        mean_f = _box(foreground * a, r) / weight_f
+        mean_b = _box(background * (1 - a), r) / weight_b
+        spread = _box(foreground * foreground * a, r) / weight_f - mean_f * mean_f
+        spread += _box(background * background * (1 - a), r) / weight_b - mean_b * mean_b
         foreground, background = rgb.copy(), rgb.copy()
         foreground[soft] = _fuse(rgb[soft], a[soft], mean_f[soft], mean_b[soft])
         background[soft] = mean_b[soft]
-    return mean_f, mean_b
+    return mean_f, mean_b, np.maximum(spread, 0).sum(-1)
 
 
 def _away_from_background(pixels: np.ndarray, fused: np.ndarray, mean_b: np.ndarray) -> np.ndarray:
     """Blur fusion's estimate kept to what compositing allows: I = αF + (1 − α)B puts the pure
     colour F on the ray from the background B through the pixel I, beyond I. Only the estimate's
-    step along that ray is taken (never longer than the estimate's own change), so where the
-    local colours F̄ are wrong (a mask softer than the subject, a background as dark as the
-    subject) the pixel keeps its own colour instead of turning towards them."""
+    step along that ray is taken, and no channel moves further than, or against, the estimate's
+    own change (B̄ holds some of the subject's colour where the mask is soft); so where the local
+    colours F̄ are wrong (a mask softer than the subject, a background as dark as the subject)
+    the pixel keeps its own colour instead of turning towards them."""
     away = pixels - mean_b
     reach = _dot(away, away)
     step = np.clip(_dot(fused - pixels, away) / np.maximum(reach, 1e-4), 0, None)
-    return np.clip(pixels + step[:, None] * away, 0, 1)
+    return np.clip(pixels + step[:, None] * away, np.minimum(pixels, fused), np.maximum(pixels, fused))
 
 
 def _fuse(pixels: np.ndarray, alpha: np.ndarray, mean_f: np.ndarray, mean_b: np.ndarray) -> np.ndarray:
