@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .functions import Functions
+from .instance import FunctionError
 from .template import ACCOUNT, Template
 
 logger = logging.getLogger(__name__)
@@ -60,5 +61,7 @@ class ScheduleRunner(threading.Thread):
         while not self._stopping.wait(self.interval_s):
             try:
                 self.functions.invoke(self.schedule.function, scheduled_event(self.schedule, self.region))
-            except Exception:
+            except Exception as err:
+                if isinstance(err, FunctionError) and err.payload["errorType"] == "Runtime.Closed":
+                    return  # the runtime is stopping (its functions close before its schedules)
                 logger.exception("%s failed; it runs again in %s s", self.schedule.function, self.interval_s)
