@@ -44,7 +44,7 @@ _EPSILON = 1e-4  # guided filter regulariser: higher follows the mask, lower the
 _CERTAIN = 0.98  # mask values beyond this (or below 1 − this) count as certain
 _CONTRAST, _FIT = 0.3, 0.1  # colour alpha is trusted where F̄, B̄ differ and the pixel lies between
 _FUSION_RADII = (0.06, 0.004)  # blur fusion's two passes' radii, as fractions of the longer side
-_TEXTURE = 400.0  # how far F̄, B̄ must stand apart from their colours' spread to be used as they are
+_TEXTURE = 3000.0  # how far F̄, B̄ must stand apart from their colours' spread to be used as they are
 # Closed-form matting's correction is solved at about this many pixels, in this many steps.
 _SOLVE_PIXELS, _STEPS = 60_000, 20
 _SOLVE_EPSILON = 1e-5  # its windows' colour covariance regulariser
