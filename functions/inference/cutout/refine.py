@@ -16,10 +16,10 @@ written anywhere, so the first cutout of a read-only container costs what every 
   are box-filter averages weighted by α, and each semi-transparent pixel becomes
   F̄ + α(I − αF̄ − (1 − α)B̄). The α used is never below what the pixel's own colour says
   (its position between B̄ and F̄), so a pixel that looks like the subject keeps its colour:
-  an opaque part that the mask marks as soft is never tinted away from the background. The
-  result moves the pixel only along the ray from B̄ through it (where compositing puts the pure
-  colour): F̄'s errors across that ray, where the mask is wrong or the subject's colours vary,
-  never reach the cutout.
+  an opaque part that the mask marks as soft is never tinted away from the background. Where
+  F̄ and B̄ do not stand clear of the colours they average (busy backgrounds, see-through or
+  varied subjects), the pixel moves only along the ray from B̄ through it (where compositing puts
+  the pure colour), so F̄'s errors across that ray never reach the cutout.
 """
 
 import math
