@@ -14,6 +14,7 @@ from PIL import Image
 from skimage import data
 
 from bgr_cli.client import Client, download, image_spec, upload
+from bgr_core import routing
 
 from . import tokens
 from .runtime import LocalRuntime
@@ -200,15 +201,21 @@ def _models(models: dict) -> str:
 def _summary(rows, batch_done, zip_path, batch_s, ledger, stats, total_s) -> None:
     header = ("what", "tier", "status", "model", "credits", "paid by", "model", "end-to-end")
     print("\n{:<28} {:<13} {:<22} {:<10} {:>7}  {:<12} {:>6} {:>10}  output".format(*header))
-    for i, r in enumerate(rows):
-        first = "*" if i == 0 else " "
+    started: set[str] = set()  # inference functions (routing: light, matting) seen cutting out
+    for r in rows:
+        first = " "
+        if r.model is not None and routing.tier_class(r.tier) not in started:
+            started.add(routing.tier_class(r.tier))
+            first = "*"
         print(
             f"{r.what:<28} {r.tier:<13} {r.status:<22} {r.model or '-':<10} {r.credits:>7}  "
             f"{r.pricing:<12} {r.inference_s:>5.1f}s{first}{_seconds(r.total_s):>10}  {r.output}"
         )
     print(
-        "* the first cutout of this worker process: its time includes a one-time cost, loading the "
-        "model into onnxruntime; every later cutout reuses it (no tier compiles anything at run time)"
+        "* the first cutout of its inference function (light: basic, standard; matting: professional, "
+        "industry), on a fresh instance: its time includes a one-time cost, starting the instance and "
+        "loading the model into onnxruntime (a batch's items that run at once may each start one); "
+        "later cutouts on a warm instance reuse it, and no tier compiles anything at run time"
     )
     b = batch_done
     print(

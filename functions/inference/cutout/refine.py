@@ -1,6 +1,6 @@
 """What a tier does to the model's mask: clean-up, alpha matting, colour decontamination.
 
-Everything here is numpy and OpenCV box filters: nothing is compiled at run time and nothing is
+Everything here is numpy, OpenCV and scipy: nothing is compiled at run time and nothing is
 written anywhere, so the first cutout of a read-only container costs what every other one does.
 
 - Matting: the model's mask is coarse (its 320 or 1024 px square scaled to the photo), so its
@@ -8,13 +8,18 @@ written anywhere, so the first cutout of a read-only container costs what every 
   fits the mask locally as a linear function of the photo's colour, which puts the edge where the
   colours change and brings back thin strands the model could not see; its coefficients are
   fitted at about a megapixel and applied at full size ("Fast Guided Filter", He & Sun, 2015).
-  The mask's certain inside and outside stay as they were.
+  The mask's certain inside and outside stay as they were. A closed-form matting (Levin et al.,
+  2008) solved at a reduced size with scipy's conjugate gradient then links the band to them
+  and corrects what both local estimates placed a little off; its change is added at full size.
 - Decontamination: blur-fusion foreground estimation (Forte & Pitié, "Approximate Fast
   Foreground Colour Estimation", 2021): the subject's and the background's local colours F̄, B̄
   are box-filter averages weighted by α, and each semi-transparent pixel becomes
   F̄ + α(I − αF̄ − (1 − α)B̄). The α used is never below what the pixel's own colour says
   (its position between B̄ and F̄), so a pixel that looks like the subject keeps its colour:
-  an opaque part that the mask marks as soft is never tinted away from the background.
+  an opaque part that the mask marks as soft is never tinted away from the background. Where
+  F̄ and B̄ do not stand clear of the colours they average (busy backgrounds, see-through or
+  varied subjects), the pixel moves only along the ray from B̄ through it (where compositing puts
+  the pure colour), so F̄'s errors across that ray never reach the cutout.
 """
 
 import math
@@ -22,6 +27,8 @@ import math
 import cv2
 import numpy as np
 from PIL import Image, ImageFilter
+from scipy import sparse
+from scipy.sparse import linalg as sparse_linalg
 
 # Clean-up: values within this distance of 0 or 255 snap to it (background haze, speckled
 # interiors); the 50 % crossing, where the cutout's edge is, does not move.
@@ -37,6 +44,11 @@ _EPSILON = 1e-4  # guided filter regulariser: higher follows the mask, lower the
 _CERTAIN = 0.98  # mask values beyond this (or below 1 − this) count as certain
 _CONTRAST, _FIT = 0.3, 0.1  # colour alpha is trusted where F̄, B̄ differ and the pixel lies between
 _FUSION_RADII = (0.06, 0.004)  # blur fusion's two passes' radii, as fractions of the longer side
+_TEXTURE = 3000.0  # how far F̄, B̄ must stand apart from their colours' spread to be used as they are
+# Closed-form matting's correction is solved at about this many pixels, in this many steps.
+_SOLVE_PIXELS, _STEPS = 60_000, 20
+_SOLVE_EPSILON = 1e-5  # its windows' colour covariance regulariser
+_PULL = 0.05  # how strongly its solution is held to the blended estimate
 
 
 def clean_mask(pred: np.ndarray, size: tuple[int, int]) -> Image.Image:
@@ -84,9 +96,59 @@ def matte(image: Image.Image, mask: Image.Image, model_side: int = 320) -> Image
     # Trusted where the two colours stand apart from the textures they are averaged from.
     contrast = np.sqrt(spread) - 2 * _at(fg_spread + bg_spread, band)
     trust = np.clip(contrast / _CONTRAST, 0, 1) * np.exp(-_dot(residual, residual) / _FIT**2)
-    alpha = inside * np.uint8(255)
-    alpha[band] = _to_uint8(trust * seen + (1 - trust) * guided)
-    return Image.fromarray(alpha)
+    alpha = inside.astype(np.float32)
+    alpha[band] = trust * seen + (1 - trust) * guided
+    _propagate(photo, alpha, band)
+    return Image.fromarray(_to_uint8(alpha))
+
+
+def _propagate(photo: np.ndarray, alpha: np.ndarray, band: np.ndarray) -> None:
+    """Adds to `alpha` in `band` what closed-form matting changes at a reduced size: the guided
+    filter and the colour samples see a window each, the matting Laplacian links the whole band
+    to the certain inside and outside (it fixes edges the mask placed a little off)."""
+    height, width = band.shape
+    scale = min(1.0, math.sqrt(_SOLVE_PIXELS / (width * height)))
+    size = (max(3, round(width * scale)), max(3, round(height * scale)))
+    unknown = _resize(band.astype(np.uint8), size, cv2.INTER_NEAREST).astype(bool)
+    if not unknown.any():
+        return
+    low = _resize(alpha, size, cv2.INTER_AREA)
+    solved = _closed_form(_unit(_resize(photo, size)), low, unknown)
+    alpha[band] = np.clip(alpha[band] + _at(solved - low, band), 0, 1)
+
+
+def _closed_form(rgb: np.ndarray, alpha: np.ndarray, unknown: np.ndarray) -> np.ndarray:
+    """Levin et al.'s closed-form matting ("A Closed-Form Solution to Natural Image Matting",
+    2008) for the `unknown` pixels, the others fixed, with a weak pull towards `alpha` that makes
+    a few Jacobi-preconditioned conjugate-gradient steps from it enough."""
+    laplacian = _matting_laplacian(rgb, cv2.dilate(unknown.astype(np.uint8), np.ones((3, 3), np.uint8)))
+    flat = alpha.ravel().astype(np.float64)
+    free, fixed = np.flatnonzero(unknown), np.flatnonzero(~unknown)
+    rows = laplacian[free]
+    system = rows[:, free] + _PULL * sparse.identity(len(free), format="csr")
+    rhs = _PULL * flat[free] - rows[:, fixed] @ flat[fixed]
+    solved, _ = sparse_linalg.cg(
+        system, rhs, x0=flat[free], M=sparse.diags(1 / system.diagonal()), maxiter=_STEPS
+    )
+    flat[free] = np.clip(solved, 0, 1)
+    return flat.reshape(alpha.shape).astype(np.float32)
+
+
+def _matting_laplacian(rgb: np.ndarray, centres: np.ndarray) -> sparse.csr_matrix:
+    """The matting Laplacian's terms from the 3×3 windows centred in `centres` (not on the border)."""
+    height, width = centres.shape
+    ys, xs = np.nonzero(centres[1:-1, 1:-1])
+    window = np.stack([(ys + dy) * width + xs + dx for dy in range(3) for dx in range(3)], 1)
+    colours = rgb.reshape(-1, 3).astype(np.float64)[window]  # (n, 9, 3)
+    centred = colours - colours.mean(1, keepdims=True)
+    covariance = np.einsum("nki,nkj->nij", centred, centred) / 9 + _SOLVE_EPSILON / 9 * np.eye(3)
+    affinity = (1 + np.einsum("nai,nij,nbj->nab", centred, np.linalg.inv(covariance), centred)) / 9
+    pixels = height * width
+    weights = sparse.csr_matrix(
+        (affinity.ravel(), (np.repeat(window, 9, 1).ravel(), np.tile(window, (1, 9)).ravel())),
+        shape=(pixels, pixels),
+    )
+    return sparse.diags(np.asarray(weights.sum(1)).ravel()) - weights
 
 
 def decontaminate(image: Image.Image, alpha: Image.Image) -> Image.Image:
@@ -98,9 +160,15 @@ def decontaminate(image: Image.Image, alpha: Image.Image) -> Image.Image:
     out = photo.copy()
     if edge.any():
         alpha_s = _unit(_resize(a, work))
-        mean_f, mean_b = _blur_fusion(_unit(_resize(photo, work)), alpha_s, max(image.size) / max(work))
-        pixels = _unit(photo[edge])
-        out[edge] = _to_uint8(_fuse(pixels, _unit(a[edge])[:, None], _at(mean_f, edge), _at(mean_b, edge)))
+        local = _blur_fusion(_unit(_resize(photo, work)), alpha_s, max(image.size) / max(work))
+        pixels, (mean_f, mean_b, spread) = _unit(photo[edge]), (_at(v, edge) for v in local)
+        fused = _fuse(pixels, _unit(a[edge])[:, None], mean_f, mean_b)
+        # Where F̄ and B̄ stand apart from the colours they average (a studio background), fusion's
+        # estimate holds; where they do not (textured, busy backgrounds) only its step on the ray.
+        span = _dot(mean_f - mean_b, mean_f - mean_b)
+        sure = (span / (span + _TEXTURE * spread + 1e-6))[:, None]
+        ray = _away_from_background(pixels, fused, mean_b)
+        out[edge] = _to_uint8(ray + sure * (fused - ray))
     return Image.fromarray(out)
 
 
@@ -208,21 +276,38 @@ def _guided_coefficients(guide: np.ndarray, source: np.ndarray, r: int, epsilon:
     return _box(coef, r), _box(offset, r)
 
 
-def _blur_fusion(rgb: np.ndarray, alpha: np.ndarray, pixel: float) -> tuple[np.ndarray, np.ndarray]:
+def _blur_fusion(rgb: np.ndarray, alpha: np.ndarray, pixel: float) -> tuple[np.ndarray, ...]:
     """Forte & Pitié's two passes of local subject and background colours F̄, B̄ on a reduced
-    copy (they are smooth averages); `pixel` is the copy's pixel in full-size pixels."""
+    copy (they are smooth averages); `pixel` is the copy's pixel in full-size pixels. Also how
+    much the colours averaged into the last F̄ and B̄ vary (variance, summed over channels)."""
     a = alpha[..., None]
     soft = (alpha > 0) & (alpha < 1)
     foreground = background = rgb
     side = max(alpha.shape) * pixel
     for fraction in _FUSION_RADII:
         r = max(1, round(fraction * side / pixel))
-        mean_f = _box(foreground * a, r) / (_box(alpha, r)[..., None] + 1e-5)
-        mean_b = _box(background * (1 - a), r) / (_box(1 - alpha, r)[..., None] + 1e-5)
+        weight_f, weight_b = _box(alpha, r)[..., None] + 1e-5, _box(1 - alpha, r)[..., None] + 1e-5
+        mean_f = _box(foreground * a, r) / weight_f
+        mean_b = _box(background * (1 - a), r) / weight_b
+        spread = _box(foreground * foreground * a, r) / weight_f - mean_f * mean_f
+        spread += _box(background * background * (1 - a), r) / weight_b - mean_b * mean_b
         foreground, background = rgb.copy(), rgb.copy()
         foreground[soft] = _fuse(rgb[soft], a[soft], mean_f[soft], mean_b[soft])
         background[soft] = mean_b[soft]
-    return mean_f, mean_b
+    return mean_f, mean_b, np.maximum(spread, 0).sum(-1)
+
+
+def _away_from_background(pixels: np.ndarray, fused: np.ndarray, mean_b: np.ndarray) -> np.ndarray:
+    """Blur fusion's estimate kept to what compositing allows: I = αF + (1 − α)B puts the pure
+    colour F on the ray from the background B through the pixel I, beyond I. Only the estimate's
+    step along that ray is taken, and no channel moves further than, or against, the estimate's
+    own change (B̄ holds some of the subject's colour where the mask is soft); so where the local
+    colours F̄ are wrong (a mask softer than the subject, a background as dark as the subject)
+    the pixel keeps its own colour instead of turning towards them."""
+    away = pixels - mean_b
+    reach = _dot(away, away)
+    step = np.clip(_dot(fused - pixels, away) / np.maximum(reach, 1e-4), 0, None)
+    return np.clip(pixels + step[:, None] * away, np.minimum(pixels, fused), np.maximum(pixels, fused))
 
 
 def _fuse(pixels: np.ndarray, alpha: np.ndarray, mean_f: np.ndarray, mean_b: np.ndarray) -> np.ndarray:

@@ -176,6 +176,7 @@ def test_s3_test_event_is_skipped(inference):
     message = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": inference.bucket}
     inference.sqs.send_message(QueueUrl=inference.queue_url, MessageBody=json.dumps(message))
     assert inference.run() == {"batchItemFailures": []}
+    assert list(Job.scan()) == []
 
 
 def test_object_for_no_job_is_left_alone(inference, photo_jpeg):
