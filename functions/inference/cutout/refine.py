@@ -7,7 +7,7 @@ written anywhere, so the first cutout of a read-only container costs what every 
   edge is a blur a few pixels wide. A guided filter (He et al., "Guided Image Filtering", 2013)
   fits the mask locally as a linear function of the photo's colour, which puts the edge where the
   colours change and brings back thin strands the model could not see; its coefficients are
-  fitted at about a megapixel and applied at full size ("Fast Guided Filter", He & Sun, 2015).
+  fitted at about half a megapixel and applied at full size ("Fast Guided Filter", He & Sun, 2015).
   The mask's certain inside and outside stay as they were. A closed-form matting (Levin et al.,
   2008) solved at a reduced size with scipy's conjugate gradient then links the band to them
   and corrects what both local estimates placed a little off; its change is added at full size.
@@ -35,7 +35,7 @@ from scipy.sparse import linalg as sparse_linalg
 _SNAP = 16
 _STRETCH = [min(255, max(0, round((v - _SNAP) * 255 / (255 - 2 * _SNAP)))) for v in range(256)]
 # Matting fits its local models on at most this many pixels and applies them at full size.
-WORK_PIXELS = 1_000_000
+WORK_PIXELS = 500_000
 # Sizes in pixels of the model's input (its mask's blur is about one), scaled to the photo:
 _BAND = 0.5  # the mask's certain inside and outside are eroded by this to leave a band to solve
 _RADIUS = 1.0  # guided filter window radius
@@ -44,6 +44,7 @@ _EPSILON = 1e-4  # guided filter regulariser: higher follows the mask, lower the
 _CERTAIN = 0.98  # mask values beyond this (or below 1 − this) count as certain
 _CONTRAST, _FIT = 0.3, 0.1  # colour alpha is trusted where F̄, B̄ differ and the pixel lies between
 _FUSION_RADII = (0.06, 0.004)  # blur fusion's two passes' radii, as fractions of the longer side
+_FUSION_PIXELS = 250_000  # blur fusion's smooth averages are found at about this size
 _TEXTURE = 3000.0  # how far F̄, B̄ must stand apart from their colours' spread to be used as they are
 # Closed-form matting's correction is solved at about this many pixels, in this many steps.
 _SOLVE_PIXELS, _STEPS = 60_000, 20
@@ -84,37 +85,36 @@ def matte(image: Image.Image, mask: Image.Image, model_side: int = 320) -> Image
     )
 
     inside = _resize(inside_s, (width, height), cv2.INTER_NEAREST)
-    outside = _resize(outside_s, (width, height), cv2.INTER_NEAREST)
-    band = (inside | outside) == 0
-    pixels = _unit(photo[band])
-    guided = _dot(_at(coef, band), pixels) + _at(offset, band)
-    fg, bg = _at(fg_s, band), _at(bg_s, band)
+    band = _Band(_resize(inside_s | outside_s, (width, height), cv2.INTER_NEAREST) == 0)
+    pixels = _unit(band.take(photo))
+    guided = _dot(band.read(coef), pixels) + band.read(offset)
+    fg, bg = band.read(fg_s), band.read(bg_s)
     span = fg - bg
     spread = _dot(span, span)
     seen = np.clip(_dot(pixels - bg, span) / np.maximum(spread, 1e-4), 0, 1)
     residual = pixels - bg - seen[:, None] * span
     # Trusted where the two colours stand apart from the textures they are averaged from.
-    contrast = np.sqrt(spread) - 2 * _at(fg_spread + bg_spread, band)
+    contrast = np.sqrt(spread) - 2 * band.read(fg_spread + bg_spread)
     trust = np.clip(contrast / _CONTRAST, 0, 1) * np.exp(-_dot(residual, residual) / _FIT**2)
     alpha = inside.astype(np.float32)
-    alpha[band] = trust * seen + (1 - trust) * guided
+    band.put(alpha, trust * seen + (1 - trust) * guided)
     _propagate(photo, alpha, band)
     return Image.fromarray(_to_uint8(alpha))
 
 
-def _propagate(photo: np.ndarray, alpha: np.ndarray, band: np.ndarray) -> None:
+def _propagate(photo: np.ndarray, alpha: np.ndarray, band: "_Band") -> None:
     """Adds to `alpha` in `band` what closed-form matting changes at a reduced size: the guided
     filter and the colour samples see a window each, the matting Laplacian links the whole band
     to the certain inside and outside (it fixes edges the mask placed a little off)."""
-    height, width = band.shape
+    height, width = alpha.shape
     scale = min(1.0, math.sqrt(_SOLVE_PIXELS / (width * height)))
     size = (max(3, round(width * scale)), max(3, round(height * scale)))
-    unknown = _resize(band.astype(np.uint8), size, cv2.INTER_NEAREST).astype(bool)
+    unknown = _resize(band.mask.view(np.uint8), size, cv2.INTER_NEAREST).astype(bool)
     if not unknown.any():
         return
     low = _resize(alpha, size, cv2.INTER_AREA)
     solved = _closed_form(_unit(_resize(photo, size)), low, unknown)
-    alpha[band] = np.clip(alpha[band] + _at(solved - low, band), 0, 1)
+    band.put(alpha, np.clip(band.take(alpha) + band.read(solved - low), 0, 1))
 
 
 def _closed_form(rgb: np.ndarray, alpha: np.ndarray, unknown: np.ndarray) -> np.ndarray:
@@ -141,8 +141,9 @@ def _matting_laplacian(rgb: np.ndarray, centres: np.ndarray) -> sparse.csr_matri
     window = np.stack([(ys + dy) * width + xs + dx for dy in range(3) for dx in range(3)], 1)
     colours = rgb.reshape(-1, 3).astype(np.float64)[window]  # (n, 9, 3)
     centred = colours - colours.mean(1, keepdims=True)
-    covariance = np.einsum("nki,nkj->nij", centred, centred) / 9 + _SOLVE_EPSILON / 9 * np.eye(3)
-    affinity = (1 + np.einsum("nai,nij,nbj->nab", centred, np.linalg.inv(covariance), centred)) / 9
+    across = centred.transpose(0, 2, 1)
+    covariance = across @ centred / 9 + _SOLVE_EPSILON / 9 * np.eye(3)
+    affinity = (1 + centred @ np.linalg.inv(covariance) @ across) / 9  # (n, 9, 9)
     pixels = height * width
     weights = sparse.csr_matrix(
         (affinity.ravel(), (np.repeat(window, 9, 1).ravel(), np.tile(window, (1, 9)).ravel())),
@@ -155,30 +156,60 @@ def decontaminate(image: Image.Image, alpha: Image.Image) -> Image.Image:
     """RGB image whose semi-transparent pixels carry the estimated pure foreground colour."""
     rgb = image.convert("RGB") if image.mode != "RGB" else image
     photo, a = np.asarray(rgb), np.asarray(alpha)
-    work = _work_size(*image.size)
-    edge = (a > 0) & (a < 255)
+    work = _work_size(*image.size, _FUSION_PIXELS)
+    edge = _Band((a > 0) & (a < 255))
     out = photo.copy()
-    if edge.any():
+    if len(edge.rows):
         alpha_s = _unit(_resize(a, work))
         local = _blur_fusion(_unit(_resize(photo, work)), alpha_s, max(image.size) / max(work))
-        pixels, (mean_f, mean_b, spread) = _unit(photo[edge]), (_at(v, edge) for v in local)
-        fused = _fuse(pixels, _unit(a[edge])[:, None], mean_f, mean_b)
+        pixels, (mean_f, mean_b, spread) = _unit(edge.take(photo)), (edge.read(v) for v in local)
+        fused = _fuse(pixels, _unit(edge.take(a))[:, None], mean_f, mean_b)
         # Where F̄ and B̄ stand apart from the colours they average (a studio background), fusion's
         # estimate holds; where they do not (textured, busy backgrounds) only its step on the ray.
         span = _dot(mean_f - mean_b, mean_f - mean_b)
         sure = (span / (span + _TEXTURE * spread + 1e-6))[:, None]
         ray = _away_from_background(pixels, fused, mean_b)
-        out[edge] = _to_uint8(ray + sure * (fused - ray))
+        edge.put(out, _to_uint8(ray + sure * (fused - ray)))
     return Image.fromarray(out)
 
 
-def _at(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """A smaller array scaled up to the mask's size, read at the mask's pixels."""
-    return _resize(values, mask.shape[::-1], cv2.INTER_LINEAR)[mask]
+class _Band:
+    """The pixels of a full-size mask, where smaller arrays are read as if scaled up (bilinear):
+    OpenCV's remap at just these points, instead of scaling whole arrays up to the photo's size."""
+
+    _ROW = 4096  # remap's maps are laid out in rows of this many points (it takes < 32767 a side)
+
+    def __init__(self, mask: np.ndarray):
+        self.mask = mask
+        self.rows, self.cols = np.nonzero(mask)
+        self._maps: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+    def take(self, values: np.ndarray) -> np.ndarray:
+        return values[self.rows, self.cols]
+
+    def put(self, target: np.ndarray, values: np.ndarray) -> None:
+        target[self.rows, self.cols] = values
+
+    def read(self, values: np.ndarray) -> np.ndarray:
+        height, width = values.shape[:2]
+        if (height, width) not in self._maps:
+            self._maps[height, width] = self._map(height, width)
+        maps = self._maps[height, width]
+        flat = cv2.remap(values, *maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return flat.reshape(-1, *values.shape[2:])[: len(self.rows)]
+
+    def _map(self, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """Where each point falls in a (height, width) array, as cv2.resize places pixel centres."""
+        full_height, full_width = self.mask.shape
+        shape = (max(1, -(-len(self.rows) // self._ROW)), self._ROW)
+        padding = (0, shape[0] * shape[1] - len(self.rows))
+        xs = np.pad((self.cols + 0.5) * (width / full_width) - 0.5, padding).astype(np.float32)
+        ys = np.pad((self.rows + 0.5) * (height / full_height) - 0.5, padding).astype(np.float32)
+        return cv2.convertMaps(xs.reshape(shape), ys.reshape(shape), cv2.CV_16SC2)
 
 
-def _work_size(width: int, height: int) -> tuple[int, int]:
-    scale = min(1.0, math.sqrt(WORK_PIXELS / (width * height)))
+def _work_size(width: int, height: int, pixels: int = WORK_PIXELS) -> tuple[int, int]:
+    scale = min(1.0, math.sqrt(pixels / (width * height)))
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
@@ -284,16 +315,17 @@ def _blur_fusion(rgb: np.ndarray, alpha: np.ndarray, pixel: float) -> tuple[np.n
     soft = (alpha > 0) & (alpha < 1)
     foreground = background = rgb
     side = max(alpha.shape) * pixel
-    for fraction in _FUSION_RADII:
+    for i, fraction in enumerate(_FUSION_RADII):
         r = max(1, round(fraction * side / pixel))
         weight_f, weight_b = _box(alpha, r)[..., None] + 1e-5, _box(1 - alpha, r)[..., None] + 1e-5
         mean_f = _box(foreground * a, r) / weight_f
         mean_b = _box(background * (1 - a), r) / weight_b
-        spread = _box(foreground * foreground * a, r) / weight_f - mean_f * mean_f
-        spread += _box(background * background * (1 - a), r) / weight_b - mean_b * mean_b
-        foreground, background = rgb.copy(), rgb.copy()
-        foreground[soft] = _fuse(rgb[soft], a[soft], mean_f[soft], mean_b[soft])
-        background[soft] = mean_b[soft]
+        if i + 1 < len(_FUSION_RADII):  # the next pass averages these estimates in the soft pixels
+            foreground, background = rgb.copy(), rgb.copy()
+            foreground[soft] = _fuse(rgb[soft], a[soft], mean_f[soft], mean_b[soft])
+            background[soft] = mean_b[soft]
+    spread = _box(foreground * foreground * a, r) / weight_f - mean_f * mean_f
+    spread += _box(background * background * (1 - a), r) / weight_b - mean_b * mean_b
     return mean_f, mean_b, np.maximum(spread, 0).sum(-1)
 
 
