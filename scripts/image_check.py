@@ -161,7 +161,8 @@ class Sandbox:
         router = next(m for m in by_queue.values() if m.function == "IngestRouterFunction")
         (message,) = self._receive(router.queue_url)
         event = {"Records": [lambda_record(message, router.queue_arn, self.template.region)]}
-        answer = Functions(self.template).invoke("IngestRouterFunction", event)
+        with Functions(self.template, {"POWERTOOLS_LOG_LEVEL": "WARNING"}) as functions:
+            answer = functions.invoke("IngestRouterFunction", event)
         assert not answer["batchItemFailures"], answer
         for url, mapping in by_queue.items():
             if mapping.function != "IngestRouterFunction" and (messages := self._receive(url, wait=0)):
