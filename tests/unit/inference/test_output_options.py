@@ -3,6 +3,7 @@ the subject's box in the result."""
 
 import io
 
+import pytest
 from PIL import Image
 
 from bgr_core.options import OutputOptions
@@ -26,6 +27,18 @@ def test_jpeg_is_flattened_on_white_unless_a_colour_is_given():
     image, alpha = subject()
     on_red = outputs.compose(image, alpha, OutputOptions(format="jpg", bg_color="#ff0000"))
     assert on_red.getpixel((0, 0)) == (255, 0, 0)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_a_cutout_keeps_colour_only_where_something_shows(mode):
+    image, alpha = subject()
+    image = image.convert(mode)
+    alpha.paste(1, (150, 20, 160, 80))  # barely there: still the subject's colour
+    picture = outputs.compose(image, alpha, OutputOptions())
+    assert picture.mode == "RGBA" and picture.size == image.size
+    assert picture.getpixel((0, 0)) == (0, 0, 0, 0)
+    assert picture.getpixel((155, 50)) == (10, 200, 30, 1)
+    assert picture.getpixel((100, 50)) == (10, 200, 30, 255)
 
 
 def test_a_margin_in_percent_is_of_the_subject_s_longer_side():
