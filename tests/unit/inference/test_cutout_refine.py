@@ -115,3 +115,17 @@ def test_industry_on_a_green_screen_keeps_the_subject_s_colour():
     error = np.abs(cutout[seen, :3] - ORANGE)
     assert error.mean() < 4 and np.percentile(error, 99) < 16  # JPEG's own error, no tint
     assert (cutout[~opaque & (cutout[..., 3] > 0), 1] < 177).all()  # no green carried out
+
+
+def test_the_band_reads_a_smaller_array_as_if_it_were_scaled_up():
+    """remap at the band's points places pixel centres as cv2.resize does, past remap's 32767-a-side
+    limit, and reads an array of the band's own size exactly."""
+    ys, xs = np.mgrid[:300, :400].astype(np.float32)
+    small = np.dstack([np.sin(xs / 40), np.cos(ys / 30), xs * ys / 120_000])  # smooth, 3 channels
+    mask = np.zeros((900, 1200), bool)
+    mask[::2, ::3] = True  # 180,000 points
+    band = refine._Band(mask)
+    scaled = cv2.resize(small, (1200, 900), interpolation=cv2.INTER_LINEAR)[mask]
+    assert np.abs(band.read(small) - scaled).max() < 2e-3
+    full = cv2.resize(small[..., 0], (1200, 900))
+    assert np.array_equal(band.read(full), full[mask])
