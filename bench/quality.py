@@ -6,6 +6,10 @@ machine's noise falls on all alike), after one warm-up each; a side's time on an
 best of REPEATS. Quality: the mean over composites. Time: median and 90th percentile over the
 composites of ≤ 4 MP, and the same of each image's time / basic's time on it.
 
+Then the colour stage alone: each composite's photo colour and industry's decontamination of it,
+both on the true alpha, so that the mask's errors (the same for every tier) are left out of the
+foreground colour error and halo.
+
 Standalone: python -m bench.quality   (BENCH_REPEATS=n, BENCH_SIDES=basic,industry,...)
 """
 
@@ -89,6 +93,42 @@ def _warm(folder: Path, names: list[str]) -> None:
     print(json.dumps(rows))
 
 
+def _colour_on_truth(folder: Path) -> None:
+    """Worker: fg colour error and halo of the photo's own colour and of its decontamination, on
+    each composite's true alpha; prints one JSON row per (composite, side)."""
+    import numpy as np
+    from PIL import Image
+
+    from bench import composites, metrics
+    from cutout import refine
+
+    rows = []
+    for composite in composites.load(folder):
+        image = Image.open(io.BytesIO(composite.jpeg)).convert("RGB")
+        alpha = np.round(composite.alpha * 255).astype(np.uint8)
+        photo = np.asarray(image)
+        for side, rgb in (
+            ("photo", photo),
+            ("decontaminated", np.asarray(refine.decontaminate(image, Image.fromarray(alpha)))),
+        ):
+            got = alpha / np.float32(255)
+            scores = metrics.measure(composite.alpha, composite.foreground, photo, got, rgb)
+            rows.append({"subject": composite.spec.subject, "side": side} | scores)
+    print(json.dumps(rows))
+
+
+def _per_subject(rows: list[dict]) -> None:
+    subjects = list(dict.fromkeys(row["subject"] for row in rows))
+    print(f"{'side':<15}" + "".join(f"{s:>16}" for s in subjects))
+    for side in dict.fromkeys(row["side"] for row in rows):
+        cells = []
+        for subject in subjects:
+            mine = [row for row in rows if row["side"] == side and row["subject"] == subject]
+            fg, halo = statistics.fmean(r["fg"] for r in mine), statistics.fmean(r["halo"] for r in mine)
+            cells.append(f"{fg:>7.2f} /{halo:>6.2f}")
+        print(f"{side:<15}" + "".join(f"{c:>16}" for c in cells))
+
+
 def _p90(values: list[float]) -> float:
     return statistics.quantiles(values, n=10, method="inclusive")[-1]
 
@@ -128,16 +168,8 @@ def summarise(rows: list[dict]) -> dict[str, float]:
             + "".join(f"{means[f]:>8.3f}" for f in FIELDS)
             + "".join(f"{line[k]:>8.2f}" for k in ("median_s", "p90_s", "ratio_median", "ratio_p90"))
         )
-    subjects = list(dict.fromkeys(row["subject"] for row in rows))
     print("\nfg colour error / halo per subject (mean over its backgrounds):")
-    print(f"{'side':<13}" + "".join(f"{s:>16}" for s in subjects))
-    for side in sides:
-        cells = []
-        for subject in subjects:
-            mine = [row for row in rows if row["side"] == side and row["subject"] == subject]
-            fg, halo = statistics.fmean(r["fg"] for r in mine), statistics.fmean(r["halo"] for r in mine)
-            cells.append(f"{fg:>7.2f} /{halo:>6.2f}")
-        print(f"{side:<13}" + "".join(f"{c:>16}" for c in cells))
+    _per_subject(rows)
     return figures
 
 
@@ -145,11 +177,22 @@ def run() -> dict[str, float]:
     names = os.environ.get("BENCH_SIDES", ",".join(SIDES)).split(",")
     rows = _worker("warm", str(CACHE), ",".join(names), module="bench.quality")
     ROWS.write_text(json.dumps(rows, indent=1))
-    return summarise(rows)
+    figures = summarise(rows)
+    truth = _worker("truth", str(CACHE), module="bench.quality")
+    print("\nthe colour stage alone, on the true alpha: fg colour error / halo per subject")
+    _per_subject(truth)
+    for side in ("photo", "decontaminated"):
+        for field in ("fg", "halo"):
+            figures[f"quality_true_alpha_{side}_{field}"] = statistics.fmean(
+                row[field] for row in truth if row["side"] == side
+            )
+    return figures
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "warm":
         _warm(Path(sys.argv[2]), sys.argv[3].split(","))
+    elif len(sys.argv) > 1 and sys.argv[1] == "truth":
+        _colour_on_truth(Path(sys.argv[2]))
     else:
         print(json.dumps(run(), indent=2))

@@ -75,13 +75,16 @@ def test_no_uncertain_band_means_no_matting():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("subject", "background"), [("hair", "studio_colour"), ("feather", "photo_sharp")])
+@pytest.mark.parametrize("background", composites.BACKGROUNDS)
+@pytest.mark.parametrize("subject", composites.SUBJECTS)
 def test_decontamination_lowers_colour_error_and_halo(subject, background):
+    """On the true alpha, so that only the colour is judged: every kind of subject on every kind
+    of background comes out nearer its true colour, with less of the old background around it."""
     c = composite(subject, background)
     alpha = Image.fromarray(np.round(c.alpha * 255).astype(np.uint8))
     before = score(c, alpha, pixels(c))
     after = score(c, alpha, np.asarray(refine.decontaminate(Image.fromarray(pixels(c)), alpha)))
-    assert after["fg"] < 0.9 * before["fg"]
+    assert after["fg"] < before["fg"]
     assert after["halo"] < before["halo"]
 
 
