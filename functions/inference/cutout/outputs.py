@@ -129,7 +129,7 @@ def thumbnail(image: Image.Image) -> bytes:
     if small.mode == "L":
         small = small.convert("RGB")
     buffer = io.BytesIO()
-    small.save(buffer, "WEBP", quality=80, method=2)
+    small.save(buffer, "WEBP", quality=80, method=0)  # 3× faster than 2, ~12 % larger
     data = buffer.getvalue()
     verify(data, "webp", size, _webp_mode(small))
     return data
