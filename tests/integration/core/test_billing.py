@@ -76,13 +76,17 @@ def test_concurrent_refunds_of_one_job_pay_once(aws):
     fund("u1", 20)
     job = billing.charge_new_job(new_job())
     outcomes = []
-    threads = [
-        threading.Thread(target=lambda: outcomes.append(billing.fail_job(job, "X", "y"))) for _ in range(10)
-    ]
+
+    def worker(copy: Job) -> None:
+        outcomes.append(billing.fail_job(copy, "X", "y"))
+
+    # Each worker has its own copy of the job, as separate invocations would.
+    threads = [threading.Thread(target=worker, args=(Job.get(job.id),)) for _ in range(10)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    assert len(outcomes) == 10
     assert outcomes.count(True) == 1 and credits.balance("u1") == 20
 
 
