@@ -106,12 +106,11 @@ def _colour_on_truth(folder: Path) -> None:
     for composite in composites.load(folder):
         image = Image.open(io.BytesIO(composite.jpeg)).convert("RGB")
         alpha = np.round(composite.alpha * 255).astype(np.uint8)
-        photo = np.asarray(image)
+        got, photo = alpha / np.float32(255), np.asarray(image)  # the alpha a cutout would carry
         for side, rgb in (
             ("photo", photo),
             ("decontaminated", np.asarray(refine.decontaminate(image, Image.fromarray(alpha)))),
         ):
-            got = alpha / np.float32(255)
             scores = metrics.measure(composite.alpha, composite.foreground, photo, got, rgb)
             rows.append({"subject": composite.spec.subject, "side": side} | scores)
     print(json.dumps(rows))
