@@ -94,4 +94,4 @@ export type Subscription = {
 
 export type LedgerEntry = { seq: number; delta: number; reason: string; reference: string; balanceAfter: number; actor: string; createdAt: string };
 
-export const TERMINAL = new Set(["completed", "failed", "partial", "cancelled"]);
+export const TERMINAL = new Set(["completed", "failed", "partial"]);

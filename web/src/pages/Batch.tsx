@@ -131,7 +131,7 @@ export function BatchPage({ api, pricing, onCharged }: { api: Api; pricing: Pric
   }
 
   const byIndex = new Map(items.map((i) => [i.itemIndex, i]));
-  const failures = items.filter((i) => i.status === "failed" || i.status === "cancelled");
+  const failures = items.filter((i) => i.status === "failed");
   const nextBracket = quote && pricing.discounts.find((d) => d.minImages > quote.imageCount && d.percentage > quote.discountPercentage);
   return (
     <>
