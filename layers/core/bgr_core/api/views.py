@@ -12,7 +12,7 @@ from ..charging import ChargePlan
 from ..contract import Schema
 from ..models import Batch, BatchItem, Job, LedgerEntry, Subscription, UsageCounter
 from ..options import OutputOptions
-from ..pricing import MAX_BATCH_IMAGES, PLANS, RUPIAH_PER_CREDIT, TIERS, VOLUME_DISCOUNTS
+from ..pricing import MAX_BATCH_IMAGES, PLANS, RUPIAH_PER_CREDIT, TIERS, VOLUME_DISCOUNTS, TierName
 from ..stats import Stats
 from ..subscriptions import ALL_TIERS
 from ..work.status import BatchStatus, ItemStatus, JobStatus, ZipStatus
@@ -188,7 +188,7 @@ class BatchList(Schema):
 
 # -- pricing ----------------------------------------------------------------------------------
 class TierInfo(Schema):
-    name: str
+    name: TierName
     credits: int
     price_rp: int
     model: str
