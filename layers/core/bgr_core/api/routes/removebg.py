@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from ... import charging, credits, direct, features, jobs, outbound, removebg, storage, subscriptions
 from ...errors import DomainError
 from ...storage import MAX_IMAGE_BYTES
+from ...work.status import JobStatus
 from .. import ratelimit
 from ..identity import KeyUser
 from ..responses import RemoveBgErrors, errors
@@ -175,7 +176,7 @@ def remove_background(request: Request, user: KeyUser):
         credits_per_image=req.credits_per_image,
     )
     done = direct.run(job, data, kind)
-    if done.status != "completed":  # failed, and refunded
+    if done.status != JobStatus.COMPLETED:  # failed, and refunded
         title, code, _ = _TITLES.get(done.error_code, ("Failed to process image", "processing_failed", 400))
         return _error(400, title, code, done.error_message)
     result = done.result()
