@@ -144,7 +144,7 @@ def _image(req: removebg.Request) -> bytes:
         raise removebg.RemoveBgError("Invalid image", "invalid_image", "the image is empty")
     if len(data) > MAX_IMAGE_BYTES:
         raise removebg.RemoveBgError(
-            "File too large", "file_too_large", f"images are at most {MAX_IMAGE_BYTES} bytes"
+            "File too large", "file_too_large", f"images are at most {storage.megabytes(MAX_IMAGE_BYTES)}"
         )
     return data
 
