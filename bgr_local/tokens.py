@@ -29,6 +29,10 @@ class InvalidToken(Exception):
     pass
 
 
+class ExpiredToken(InvalidToken):
+    pass
+
+
 def local_secret() -> bytes:
     """BGR_LOCAL_SECRET, else `.local/secret` (generated on first use, readable by its owner only)."""
     if os.environ.get(SECRET_ENV):
@@ -92,6 +96,8 @@ def verify(token: str, *, secret: bytes) -> dict:
             audience=AUDIENCE,
             options={"require": ["exp", "iss", "sub", "aud"]},
         )
+    except jwt.ExpiredSignatureError as err:
+        raise ExpiredToken(str(err)) from err
     except jwt.PyJWTError as err:
         raise InvalidToken(str(err)) from err
     if not isinstance(claims["sub"], str) or not claims["sub"]:

@@ -214,10 +214,16 @@ def _cutout(
         size = storage.object_size(key)
         if size > storage.MAX_IMAGE_BYTES:  # refuse before downloading
             raise InvalidImage(
-                "TOO_LARGE", f"{size} bytes is over the {storage.MAX_IMAGE_BYTES} byte limit", 413
+                "TOO_LARGE",
+                f"{storage.megabytes(size)} is over the {storage.megabytes(storage.MAX_IMAGE_BYTES)} limit",
+                413,
             )
         if declared is not None and size > declared:
-            raise InvalidImage("TOO_LARGE", f"{size} bytes is more than the {declared} bytes declared", 413)
+            raise InvalidImage(
+                "TOO_LARGE",
+                f"{storage.megabytes(size)} is more than the {storage.megabytes(declared)} declared",
+                413,
+            )
         data = storage.get_bytes(key)
     started = time.perf_counter()
     result = pipeline.run(data, tier, options)

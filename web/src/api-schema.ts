@@ -449,6 +449,11 @@ export interface components {
             errorCode: string | null;
             /** Errormessage */
             errorMessage: string | null;
+            /**
+             * Refunded
+             * @description a failed item's share was given back
+             */
+            refunded: boolean;
             /** Resulturl */
             resultUrl?: string | null;
         };
@@ -680,7 +685,7 @@ export interface components {
             contentType: string;
             /**
              * Sizebytes
-             * @description at most 10485760 bytes
+             * @description at most 10485760 bytes (10 MB)
              */
             sizeBytes: number;
         };
@@ -765,6 +770,11 @@ export interface components {
             createdAt: string;
             /** Completedat */
             completedAt: string | null;
+            /**
+             * Refundedat
+             * @description when a failed job's credits (or quota) were given back
+             */
+            refundedAt?: string | null;
             /**
              * Uploaddeadline
              * @description the original must be uploaded by then

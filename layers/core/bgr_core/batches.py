@@ -35,7 +35,10 @@ class ImageSpec(Schema):
 
     filename: str = Field(min_length=1, max_length=255)
     content_type: str = Field(description=", ".join(storage.IMAGE_CONTENT_TYPES))
-    size_bytes: int = Field(gt=0, description=f"at most {storage.MAX_IMAGE_BYTES} bytes")
+    size_bytes: int = Field(
+        gt=0,
+        description=f"at most {storage.MAX_IMAGE_BYTES} bytes ({storage.megabytes(storage.MAX_IMAGE_BYTES)})",
+    )
 
 
 # -- creating -----------------------------------------------------------------------------
@@ -47,7 +50,7 @@ def _check(tier: str, images: list[ImageSpec]) -> None:
     for image in images:
         storage.check_declared(image.content_type, image.size_bytes)
     if sum(image.size_bytes for image in images) > MAX_BATCH_BYTES:
-        raise TooLarge(f"a batch holds at most {MAX_BATCH_BYTES} bytes")
+        raise TooLarge(f"a batch holds at most {storage.megabytes(MAX_BATCH_BYTES)}")
 
 
 def create(

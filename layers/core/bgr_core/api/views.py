@@ -44,6 +44,9 @@ class JobView(Schema):
     options: OutputOptions
     created_at: str
     completed_at: datetime | None
+    refunded_at: datetime | None = Field(
+        None, description="when a failed job's credits (or quota) were given back"
+    )
     upload_deadline: datetime | None = Field(None, description="the original must be uploaded by then")
     result_url: str | None = Field(None, description="presigned download, once completed")
     thumbnail_url: str | None = None
@@ -138,6 +141,7 @@ class BatchItemView(Schema):
     processing_time: int | None = Field(None, description="milliseconds")
     error_code: str | None
     error_message: str | None
+    refunded: bool = Field(description="a failed item's share was given back")
     result_url: str | None = None
 
     @classmethod
@@ -155,6 +159,7 @@ class BatchItemView(Schema):
             processing_time=_int(item.processing_time),
             error_code=item.error_code,
             error_message=item.error_message,
+            refunded=bool(item.refunded),
             result_url=_link(done and item.result_key),
         )
 
