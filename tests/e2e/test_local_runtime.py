@@ -41,6 +41,8 @@ def runtime(tmp_path_factory):
         "WebhookAllowHttp=true",
         "--parameter",
         'OutboundAllowNetworks=["127.0.0.0/8"]',
+        "--parameter",
+        'OutboundAllowPorts=["1024-65535"]',
     )
     with serving(tmp_path_factory.mktemp("serve") / "serve.log", SECRET, *loopback) as urls:
         yield urls

@@ -26,11 +26,19 @@ from http_stub import QuietHandler, base_url, http_server
 pytestmark = pytest.mark.slow
 
 
+LOOPBACK = (
+    "--parameter",
+    'OutboundAllowNetworks=["127.0.0.0/8"]',
+    "--parameter",
+    'OutboundAllowPorts=["1024-65535"]',
+)
+
+
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory):
     # image_url fetches refuse loopback unless allowed explicitly: the image server below is local
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with serving(log, SECRET, "--parameter", 'OutboundAllowNetworks=["127.0.0.0/8"]') as urls:
+    with serving(log, SECRET, *LOOPBACK) as urls:
         yield urls
 
 

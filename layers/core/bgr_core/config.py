@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     # Networks user-given URLs may reach although not public (bgr_core.outbound; template parameter
     # OutboundAllowNetworks, empty unless an operator names one).
     outbound_allow_networks: list[str] = []
+    # Ports besides 80 and 443 they may reach: numbers or ranges ("8080", "1024-65535"; template
+    # parameter OutboundAllowPorts, empty unless an operator names one).
+    outbound_allow_ports: list[int | str] = []
 
     # Public routes verify a bearer token themselves (bgr_core.api.id_tokens): the user pool's
     # issuer, app client and key set.

@@ -4,6 +4,7 @@ missing table turned into a clear 503 instead of a 500."""
 import base64
 import binascii
 import json
+import math
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -121,25 +122,38 @@ def applied(write: Callable[[], object]) -> bool:
 
 def _start_key(index, user_id: str, cursor: str | None) -> dict | None:
     """The page's start key from a cursor this user was given: exactly the index's and table's key
-    attributes, each a string or number value, under this user. Anything else (hand-made, another
-    user's) is a 400, never a query DynamoDB refuses with a 500."""
+    attributes, each of the type its table defines (a number that parses), under this user.
+    Anything else (hand-made, another user's) is a 400, never a query DynamoDB refuses with a 500."""
     start = decode_cursor(cursor)
     if start is None:
         return None
     schemas = (index._get_schema(), index._model._get_schema())
     names = {key["AttributeName"] for schema in schemas for key in schema["key_schema"]}
+    types = {d["AttributeName"]: d["AttributeType"] for s in schemas for d in s["attribute_definitions"]}
     hash_key = index._hash_key_attribute().attr_name
     if not (
         isinstance(start, dict)
         and set(start) == names
-        and all(
-            isinstance(value, dict) and len(value) == 1 and isinstance(value.get("S", value.get("N")), str)
-            for value in start.values()
-        )
+        and all(_typed(value, types[name]) for name, value in start.items())
         and start[hash_key] == {"S": user_id}
     ):
         raise BadRequest("invalid cursor")
     return start
+
+
+def _typed(value, attribute_type: str) -> bool:
+    """A key value as DynamoDB takes it: `{"S": "..."}` or `{"N": "<a number>"}`, as defined."""
+    if not (isinstance(value, dict) and set(value) == {attribute_type}):
+        return False
+    text = value[attribute_type]
+    if not isinstance(text, str) or not text:
+        return False
+    if attribute_type == "N":
+        try:
+            return math.isfinite(float(text))
+        except ValueError:
+            return False
+    return True
 
 
 def page_by_user(index, user_id: str, limit: int, cursor: str | None) -> tuple[list, str | None]:

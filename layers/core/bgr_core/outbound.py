@@ -5,14 +5,17 @@ private, loopback, link-local (cloud metadata), shared, reserved, multicast, or 
 embeds an IPv4 address. The connection goes to the address that was checked (the host is resolved
 once and pinned, so DNS cannot answer differently between the check and the connect; TLS still
 verifies the certificate against the host name). Redirects are followed at most `max_redirects`
-times and each new location is checked the same way. The body is capped in bytes and the whole
-exchange, redirects included, in seconds.
+times and each new location is checked the same way. Only ports 80 and 443 are reached. The body is
+capped in bytes, and the whole request (connects, TLS handshakes, redirects, headers and body) has
+one deadline: every send and receive on the socket gets only the time left, so a server dripping a
+byte at a time cannot hold a fetch past it.
 
-`allow_networks` lets a deployment (the local runtime, the tests) reach networks that are otherwise
-refused; it is empty unless configured explicitly.
+`allow_networks` and `allow_ports` let a deployment (the local runtime, the tests) reach networks and
+ports that are otherwise refused; both are empty unless configured explicitly.
 """
 
 import http.client
+import io
 import ipaddress
 import socket
 import ssl
@@ -27,6 +30,7 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+PORTS = frozenset({80, 443})
 
 # Public-looking IPv6 ranges that carry an IPv4 address inside (NAT64, 6to4, Teredo): refused
 # outright rather than decoded, since any of them can lead back into a private network.
@@ -67,6 +71,7 @@ class Policy:
     timeout_seconds: float = 10.0
     max_redirects: int = 5
     allow_networks: tuple[Network, ...] = ()
+    allow_ports: tuple[range, ...] = ()  # ports besides 80 and 443
     resolver: Callable[[str, int], list[str]] = resolve
     clock: Callable[[], float] = time.monotonic
     tls: ssl.SSLContext | None = field(default=None, compare=False)
@@ -75,8 +80,21 @@ class Policy:
     def from_settings(cls, **overrides) -> "Policy":
         from bgr_core.config import get_settings
 
-        allowed = get_settings().outbound_allow_networks
-        return cls(allow_networks=tuple(ipaddress.ip_network(n) for n in allowed), **overrides)
+        settings = get_settings()
+        return cls(
+            allow_networks=tuple(ipaddress.ip_network(n) for n in settings.outbound_allow_networks),
+            allow_ports=tuple(port_range(text) for text in settings.outbound_allow_ports),
+            **overrides,
+        )
+
+
+def port_range(text: str) -> range:
+    """`8080` or `1024-65535` as the range of ports it names."""
+    low, _, high = str(text).partition("-")
+    first, last = int(low), int(high or low)
+    if not 1 <= first <= last <= 65535:
+        raise ValueError(f"not a port or port range: {text!r}")
+    return range(first, last + 1)
 
 
 @dataclass(frozen=True)
@@ -126,6 +144,8 @@ def check_url(url: str, policy: Policy) -> Target:
     if not host:
         raise UrlNotAllowed("URL has no host")
     port = port or (443 if scheme == "https" else 80)
+    if port not in PORTS and not any(port in ports for ports in policy.allow_ports):
+        raise UrlNotAllowed(f"URL port must be 80 or 443, not {port}")
     addresses = policy.resolver(host, port)
     if not addresses:
         raise FetchFailed(f"host {host!r} has no address")
@@ -140,24 +160,91 @@ def check_url(url: str, policy: Policy) -> Target:
     return Target(url, scheme, host, port, addresses[0], path)
 
 
+class _Deadlined:
+    """A connected socket whose every send and receive is given only the time left before the
+    deadline (a socket timeout alone bounds each call, not the request). As with a socket's own
+    makefile, closing it while the answer is still being read closes it once the reader is done."""
+
+    def __init__(self, sock: socket.socket, deadline: float, clock: Callable[[], float]):
+        self._sock, self._deadline, self._clock = sock, deadline, clock
+        self._readers, self._closing = 0, False
+
+    def time_left(self) -> None:
+        left = self._deadline - self._clock()
+        if left <= 0:
+            raise TimeoutError("deadline passed")
+        self._sock.settimeout(left)
+
+    def sendall(self, data) -> None:
+        self.time_left()
+        self._sock.sendall(data)
+
+    def recv_into(self, buffer) -> int:
+        self.time_left()
+        return self._sock.recv_into(buffer)
+
+    def makefile(self, mode: str = "rb", *args, **kwargs) -> io.BufferedReader:
+        """The answer's reader (http.client reads status, headers and body through it)."""
+        self._readers += 1
+        return io.BufferedReader(_Reader(self))
+
+    def reader_closed(self) -> None:
+        self._readers -= 1
+        if self._closing and not self._readers:
+            self._sock.close()
+
+    def close(self) -> None:
+        self._closing = True
+        if not self._readers:
+            self._sock.close()
+
+
+class _Reader(io.RawIOBase):
+    def __init__(self, sock: _Deadlined):
+        self._sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        return self._sock.recv_into(buffer)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._sock.reader_closed()
+        super().close()
+
+
 class _PinnedHTTP(http.client.HTTPConnection):
-    def __init__(self, target: Target, timeout: float):
-        super().__init__(target.host, target.port, timeout=timeout)
-        self._address = target.address
+    """Connects to the checked address (not a new lookup of the host), within the deadline."""
+
+    def __init__(self, target: Target, deadline: float, clock: Callable[[], float]):
+        super().__init__(target.host, target.port)
+        self._address, self._deadline, self._clock = target.address, deadline, clock
+
+    def _left(self) -> float:
+        left = self._deadline - self._clock()
+        if left <= 0:
+            raise TimeoutError("deadline passed")
+        return left
+
+    def _open(self) -> socket.socket:
+        return socket.create_connection((self._address, self.port), self._left())
 
     def connect(self):
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _Deadlined(self._open(), self._deadline, self._clock)
 
 
-class _PinnedHTTPS(http.client.HTTPSConnection):
-    def __init__(self, target: Target, timeout: float, context: ssl.SSLContext):
-        super().__init__(target.host, target.port, timeout=timeout, context=context)
-        self._address = target.address
+class _PinnedHTTPS(_PinnedHTTP):
+    def __init__(self, target: Target, deadline: float, clock: Callable[[], float], context: ssl.SSLContext):
+        super().__init__(target, deadline, clock)
         self._tls = context
 
     def connect(self):
-        raw = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)
+        raw = self._open()
+        raw.settimeout(self._left())  # bounds the whole handshake
+        tls = self._tls.wrap_socket(raw, server_hostname=self.host)
+        self.sock = _Deadlined(tls, self._deadline, self._clock)
 
 
 def fetch(
@@ -181,13 +268,13 @@ def fetch(
 
 
 def _exchange(target, policy, deadline, method, body, headers) -> Response:
-    remaining = deadline - policy.clock()
-    if remaining <= 0:
-        raise FetchFailed(f"no answer within {policy.timeout_seconds:g} s")
+    late = FetchFailed(f"no answer within {policy.timeout_seconds:g} s")
+    if deadline - policy.clock() <= 0:
+        raise late
     if target.scheme == "https":
-        conn = _PinnedHTTPS(target, remaining, policy.tls or ssl.create_default_context())
+        conn = _PinnedHTTPS(target, deadline, policy.clock, policy.tls or ssl.create_default_context())
     else:
-        conn = _PinnedHTTP(target, remaining)
+        conn = _PinnedHTTP(target, deadline, policy.clock)
     try:
         conn.request(method, target.path, body=body, headers=dict(headers))
         raw = conn.getresponse()
@@ -196,14 +283,14 @@ def _exchange(target, policy, deadline, method, body, headers) -> Response:
         if declared.isdigit() and int(declared) > policy.max_bytes:
             raise FetchTooLarge(f"the body is larger than {policy.max_bytes} bytes")
         chunks, size = [], 0
-        while chunk := raw.read(64 * 1024):
+        while chunk := raw.read1(64 * 1024):
             size += len(chunk)
             if size > policy.max_bytes:
                 raise FetchTooLarge(f"the body is larger than {policy.max_bytes} bytes")
-            if policy.clock() > deadline:
-                raise FetchFailed(f"no answer within {policy.timeout_seconds:g} s")
             chunks.append(chunk)
         return Response(target.url, raw.status, answer_headers, b"".join(chunks))
+    except TimeoutError as exc:
+        raise late from exc
     except (OSError, http.client.HTTPException) as exc:
         raise FetchFailed(f"fetching {target.host!r} failed: {exc}") from exc
     finally:

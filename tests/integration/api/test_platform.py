@@ -98,11 +98,32 @@ def _cursor(start) -> str:
         {"userId": {"S": "user-1"}, "createdAt": {"S": "2026"}, "id": {"S": "j"}, "extra": {"S": "x"}},
         {"userId": {"S": "user-1"}, "createdAt": {"S": "2026"}, "id": {"M": {}}},
         {"userId": {"S": "someone-else"}, "createdAt": {"S": "2026"}, "id": {"S": "j"}},
+        # the caller's own key, its values of the wrong types
+        {"userId": {"S": "user-1"}, "createdAt": {"N": "5"}, "id": {"S": "j"}},
+        {"userId": {"S": "user-1"}, "createdAt": {"S": "2026"}, "id": {"N": "7"}},
+        {"userId": {"S": "user-1"}, "createdAt": {"S": "2026"}, "id": {"S": 7}},
+        {"userId": {"S": "user-1"}, "createdAt": {"S": "2026"}, "id": {"S": ""}},
+        {"userId": {"S": "user-1"}, "createdAt": {"S": "2026"}, "id": {"S": "j", "N": "1"}},
+        {"userId": {"S": "user-1"}, "createdAt": {"B": "AAAA"}, "id": {"S": "j"}},
     ],
-    ids=["not an object", "bare value", "unknown key", "map value", "another user's"],
+    ids=[
+        "not an object",
+        "bare value",
+        "unknown key",
+        "map value",
+        "another user's",
+        "number for a string key",
+        "number for the id",
+        "string key holding a number",
+        "empty string",
+        "two types",
+        "binary",
+    ],
 )
 def test_a_hand_made_page_cursor_is_a_400(api, start):
     for name in ("jobs", "batches"):
+        if name == "batches" and isinstance(start, dict) and "createdAt" in start:
+            start = {**start, "sk": {"S": "BATCH"}}  # the batches table's range key
         reply = api(name, user="user-1", query={"cursor": _cursor(start)})
         assert reply.status == 400 and reply.error == "BAD_REQUEST", (name, reply.raw)
 

@@ -34,7 +34,10 @@ def receiver(aws, settings_env):
     """Starts receivers the local settings may call (http on loopback, retries without a wait):
     each answers 500 to its first `failures` POSTs, then 204, and keeps what it was sent."""
     settings_env(
-        WEBHOOK_ALLOW_HTTP="true", OUTBOUND_ALLOW_NETWORKS='["127.0.0.0/8"]', WEBHOOK_RETRY_BASE_SECONDS="0"
+        WEBHOOK_ALLOW_HTTP="true",
+        OUTBOUND_ALLOW_NETWORKS='["127.0.0.0/8"]',
+        OUTBOUND_ALLOW_PORTS='["1024-65535"]',
+        WEBHOOK_RETRY_BASE_SECONDS="0",
     )
     with ExitStack() as servers:
 

@@ -17,13 +17,17 @@ from money import fund
 from queues import receive, sqs_event
 
 LATER = timedelta(hours=1)  # past any upload form and its grace
-HOOK = "http://127.0.0.1:9/hooks"
+HOOK = "http://127.0.0.1:9999/hooks"
 
 
 @pytest.fixture
 def hooks(aws, settings_env):
     """Callbacks to loopback allowed (nothing is delivered here: the queue is what is checked)."""
-    settings_env(WEBHOOK_ALLOW_HTTP="true", OUTBOUND_ALLOW_NETWORKS='["127.0.0.0/8"]')
+    settings_env(
+        WEBHOOK_ALLOW_HTTP="true",
+        OUTBOUND_ALLOW_NETWORKS='["127.0.0.0/8"]',
+        OUTBOUND_ALLOW_PORTS='["1024-65535"]',
+    )
 
 
 def announced() -> list[tuple[str, str, str]]:

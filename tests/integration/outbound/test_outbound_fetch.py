@@ -1,6 +1,9 @@
 """bgr_core.outbound against a real HTTP server on loopback (allowed explicitly for the test)."""
 
 import ipaddress
+import socket
+import threading
+import time
 
 import pytest
 
@@ -8,6 +11,7 @@ from bgr_core import outbound
 from http_stub import QuietHandler, http_server
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
+ANY_PORT = (range(1, 65536),)  # the servers here listen on free ports, not 80 or 443
 
 
 class Handler(QuietHandler):
@@ -26,6 +30,7 @@ def server():
 
 def policy(**kwargs):
     kwargs.setdefault("resolver", lambda host, port: ["127.0.0.1"])
+    kwargs.setdefault("allow_ports", ANY_PORT)
     return outbound.Policy(**kwargs)
 
 
@@ -86,12 +91,64 @@ def test_bodies_are_capped(server):
 def test_the_whole_exchange_has_a_deadline(server):
     port = server.server_address[1]
     server.routes = {"/r": (302, {"Location": "/img"}, b""), "/img": (200, {}, b"x")}
-    ticks = iter([0.0, 4.0, 11.0])
+    ticks = iter(range(0, 300, 3))  # each look at the clock finds 3 s gone
     with pytest.raises(outbound.FetchFailed, match="within 10 s"):
         outbound.fetch(
             f"http://x.example:{port}/r",
-            policy(allow_networks=LOOPBACK, clock=lambda: next(ticks)),
+            policy(allow_networks=LOOPBACK, clock=lambda: float(next(ticks))),
         )
+
+
+@pytest.fixture
+def dripping():
+    """A server on 127.0.0.1 that answers a byte every 2 s (an HTTP status line, headers, a body
+    that never ends), until the client goes away: what a slow-loris image_url or receiver does."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve():
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            answer = b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n" + b"x" * 1000000
+            for byte in answer:
+                if stop.wait(2.0):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=serve, name="dripping-server")
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
+def test_a_server_dripping_a_byte_every_2_s_fails_within_the_deadline_and_a_second(dripping):
+    started = time.monotonic()
+    with pytest.raises(outbound.FetchFailed, match="within 3 s"):
+        outbound.fetch(
+            f"http://slow.example:{dripping}/a.png", policy(allow_networks=LOOPBACK, timeout_seconds=3)
+        )
+    assert time.monotonic() - started < 3 + 1
+
+
+def test_only_ports_80_and_443_unless_allowed(server):
+    port = server.server_address[1]
+    server.routes = {"/a.png": (200, {}, b"x")}
+    with pytest.raises(outbound.UrlNotAllowed, match=f"not {port}"):
+        outbound.fetch(f"http://x.example:{port}/a.png", policy(allow_networks=LOOPBACK, allow_ports=()))
+    assert server.seen == []
+    allowed = (range(port, port + 1),)
+    fetched = outbound.fetch(
+        f"http://x.example:{port}/a.png", policy(allow_networks=LOOPBACK, allow_ports=allowed)
+    )
+    assert fetched.body == b"x"
 
 
 def test_an_unreachable_port_fails_cleanly():

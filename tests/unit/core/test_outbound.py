@@ -40,11 +40,11 @@ def test_non_public_addresses_are_refused(address):
 
 def test_a_public_address_is_pinned():
     target = outbound.check_url(
-        "https://images.example:8443/a.png?x=1", policy(**{"images.example": ["93.184.215.14"]})
+        "https://images.example/a.png?x=1", policy(**{"images.example": ["93.184.215.14"]})
     )
     assert (target.host, target.port, target.address, target.path) == (
         "images.example",
-        8443,
+        443,
         "93.184.215.14",
         "/a.png?x=1",
     )
@@ -73,7 +73,23 @@ def test_allowed_networks_are_explicit():
         resolver=lambda h, p: ["127.0.0.1"],
         allow_networks=(ipaddress.ip_network("127.0.0.0/8"),),
     )
-    assert outbound.check_url("http://localhost:8080/", allow).address == "127.0.0.1"
+    assert outbound.check_url("http://localhost/", allow).address == "127.0.0.1"
+
+
+@pytest.mark.parametrize("url", ["http://x.example:22/", "https://x.example:8443/", "http://x.example:25/"])
+def test_ports_other_than_80_and_443_are_refused(url):
+    with pytest.raises(outbound.UrlNotAllowed, match="port"):
+        outbound.check_url(url, policy(**{"x.example": ["8.8.8.8"]}))
+
+
+def test_more_ports_are_explicit(settings_env):
+    assert outbound.check_url("https://x.example:443/", policy(**{"x.example": ["8.8.8.8"]})).port == 443
+    settings_env(OUTBOUND_ALLOW_PORTS='[8443, "9000-9009"]')
+    allow = outbound.Policy.from_settings(resolver=lambda h, p: ["8.8.8.8"])
+    ports = [outbound.check_url(f"https://x.example:{port}/", allow).port for port in (8443, 9009)]
+    assert ports == [8443, 9009]
+    with pytest.raises(outbound.UrlNotAllowed):
+        outbound.check_url("https://x.example:9010/", allow)
 
 
 def test_an_unresolvable_host_fails_to_fetch():
