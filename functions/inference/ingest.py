@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from aws_lambda_powertools import Logger
 
 from bgr_core import batches, deadlines, expiry, features, jobs, settlement, storage
+from bgr_core.credits import TooManyInFlight
 from bgr_core.errors import BadRequest, DomainError, FeatureDisabled, InsufficientCredits, InvalidImage
 from bgr_core.models import Job
 from bgr_core.options import OutputOptions
@@ -191,7 +192,7 @@ def _create_drop_job(job_id: str, key: str, target: storage.IngestKey) -> Job:
     else:
         try:
             return jobs.create(target.user_id, target.tier, target.filename, **common)
-        except InsufficientCredits as err:
+        except (InsufficientCredits, TooManyInFlight) as err:  # recorded, not redelivered to the DLQ
             refusal = err
     return jobs.record_refused(target.user_id, target.tier or NO_TIER, target.filename, refusal, **common)
 

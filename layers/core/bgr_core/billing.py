@@ -43,7 +43,9 @@ def _charge(
         writes = records(plan, sub if plan.covered else None, day)
         if plan.covered:
             writes += subscriptions.reserve(sub, day, tier, plan.covered)
-        return Change(user_id, -plan.credits, "charge", reference, f"user:{user_id}", writes, decided=plan)
+        return Change(
+            user_id, -plan.credits, "charge", reference, f"user:{user_id}", writes, count, decided=plan
+        )
 
     change = credits.apply(decide)
     if change is None:
@@ -111,10 +113,11 @@ def refund(
     user_id: str, credits_paid: int, reference: str, quota: tuple[str, str, str] | None, writes: list[Write]
 ) -> Change:
     """The change refunding one failed image together with `writes` (the failure's own records):
-    its credits, or its quota (subscription id, day, tier) when the quota paid for it."""
+    its credits, or its quota (subscription id, day, tier) when the quota paid for it. The image is
+    no longer in flight."""
     if quota and not credits_paid:
         writes += subscriptions.release(*quota, count=1)
-    return Change(user_id, credits_paid, "refund", reference, "system", writes)
+    return Change(user_id, credits_paid, "refund", reference, "system", writes, in_flight=-1)
 
 
 def commit_failed_job(job: Job, code: str, message: str, only: tuple[str, ...] = JOB_OPEN) -> bool:

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
 
     rate_limit_per_minute: int = 120
     rate_limit_charging_per_minute: int = 30
+    # Images one user may have charged and not yet ended (singles and batch items; template
+    # parameter MaxImagesInFlight): one account cannot hold the shared inference for everyone.
+    max_images_in_flight: int = Field(1000, gt=0)
 
     # A presigned upload form's life (template parameter UploadExpirySeconds); an original not
     # there by then plus the grace (an upload begun in time may end after it) is refunded.

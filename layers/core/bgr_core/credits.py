@@ -8,6 +8,11 @@ read). `decide(attempt)` reads what the change depends on and returns it, or Non
 nothing (left) to do. When any condition refuses the transaction, another writer moved what was
 read: the change is decided again from what is stored now, so a refund already made, an item
 already settled or a quota already used up ends the loop with None, never a second write.
+
+The account also counts the user's images in flight (charged, not yet ended): a charge adds its
+images under a condition that keeps the count within the configured cap, whatever runs
+concurrently (TooManyInFlight, nothing written, beyond it), and the change that ends an image
+(completed, or failed and refunded) takes it off in the same transaction, so it happens once.
 """
 
 import random
@@ -20,14 +25,22 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from . import observability
+from .config import get_settings
 from .db import Write, get_or_none, transaction
-from .errors import Conflict, InsufficientCredits, ServiceUnavailable
+from .errors import Conflict, InsufficientCredits, RateLimited, ServiceUnavailable
 from .models import CreditAccount, LedgerEntry, utcnow
 from .pricing import MAX_BATCH_IMAGES
 
 # Each refusal means another writer of the same records succeeded: at most every other item of
 # a batch settling at once, or the account's other changes.
 MAX_ATTEMPTS = MAX_BATCH_IMAGES + 1
+IN_FLIGHT_RETRY_AFTER_S = 10  # images take seconds each: a few of the user's will have ended by then
+
+
+class TooManyInFlight(RateLimited):
+    """The user's images in flight would pass the cap: nothing is charged or written."""
+
+    code = "TOO_MANY_IN_FLIGHT"
 
 
 class Rejected(Conflict):
@@ -44,6 +57,7 @@ class Change:
     reference: str = ""
     actor: str = "system"
     writes: Sequence[Write] = ()
+    in_flight: int = 0  # images the change starts (a charge: +n) or ends (-1) in flight
     decided: Any = None  # what the caller decided (a charge's plan, a batch's new status)
     entry: LedgerEntry | None = None  # the ledger entry written (None when delta is 0)
 
@@ -64,7 +78,8 @@ def apply(decide: Callable[[int], Change | None]) -> Change | None:
         change = decide(attempt)
         if change is None:
             return None
-        account = get_or_none(CreditAccount, change.user_id) if change.delta else None
+        read = change.delta or change.in_flight > 0
+        account = get_or_none(CreditAccount, change.user_id) if read else None
         current = int(account.balance) if account else 0
         if current + change.delta < 0:
             raise InsufficientCredits(
@@ -72,10 +87,13 @@ def apply(decide: Callable[[int], Change | None]) -> Change | None:
                 required=-change.delta,
                 balance=current,
             )
+        _check_in_flight(account, change.in_flight)
         try:
             with transaction() as tx:
                 if change.delta:
                     change.entry = _write_change(tx, account, change)
+                elif change.in_flight:
+                    _write_in_flight(tx, change.user_id, change.in_flight)
                 for write in change.writes:
                     write(tx)
             observability.credits_moved(change.reason, change.delta)
@@ -95,6 +113,42 @@ def _contended(exc: TransactWriteError) -> bool:
     )
 
 
+def _in_flight_cap() -> int:
+    return get_settings().max_images_in_flight
+
+
+def _check_in_flight(account: CreditAccount | None, starting: int) -> None:
+    if starting <= 0:
+        return
+    now, cap = (int(account.in_flight) if account else 0), _in_flight_cap()
+    if now + starting > cap:
+        raise TooManyInFlight(
+            f"{now} of your images are in flight and at most {cap} may be; retry once some have finished",
+            headers={"Retry-After": str(IN_FLIGHT_RETRY_AFTER_S)},
+        )
+
+
+def _in_flight_actions(count: int) -> tuple[list, Any]:
+    """The update adding `count` to the images in flight, and the condition keeping a charge's
+    count (positive) within the cap; an ending (negative) always applies."""
+    actions = [CreditAccount.in_flight.add(count)]
+    if count <= 0:
+        return actions, None
+    room = CreditAccount.in_flight.does_not_exist() | (CreditAccount.in_flight <= _in_flight_cap() - count)
+    return actions, room
+
+
+def _write_in_flight(tx: TransactWrite, user_id: str, count: int) -> None:
+    """The count alone (a change of no credits: an image the quota paid for, or a completion),
+    creating the account as one with no balance yet where there is none."""
+    actions, condition = _in_flight_actions(count)
+    actions += [
+        CreditAccount.balance.set(CreditAccount.balance | 0),
+        CreditAccount.version.set(CreditAccount.version | 0),
+    ]
+    tx.update(CreditAccount(user_id), actions=actions, condition=condition)
+
+
 def _version(account: CreditAccount | None) -> int:
     return int(account.version) if account else 0
 
@@ -106,18 +160,23 @@ def _write_change(tx: TransactWrite, account: CreditAccount | None, change: Chan
     new_version = _version(account) + 1
     if account is None:
         tx.save(
-            CreditAccount(user_id, balance=new_balance, version=new_version, updated_at=now),
+            CreditAccount(
+                user_id, balance=new_balance, version=new_version, updated_at=now, in_flight=change.in_flight
+            ),
             condition=CreditAccount.user_id.does_not_exist(),
         )
     else:
+        in_flight, room = _in_flight_actions(change.in_flight) if change.in_flight else ([], None)
+        same_version = CreditAccount.version == account.version
         tx.update(
             account,
             actions=[
                 CreditAccount.balance.set(new_balance),
                 CreditAccount.version.set(new_version),
                 CreditAccount.updated_at.set(now),
+                *in_flight,
             ],
-            condition=CreditAccount.version == account.version,
+            condition=same_version if room is None else same_version & room,
         )
     entry = LedgerEntry(
         user_id,

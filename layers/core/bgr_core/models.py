@@ -31,7 +31,8 @@ class _Meta:
 
 
 class CreditAccount(Model):
-    """A user's balance. `version` increments with every change; the ledger is keyed by it."""
+    """A user's balance and images in flight. `version` increments with every balance change; the
+    ledger is keyed by it."""
 
     class Meta(_Meta):
         table_name = _settings.accounts_table
@@ -39,6 +40,7 @@ class CreditAccount(Model):
     user_id = UnicodeAttribute(hash_key=True, attr_name="userId")
     balance = NumberAttribute(default=0)
     version = NumberAttribute(default=0)
+    in_flight = NumberAttribute(attr_name="inFlight", default=0)  # images charged, not yet ended
     updated_at = UTCDateTimeAttribute(attr_name="updatedAt", default=utcnow)
 
 

@@ -91,7 +91,7 @@ def commit_completed_item(
         index,
         ItemStatus.COMPLETED,
         (ItemStatus.PROCESSING,),
-        lambda batch, item: Change(batch.user_id, 0, writes=[completed]),
+        lambda batch, item: Change(batch.user_id, 0, writes=[completed], in_flight=-1),
     )
 
 

@@ -44,10 +44,11 @@ WHY = {
     403: "not allowed (admins only)",
     404: "not found, or not yours",
     406: "the Accept header contradicts the requested format",
+    409: "CONFLICT: a limit reached (at most 20 active API keys: revoke one first)",
     413: "too large",
     415: "not a JPEG, PNG or WebP image, or not a content type this route takes",
     422: "VALIDATION_ERROR: the message names the field, the rule and its limit",
-    429: "RATE_LIMITED: see Retry-After",
+    429: "RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After",
     500: "INTERNAL_ERROR, with a request id",
     503: "TABLE_MISSING, FEATURE_DISABLED or MODEL_NOT_READY",
 }

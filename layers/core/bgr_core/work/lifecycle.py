@@ -10,8 +10,9 @@ False and neither emit nor announce again.
 
 from dataclasses import dataclass
 
-from .. import billing, observability, settlement, webhooks, zip_workflow
-from ..db import applied
+from .. import billing, credits, observability, settlement, webhooks, zip_workflow
+from ..credits import Change
+from ..db import applied, update
 from ..models import Batch, Job, utcnow
 from .status import BATCH_ZIPPED, ITEM_OPEN, JOB_OPEN, BatchStatus, JobStatus
 
@@ -69,13 +70,26 @@ def end_job(job: Job, outcome: Completed | Failed, *, only: tuple[str, ...] = JO
 
 
 def _commit_completed_job(job: Job, fields: dict) -> bool:
-    actions = [getattr(Job, name).set(value) for name, value in fields.items()]
-    return applied(
-        lambda: job.update(
-            actions=[Job.status.set(JobStatus.COMPLETED), Job.completed_at.set(utcnow()), *actions],
-            condition=Job.status == JobStatus.PROCESSING,
-        )
+    """processing -> completed, the image taken off the user's in flight in the same transaction."""
+    fields = {**fields, "status": JobStatus.COMPLETED, "completed_at": utcnow()}
+    completed = update(
+        job,
+        [getattr(Job, name).set(value) for name, value in fields.items()],
+        Job.status == JobStatus.PROCESSING,
     )
+
+    def decide(attempt: int) -> Change | None:
+        if attempt:  # refused: is the job still processing?
+            job.refresh(consistent_read=True)
+            if job.status != JobStatus.PROCESSING:
+                return None
+        return Change(job.user_id, 0, writes=[completed], in_flight=-1)
+
+    if credits.apply(decide) is None:
+        return False
+    for name, value in fields.items():
+        setattr(job, name, value)
+    return True
 
 
 def _commit_refused_job(job: Job, refusal: Refused) -> bool:

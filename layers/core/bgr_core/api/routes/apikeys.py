@@ -12,6 +12,7 @@ from ... import apikeys
 from ...models import ApiKey
 from ..identity import User
 from ..paths import path_id
+from ..responses import errors
 from ..views import Schema, respond
 
 router = Router()
@@ -43,7 +44,12 @@ class KeyList(Schema):
     api_keys: list[KeyView]
 
 
-@router.post(KEYS, summary="Create an API key (shown once)", status_code=201)
+@router.post(
+    KEYS,
+    summary="Create an API key (shown once)",
+    status_code=201,
+    responses=errors(409),  # at the limit of active keys
+)
 def create_key(request: Annotated[CreateKeyRequest, Body()], user: User) -> Response[CreatedKey]:
     record, key = apikeys.create(user.user_id, request.name)
     return respond(CreatedKey(api_key=KeyView.of(record), key=key), 201)

@@ -35,6 +35,7 @@ V1 = "/v1.0"
 _TITLES = {
     "INSUFFICIENT_CREDITS": ("Insufficient credits", "insufficient_credits", 402),
     "RATE_LIMITED": ("Rate limit exceeded", "rate_limit_exceeded", 429),
+    "TOO_MANY_IN_FLIGHT": ("Too many images in flight", "rate_limit_exceeded", 429),
     "UNAUTHORIZED": ("Invalid API key", "auth_failed", 403),
     "FORBIDDEN": ("Forbidden", "forbidden", 403),
     "TOO_LARGE": ("File too large", "file_too_large", 400),

@@ -1,0 +1,92 @@
+"""Statuses a short fuzz run never reaches, reached on purpose: the in-flight cap on every charging
+route (429 TOO_MANY_IN_FLIGHT with Retry-After, nothing charged) and the API-key limit (409), each
+checked against the route's operation in the OpenAPI document (every status a route can return
+is documented)."""
+
+import base64
+import io
+import json
+
+import pytest
+from PIL import Image
+
+from bgr_core import apikeys, credits
+from bgr_core.api import openapi
+from bgr_core.models import Job
+from money import fund
+
+DOCUMENT = json.loads(openapi.document())
+CAP = 2
+
+
+def documented(method: str, path: str) -> set[int]:
+    return {int(status) for status in DOCUMENT["paths"][path][method.lower()]["responses"]}
+
+
+def png() -> str:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(out, "PNG")
+    return base64.b64encode(out.getvalue()).decode()
+
+
+def removebg(api, user: str):
+    event = api.event("balance", user=None)
+    event.update(
+        httpMethod="POST",
+        resource="/v1.0/removebg",
+        path="/v1.0/removebg",
+        body=json.dumps({"image_file_b64": png(), "size": "preview"}),
+        isBase64Encoded=False,
+    )
+    event["headers"] = {"Content-Type": "application/json", "Accept": "application/json"}
+    event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
+    event["requestContext"]["authorizer"] = {"userId": user, "keyId": "k1"}
+    return api.send(event)
+
+
+CHARGING = {
+    ("POST", "/api/background-remover/remove"): lambda api: api("remove-json"),
+    ("POST", "/api/background-remover/batch"): lambda api: api("batch-create"),
+    ("POST", "/v1.0/removebg"): lambda api: removebg(api, "user-1"),
+}
+
+
+@pytest.fixture
+def capped(api, settings_env):
+    settings_env(MAX_IMAGES_IN_FLIGHT=str(CAP))
+    fund("user-1", 1000)
+    for _ in range(CAP):
+        assert api("remove-json").status == 201
+    return api
+
+
+@pytest.mark.parametrize("route", CHARGING, ids=" ".join)
+def test_a_charging_route_at_the_cap_is_429_with_retry_after_and_charges_nothing(capped, route):
+    before, jobs_before = credits.balance("user-1"), len(list(Job.scan()))
+    reply = CHARGING[route](capped)
+    assert reply.status == 429, reply.raw
+    assert int(reply.headers["retry-after"]) > 0
+    if route[1].startswith("/v1.0"):  # remove.bg's shape and code, which its clients retry on
+        assert reply.body["errors"][0]["code"] == "rate_limit_exceeded"
+    else:
+        assert reply.error == "TOO_MANY_IN_FLIGHT"
+    assert credits.balance("user-1") == before and len(list(Job.scan())) == jobs_before
+    assert 429 in documented(*route)
+
+
+def test_the_key_limit_is_a_documented_409(api):
+    for index in range(apikeys.MAX_ACTIVE_KEYS):
+        apikeys.create("user-1", f"k{index}")
+    event = api.event("balance")
+    event.update(
+        httpMethod="POST",
+        resource="/api/keys",
+        path="/api/keys",
+        body='{"name": "one more"}',
+        isBase64Encoded=False,
+    )
+    event["headers"] = {"Content-Type": "application/json"}
+    event["multiValueHeaders"] = {"Content-Type": ["application/json"]}
+    reply = api.send(event)
+    assert reply.status == 409 and reply.error == "CONFLICT"
+    assert 409 in documented("POST", "/api/keys")
