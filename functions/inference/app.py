@@ -37,7 +37,7 @@ def process_record(record: SQSRecord) -> None:
 @observability.handler
 def handler(event: dict, context) -> dict:
     if "jobId" in event:  # a direct invoke (bgr_core.direct): one job, now
-        return ingest.process_job(event["jobId"], event.get("image"))
+        return ingest.process_job(event["jobId"], event.get("image"), event.get("deadline"))
     idempotency.register_lambda_context(context)
     return process_partial_response(
         event=event, record_handler=process_record, processor=processor, context=context

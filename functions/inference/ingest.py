@@ -9,6 +9,7 @@ DLQ, whose consumer fails and refunds what is left (functions/dead_letters).
 import base64
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
@@ -24,6 +25,7 @@ from cutout import background, pipeline
 
 logger = Logger(child=True)
 NO_TIER = "none"  # what a drop outside a tier folder records as its tier
+TIMED_OUT = lifecycle.Failed("TIMED_OUT", "the cutout took longer than its caller waits; it was refunded")
 
 
 class TierMissing(BadRequest):
@@ -45,17 +47,25 @@ class Outcome:
 INLINE_RESULT_BYTES = 4 * 1024 * 1024
 
 
-def process_job(job_id: str, image_b64: str | None = None) -> dict:
+def process_job(job_id: str, image_b64: str | None = None, deadline: str | None = None) -> dict:
     """A job run now, by a direct invoke (RequestResponse) instead of an S3 event. The original
     comes in the payload, or is stored under a prefix that raises no event. The job ends as a
-    queued one does; the answer adds the result (inline when small) and the subject's box."""
+    queued one does; the answer adds the result (inline when small) and the subject's box.
+    `deadline` (ISO 8601): when the caller stops waiting; past it the job is failed and refunded
+    (once, whoever of the caller and this function comes first) and nothing is written."""
+    until = datetime.fromisoformat(deadline) if deadline else None
+    if _past(until):
+        job = jobs.get(job_id)
+        if job is not None:
+            lifecycle.end_job(job, TIMED_OUT)
+        return {"status": "skipped", "reason": "its caller's deadline had passed"}
     job, started = jobs.start_present(job_id), True  # one write, where a read and a write would do
     if job is None:
         job, started = jobs.get(job_id), False  # finished, awaiting its upload, or none: as queued
     if job is None:
         return {"status": "skipped", "reason": "no such job"}
     data = base64.b64decode(image_b64) if image_b64 else None
-    outcome = _run_job(job, data, started=started)
+    outcome = _run_job(job, data, started=started, deadline=until)
     answer = {**outcome.as_dict(), "detail": outcome.detail}
     result = outcome.result
     if result is not None:
@@ -90,9 +100,15 @@ def process(key: str, etag: str = "") -> Outcome:
     return _run_drop(key, etag, target)
 
 
-def _run_job(job: Job, data: bytes | None = None, *, started: bool = False) -> Outcome:
+def _past(deadline: datetime | None) -> bool:
+    return deadline is not None and deadlines.clock() >= deadline
+
+
+def _run_job(
+    job: Job, data: bytes | None = None, *, started: bool = False, deadline: datetime | None = None
+) -> Outcome:
     """`data`: the original, when it came with a direct invoke instead of through S3; `started`:
-    the job is already processing (jobs.start_present)."""
+    the job is already processing (jobs.start_present); `deadline`: the direct caller's."""
     if not started:
         if job.status == JobStatus.PENDING and deadlines.arrived_late(job.upload_deadline, job.original_key):
             return _expired(expiry.expire_job(job), job.original_key)
@@ -106,6 +122,9 @@ def _run_job(job: Job, data: bytes | None = None, *, started: bool = False) -> O
     except InvalidImage as err:
         lifecycle.end_job(job, lifecycle.Failed(err.code, err.message))
         return Outcome("failed", err.code, err.message)
+    if _past(deadline):  # its caller has given up (and refunded it, or is about to): write nothing
+        lifecycle.end_job(job, TIMED_OUT)
+        return Outcome("failed", TIMED_OUT.code, TIMED_OUT.message)
     folder = "drop" if job.source == "drop" else ""
     result_key = storage.result_key(job.user_id, job.id, result.extension, folder=folder)
     thumb_key = storage.thumbnail_key(job.user_id, job.id)
@@ -122,8 +141,9 @@ def _run_job(job: Job, data: bytes | None = None, *, started: bool = False) -> O
         model_name=result.model_name,
         processing_time=result.processing_ms,
     )
-    if not lifecycle.end_job(job, completed):  # the DLQ consumer gave up on it meanwhile
-        return Outcome("skipped", f"job already {job.status}")
+    if not lifecycle.end_job(job, completed):  # ended meanwhile (the DLQ consumer, a direct caller)
+        storage.delete(result_key, thumb_key)  # a result nobody pays for is not kept
+        return Outcome("skipped", "job already ended")
     return Outcome("completed", result=result)
 
 

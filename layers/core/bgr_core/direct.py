@@ -7,17 +7,25 @@ one (start, cutout, result stored, complete or fail and refund) and answers with
 Which function runs a tier is configuration, per tier class (light tiers, matting tiers), so the
 tiers can be served by different functions. An invoke that fails, or answers no finished job,
 fails the job and refunds it here: nothing is charged for it.
+
+The caller's deadline travels with the invoke (`deadline`, when this side stops waiting): the
+function does not start a job past it and writes nothing for one it finishes after it, failing
+(and refunding) the job itself unless this side already has, so work nobody waits for is neither
+finished for free nor paid twice. What a failed invoke said (function names, endpoints, AWS's
+own words) is logged, never put in an answer or on the job.
 """
 
 import base64
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 
 import boto3
+from aws_lambda_powertools import Logger
 from botocore.config import Config
 
-from . import jobs, storage
+from . import deadlines, jobs, storage
 from .config import get_settings
 from .errors import DomainError, ServiceUnavailable
 from .models import Job
@@ -28,6 +36,10 @@ INVOKE_TIMEOUT_S = 28  # API Gateway gives up at 29 s
 # Lambda's synchronous payloads are at most 6 MB: an original up to this size (4/3 of it in
 # base64) goes in the payload, a larger one through S3.
 INLINE_IMAGE_BYTES = 4 * 1024 * 1024
+
+
+logger = Logger(child=True)
+NOT_RUN = "the cutout could not be run now; it was refunded"
 
 
 class CutoutFailed(ServiceUnavailable):
@@ -70,7 +82,8 @@ class Answer:
 def run(job: Job, data: bytes, content_type: str) -> Answer:
     """Runs the job now on `data` (its original, in the payload when small, else stored under
     job.original_key first); completed, or failed and refunded."""
-    payload = {"jobId": job.id}
+    deadline = deadlines.clock() + timedelta(seconds=INVOKE_TIMEOUT_S)
+    payload = {"jobId": job.id, "deadline": deadline.isoformat()}
     if len(data) <= INLINE_IMAGE_BYTES:
         payload["image"] = base64.b64encode(data).decode()
     else:
@@ -83,12 +96,13 @@ def run(job: Job, data: bytes, content_type: str) -> Answer:
         )
         answer = json.loads(response["Payload"].read() or b"null") or {}
         if response.get("FunctionError"):
-            raise CutoutFailed(f"the cutout failed: {answer.get('errorMessage', 'unknown error')}")
+            raise RuntimeError(f"the function failed: {answer.get('errorMessage', 'unknown error')}")
         if answer.get("status") not in JOB_FINAL:
-            raise CutoutFailed(f"the cutout did not run: {answer.get('reason', 'no answer')}")
+            raise RuntimeError(f"the function did not run the job: {answer.get('reason', 'no answer')}")
     except Exception as exc:
-        reason = exc if isinstance(exc, DomainError) else CutoutFailed(f"the cutout failed: {exc}")
-        lifecycle.end_job(job, lifecycle.Failed(reason.code, f"{reason.message}; it was refunded"))
+        logger.warning("direct cutout failed", extra={"jobId": job.id, "error": repr(exc)})
+        reason = exc if isinstance(exc, DomainError) else CutoutFailed(NOT_RUN)
+        lifecycle.end_job(job, lifecycle.Failed(reason.code, NOT_RUN))
         raise reason from exc
     if answer["status"] == JobStatus.FAILED:
         return Answer(JobStatus.FAILED, answer.get("reason", ""), answer.get("detail", ""))

@@ -209,6 +209,8 @@ TABLE: dict[str, tuple[list, list]] = {
                 ("s3:PutObject", "results/alice/j.png"),
                 ("s3:PutObject", "thumbs/alice/j.webp"),
                 ("s3:DeleteObject", "uploads/alice/j/a.jpg"),  # came after its deadline
+                ("s3:DeleteObject", "results/alice/j.png"),  # its job ended meanwhile
+                ("s3:DeleteObject", "thumbs/alice/j.webp"),
                 ("dynamodb:PutItem", "JobsTable"),  # a drop's job
                 ("dynamodb:GetItem", "SubscriptionsTable"),
                 ("dynamodb:PutItem", "IdempotencyTable"),
@@ -218,7 +220,7 @@ TABLE: dict[str, tuple[list, list]] = {
             [
                 ("s3:PutObject", "uploads/alice/j/a.jpg"),
                 ("s3:GetObject", "zips/alice/b.zip"),
-                ("s3:DeleteObject", "results/alice/j.png"),
+                ("s3:DeleteObject", "zips/alice/b.zip"),
                 ("s3:ListBucket", "bucket"),
                 ("dynamodb:PutItem", "BatchesTable"),
                 ("dynamodb:PutItem", "SubscriptionsTable"),
