@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
-import requests
 from PIL import Image
 from skimage import data
 
@@ -162,7 +161,7 @@ def run(out: Path) -> None:
         user = Client(runtime.api.url, tokens.sign(USER, secret=secret))
         print(f"  API {runtime.api.url}   S3 {runtime.stack.url}   bucket {runtime.stack.bucket}\n")
 
-        health = requests.get(f"{runtime.api.url}/health", timeout=30).json()
+        health = admin.get("/api/admin/health")  # public /health answers the status alone
         print(f"health: {health['status']}; tier models: {_models(health['models'])}")
         sub = user.get("/api/background-remover/subscription")["subscription"]
         print(

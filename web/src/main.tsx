@@ -121,7 +121,7 @@ function SignIn({ config, onSession }: { config: AppConfig; onSession: (s: Sessi
   );
 }
 
-type Health = { status: string; missing: string[]; features: Record<string, boolean> };
+type Health = { status: string }; // public: the status alone (admins: /api/admin/health)
 
 function SignedIn({ config, session, onSignOut }: { config: AppConfig; session: Session; onSignOut: () => void }) {
   const api: Api = useMemo(() => makeApi(config, session, onSignOut), [config, session, onSignOut]);
@@ -148,7 +148,6 @@ function SignedIn({ config, session, onSignOut }: { config: AppConfig; session: 
   useEffect(() => {
     document.title = `${page.label} · Background Remover Pro`;
   }, [page]);
-  const off = health ? Object.entries(health.features).filter(([, on]) => !on).map(([name]) => name.replace("_", " ")) : [];
   const nav = (
     <>
       <nav aria-label="Main">
@@ -179,10 +178,9 @@ function SignedIn({ config, session, onSignOut }: { config: AppConfig; session: 
       {health && health.status !== "healthy" && (
         <div class="error banner" role="alert">
           <strong>The service is degraded</strong>
-          <p>Not available right now: {health.missing.join(", ")}. Some actions will fail until it is back.</p>
+          <p>Some actions will fail until it is back.</p>
         </div>
       )}
-      {off.length > 0 && <p class="note">Switched off on this service: {off.join(", ")}.</p>}
       <h1 class="visually-hidden">{page.label}</h1>
       <ErrorBox error={error} />
       {pricing &&

@@ -8,6 +8,7 @@ import math
 from collections.abc import Callable
 from functools import lru_cache
 
+from aws_lambda_powertools import Logger
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, PynamoDBException, TableDoesNotExist, UpdateError
 from pynamodb.transactions import TransactWrite
@@ -16,6 +17,7 @@ from .config import get_settings
 from .errors import BadRequest, NotFound, TableMissing
 
 NOT_FOUND = "ResourceNotFoundException"
+logger = Logger(child=True)
 
 
 def table_names() -> dict[str, str]:
@@ -67,13 +69,14 @@ def missing_tables() -> list[str]:
 
 
 def table_missing(exc: BaseException) -> TableMissing | None:
-    """DynamoDB's 'resource not found' as TableMissing naming the missing tables; None for any
-    other error. Asked once, where the API maps errors to HTTP (api.errors), not around every data
-    access; a worker lets the error raise, so SQS retries the message and its DLQ ends it."""
+    """DynamoDB's 'resource not found' as TableMissing; None for any other error. Asked once, where
+    the API maps errors to HTTP (api.errors), not around every data access; a worker lets the
+    error raise, so SQS retries the message and its DLQ ends it. The answer names no table (an
+    admin's GET /api/admin/health does); the log does."""
     if not (isinstance(exc, PynamoDBException) and exc.cause_response_code == NOT_FOUND):
         return None
-    names = missing_tables() or ["unknown"]
-    return TableMissing(f"table missing: {', '.join(names)}", tables=names)
+    logger.warning("table missing", extra={"tables": missing_tables() or ["unknown"]})
+    return TableMissing("a table this request needs is missing; the service is degraded, retry later")
 
 
 def encode_cursor(last_evaluated_key: dict | None) -> str | None:

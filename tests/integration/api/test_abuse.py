@@ -4,15 +4,15 @@ checked against the route's operation in the OpenAPI document (every status a ro
 is documented)."""
 
 import base64
-import io
 import json
 
 import pytest
-from PIL import Image
+from test_upload import png
 
 from bgr_core import apikeys, credits
 from bgr_core.api import openapi
 from bgr_core.models import Job
+from conftest import removebg_event
 from money import fund
 
 DOCUMENT = json.loads(openapi.document())
@@ -23,25 +23,10 @@ def documented(method: str, path: str) -> set[int]:
     return {int(status) for status in DOCUMENT["paths"][path][method.lower()]["responses"]}
 
 
-def png() -> str:
-    out = io.BytesIO()
-    Image.new("RGB", (8, 8), "red").save(out, "PNG")
-    return base64.b64encode(out.getvalue()).decode()
-
-
 def removebg(api, user: str):
-    event = api.event("balance", user=None)
-    event.update(
-        httpMethod="POST",
-        resource="/v1.0/removebg",
-        path="/v1.0/removebg",
-        body=json.dumps({"image_file_b64": png(), "size": "preview"}),
-        isBase64Encoded=False,
+    return api.send(
+        removebg_event(api, user, {"image_file_b64": base64.b64encode(png()).decode(), "size": "preview"})
     )
-    event["headers"] = {"Content-Type": "application/json", "Accept": "application/json"}
-    event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
-    event["requestContext"]["authorizer"] = {"userId": user, "keyId": "k1"}
-    return api.send(event)
 
 
 CHARGING = {

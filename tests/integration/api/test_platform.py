@@ -9,7 +9,8 @@ from money import fund
 
 
 def test_health_is_healthy_with_every_resource(api):
-    reply = api("health")
+    assert api("health").raw["body"] == '{"status":"healthy"}'
+    reply = api("admin-health")
     assert reply.status == 200, reply.body["missing"]
     body = reply.body
     assert body["status"] == "healthy" and body["missing"] == []
@@ -24,11 +25,28 @@ def test_health_is_healthy_with_every_resource(api):
     assert body["models"]["basic"]["runs"] == "u2netp"
 
 
-def test_health_names_a_missing_table_and_a_missing_bucket(api):
+def test_public_health_answers_its_status_alone_and_admins_see_what_is_missing(api):
     boto3.client("dynamodb").delete_table(TableName=TEMPLATE.name("UsageTable"))
-    reply = api("health")
+    public = api("health")
+    assert public.status == 503 and public.body == {"status": "degraded"}
+    reply = api("admin-health")
     assert reply.status == 503 and reply.body["status"] == "degraded"
     assert reply.body["missing"] == [f"table:{TEMPLATE.name('UsageTable')}"]
+    assert api("admin-health", groups=[]).status == 403  # a user who is no admin
+    assert api("admin-health", user=None).status == 401
+
+
+def test_public_health_checks_at_most_every_30_s(api, monkeypatch):
+    from bgr_core.api import health
+
+    now = [0.0]
+    monkeypatch.setattr(health, "clock", lambda: now[0])
+    assert api("health").status == 200
+    boto3.client("dynamodb").delete_table(TableName=TEMPLATE.name("UsageTable"))
+    now[0] = health.CHECK_EVERY_S - 1
+    assert api("health").status == 200  # as last checked: asking again makes no AWS calls
+    now[0] = health.CHECK_EVERY_S
+    assert api("health").status == 503
 
 
 def test_missing_tables_answer_503_never_500(api):
@@ -37,7 +55,7 @@ def test_missing_tables_answer_503_never_500(api):
     for name in ("subscription-get", "stats", "remove-json", "quote"):
         reply = api(name, user="user-1")  # the quote reads subscriptions only for a known caller
         assert reply.status == 503 and reply.error == "TABLE_MISSING", name
-        assert TEMPLATE.name("SubscriptionsTable") in reply.body["error"]["message"]
+        assert TEMPLATE.name("SubscriptionsTable") not in reply.raw["body"]
 
 
 def test_rate_limit_answers_429_with_retry_after_until_the_next_minute(api, settings_env, monkeypatch):
@@ -162,4 +180,4 @@ def test_a_missing_table_on_the_removebg_routes_is_a_503_in_their_shape(api):
     reply = api.send(event)
     assert reply.status == 503, reply.body
     error = reply.body["errors"][0]
-    assert error["code"] == "table_missing" and TEMPLATE.name("RateLimitsTable") in error["detail"]
+    assert error["code"] == "table_missing" and TEMPLATE.name("RateLimitsTable") not in reply.raw["body"]

@@ -1,4 +1,9 @@
-"""GET /health: every table, the bucket, the queue, the models and the feature flags.
+"""Health: every table, the bucket, the queue, the models and the feature flags.
+
+`GET /health` is public and answers the status alone (`{"status"}`, 200 or 503), from a check an
+instance makes at most every CHECK_EVERY_S seconds, so anyone may ask without learning the
+resources' names or making the service call AWS a dozen times per request. The report naming
+what is missing (`check`) is for admins: `GET /api/admin/health`.
 
 Models: the API functions do not carry model weights (the inference image does), so where no
 model directory exists the models are reported from configuration only (`modelsChecked: false`)
@@ -7,11 +12,29 @@ image), each tier reports whether its own model is provisioned or the fallback w
 status is degraded only when the fallback itself is missing, since then that tier cannot run.
 """
 
+import time
+
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import aws, db
 from ..config import get_settings
 from .views import Health, TierModelStatus
+
+CHECK_EVERY_S = 30.0
+_last: tuple[float, str] | None = None  # (when, status) of this instance's last check
+
+
+def clock() -> float:
+    return time.monotonic()
+
+
+def status() -> str:
+    """healthy or degraded, as this instance last found it (checked again after CHECK_EVERY_S)."""
+    global _last
+    now = clock()
+    if _last is None or now - _last[0] >= CHECK_EVERY_S:
+        _last = (now, check().status)
+    return _last[1]
 
 
 def _bucket_ok() -> bool:

@@ -425,8 +425,11 @@ class TierModelStatus(Schema):
     runs: str = Field(description="the model that will run: the tier's own, or the fallback")
 
 
-class Health(Schema):
+class HealthStatus(Schema):
     status: Literal["healthy", "degraded"]
+
+
+class Health(HealthStatus):
     missing: list[str]
     tables: dict[str, bool]
     bucket: bool

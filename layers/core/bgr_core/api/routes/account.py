@@ -20,6 +20,7 @@ from ..views import (
     BatchView,
     GrantResponse,
     Health,
+    HealthStatus,
     JobList,
     JobResponse,
     JobView,
@@ -123,9 +124,19 @@ def ledger(user_id: Annotated[str, path_id("userId")], admin: Admin, limit: Ledg
 
 @router.get(
     "/health",
-    summary="Tables, bucket, queue, models and feature flags: 200 healthy or 503 degraded",
+    summary="The service's status, public: 200 healthy or 503 degraded (the details: /api/admin/health)",
+    responses={503: {"description": "degraded", "content": {"application/json": {"model": HealthStatus}}}},
+)
+def get_health() -> Response[HealthStatus]:
+    status = health.status()
+    return respond(HealthStatus(status=status), 200 if status == "healthy" else 503)
+
+
+@router.get(
+    "/api/admin/health",
+    summary="Tables, bucket, queue, models and feature flags, and what is missing (admins)",
     responses={503: {"description": "degraded", "content": {"application/json": {"model": Health}}}},
 )
-def get_health() -> Response[Health]:
+def admin_health(admin: Admin) -> Response[Health]:
     report = health.check()
     return respond(report, 200 if report.status == "healthy" else 503)
