@@ -291,8 +291,24 @@ class ApiKey(Model):
     prefix = UnicodeAttribute()  # the key's first characters, to recognise it
     created_at = UTCDateTimeAttribute(attr_name="createdAt", default=utcnow)
     last_used_at = UTCDateTimeAttribute(attr_name="lastUsedAt", null=True)
+    expires_at = UTCDateTimeAttribute(attr_name="expiresAt", null=True)  # None: never
     revoked_at = UTCDateTimeAttribute(attr_name="revokedAt", null=True)
     by_user = ApiKeyUserIndex()
+
+
+class ApiKeyCount(Model):
+    """How many keys a user holds unrevoked, in the keys table under `keys#<userId>` (never a
+    key's hash, which is hex; no userId, so never in byUser): the limit's conditional counter."""
+
+    class Meta(_Meta):
+        table_name = _settings.api_keys_table
+
+    key_hash = UnicodeAttribute(hash_key=True, attr_name="keyHash")
+    active = NumberAttribute(default=0)
+
+    @classmethod
+    def of(cls, user_id: str) -> "ApiKeyCount":
+        return cls(f"keys#{user_id}")
 
 
 class WebhookSecret(Model):

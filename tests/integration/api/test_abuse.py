@@ -62,16 +62,24 @@ def test_a_charging_route_at_the_cap_is_429_with_retry_after_and_charges_nothing
 def test_the_key_limit_is_a_documented_409(api):
     for index in range(apikeys.MAX_ACTIVE_KEYS):
         apikeys.create("user-1", f"k{index}")
-    event = api.event("balance")
-    event.update(
-        httpMethod="POST",
-        resource="/api/keys",
-        path="/api/keys",
-        body='{"name": "one more"}',
-        isBase64Encoded=False,
-    )
-    event["headers"] = {"Content-Type": "application/json"}
-    event["multiValueHeaders"] = {"Content-Type": ["application/json"]}
-    reply = api.send(event)
+    reply = api.send(keys_event(api, "POST", {"name": "one more"}))
     assert reply.status == 409 and reply.error == "CONFLICT"
     assert 409 in documented("POST", "/api/keys")
+
+
+def keys_event(api, method: str, body: dict | None = None) -> dict:
+    event = api.event("balance")
+    event.update(httpMethod=method, resource="/api/keys", path="/api/keys", isBase64Encoded=False)
+    event["body"] = json.dumps(body) if body is not None else None
+    event["headers"] = {"Content-Type": "application/json"}
+    event["multiValueHeaders"] = {"Content-Type": ["application/json"]}
+    return event
+
+
+def test_a_key_may_be_made_to_expire_in_days_and_the_list_shows_when(api):
+    made = api.send(keys_event(api, "POST", {"name": "ci", "expiresIn": 30}))
+    assert made.status == 201 and made.body["apiKey"]["expiresAt"]
+    assert api.send(keys_event(api, "POST", {"name": "forever"})).body["apiKey"]["expiresAt"] is None
+    assert api.send(keys_event(api, "POST", {"name": "x", "expiresIn": 0})).status == 422
+    listed = {k["name"]: k["expiresAt"] for k in api.send(keys_event(api, "GET")).body["apiKeys"]}
+    assert listed == {"ci": made.body["apiKey"]["expiresAt"], "forever": None}

@@ -2,6 +2,7 @@
 X-Api-Key authorizer function's answers."""
 
 import hashlib
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,7 +22,7 @@ def test_a_key_is_stored_only_as_its_hash(aws):
     assert key.startswith("bgr_") and len(key) > 40 and key.startswith(record.prefix)
     stored = [item.attribute_values for item in ApiKey.scan()]
     assert key not in str(stored)
-    assert stored[0]["key_hash"] == hashlib.sha256(key.encode()).hexdigest()
+    assert hashlib.sha256(key.encode()).hexdigest() in [item["key_hash"] for item in stored]
 
 
 def test_a_key_authenticates_as_its_user_and_records_its_use_a_minute_at_a_time(aws):
@@ -72,3 +73,44 @@ def test_the_authorizer_function_allows_a_key_as_its_user_and_denies_the_rest(aw
     assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow"
     for wrong in ("bgr_unknown", None):
         assert authorize(wrong)["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+
+
+def test_the_limit_holds_under_concurrent_creation_and_a_revocation_frees_a_place(aws):
+    made, refused, start = [], [], threading.Barrier(26)
+
+    def create(i):
+        start.wait()
+        try:
+            made.append(apikeys.create("carol", f"k{i}"))
+        except Conflict:
+            refused.append(i)
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(26)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert (len(made), len(refused)) == (apikeys.MAX_ACTIVE_KEYS, 26 - apikeys.MAX_ACTIVE_KEYS)
+    assert len(apikeys.list_for_user("carol")) == apikeys.MAX_ACTIVE_KEYS
+    apikeys.revoke("carol", made[0][0].id)
+    with pytest.raises(NotFound):
+        apikeys.revoke("carol", made[0][0].id)  # a second revocation frees nothing more
+    apikeys.create("carol", "the freed place")
+    with pytest.raises(Conflict):
+        apikeys.create("carol", "one too many")
+
+
+def test_a_key_may_expire_and_is_listed_with_its_expiry(aws):
+    record, key = apikeys.create("dave", "ci", now=T0, expires_in_days=7)
+    _, forever = apikeys.create("dave", "forever", now=T0)
+    assert record.expires_at == T0 + timedelta(days=7)
+    assert apikeys.authenticate(key, now=T0 + timedelta(days=7) - timedelta(seconds=1)) is not None
+    assert apikeys.authenticate(key, now=T0 + timedelta(days=7)) is None
+    assert apikeys.authenticate(forever, now=T0 + timedelta(days=3650)) is not None
+    listed = {k.name: k.expires_at for k in apikeys.list_for_user("dave")}
+    assert listed == {"ci": T0 + timedelta(days=7), "forever": None}
+
+
+def test_the_authorizer_denies_an_expired_key(aws):
+    _, key = apikeys.create("erin", "ci", now=datetime.now(UTC) - timedelta(days=2), expires_in_days=1)
+    assert authorize(key)["policyDocument"]["Statement"][0]["Effect"] == "Deny"

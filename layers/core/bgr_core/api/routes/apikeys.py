@@ -21,6 +21,9 @@ KEYS = "/api/keys"
 
 class CreateKeyRequest(Schema):
     name: Annotated[str, Field(min_length=1, max_length=100)]
+    expires_in: Annotated[
+        int | None, Field(ge=1, le=3650, description="days until it expires; none: never")
+    ] = None
 
 
 class KeyView(Schema):
@@ -29,6 +32,7 @@ class KeyView(Schema):
     prefix: str = Field(description="the key's first characters")
     created_at: datetime
     last_used_at: datetime | None
+    expires_at: datetime | None = Field(description="when it stops working; null: never")
 
     @classmethod
     def of(cls, record: ApiKey) -> "KeyView":
@@ -51,11 +55,13 @@ class KeyList(Schema):
     responses=errors(409),  # at the limit of active keys
 )
 def create_key(request: Annotated[CreateKeyRequest, Body()], user: User) -> Response[CreatedKey]:
-    record, key = apikeys.create(user.user_id, request.name)
+    record, key = apikeys.create(user.user_id, request.name, expires_in_days=request.expires_in)
     return respond(CreatedKey(api_key=KeyView.of(record), key=key), 201)
 
 
-@router.get(KEYS, summary="The caller's active API keys, newest first")
+@router.get(
+    KEYS, summary="The caller's API keys not revoked (expired ones too, with expiresAt), newest first"
+)
 def list_keys(user: User) -> KeyList:
     return KeyList(api_keys=[KeyView.of(k) for k in apikeys.list_for_user(user.user_id)])
 
