@@ -35,9 +35,17 @@ def _payload(kind: str, record: Job | Batch, event: str) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def deliver(kind: str, record_id: str, event: str, attempt: int, now: float | None = None) -> Delivery:
-    """One try at POSTing the final state: `retry` (with the wait before the next try) until
-    `webhook_max_attempts` tries have failed, then `failed`. The record shows each outcome."""
+def deliver(
+    kind: str,
+    record_id: str,
+    event: str,
+    attempt: int,
+    now: float | None = None,
+    timeout_s: float | None = None,
+) -> Delivery:
+    """One try at POSTing the final state, within `timeout_s` (at most webhooks.TIMEOUT_S):
+    `retry` (with the wait before the next try) until `webhook_max_attempts` tries have failed,
+    then `failed`. The record shows each outcome."""
     record = _load(kind, record_id)
     if record is None or record.webhook is None or record.webhook.event != event:
         return Delivery("skipped", error="no such delivery")
@@ -54,7 +62,7 @@ def deliver(kind: str, record_id: str, event: str, attempt: int, now: float | No
     }
     try:
         answer = outbound.fetch(
-            record.callback_url, webhooks.policy(), method="POST", body=body, headers=headers
+            record.callback_url, webhooks.policy(timeout_s), method="POST", body=body, headers=headers
         )
         error = "" if 200 <= answer.status < 300 else f"the receiver answered {answer.status}"
     except (outbound.UrlNotAllowed, outbound.FetchFailed, outbound.FetchTooLarge) as exc:

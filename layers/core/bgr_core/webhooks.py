@@ -28,10 +28,12 @@ TIMEOUT_S = 10.0
 
 
 # -- callback URLs and secrets ------------------------------------------------------------
-def policy() -> outbound.Policy:
+def policy(timeout_s: float | None = None) -> outbound.Policy:
+    """What a delivery may reach; it takes at most TIMEOUT_S, or `timeout_s` when less."""
     schemes = {"https", "http"} if get_settings().webhook_allow_http else {"https"}
+    timeout = TIMEOUT_S if timeout_s is None else min(timeout_s, TIMEOUT_S)
     return outbound.Policy.from_settings(
-        schemes=frozenset(schemes), timeout_seconds=TIMEOUT_S, max_redirects=0, max_bytes=1024 * 1024
+        schemes=frozenset(schemes), timeout_seconds=timeout, max_redirects=0, max_bytes=1024 * 1024
     )
 
 

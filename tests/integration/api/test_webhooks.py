@@ -2,6 +2,7 @@
 free local port by the webhook function, signed, retried until the receiver takes them."""
 
 import json
+import socket
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -189,3 +190,32 @@ def test_callback_urls_must_be_https_and_public(api):
         reply = api("remove-json", body={**body, "callbackUrl": url})
         assert reply.status == 400 and reply.error == "URL_NOT_ALLOWED", url
     assert not list(Job.scan())
+
+
+def test_a_receiver_that_never_answers_delays_only_its_own_deliveries(receiver):
+    """10 deliveries in one SQS batch, 3 to a receiver that accepts the connection and never
+    answers: each delivery gets its share of the invocation's time, so the 7 others are delivered
+    in that invocation and the 3 are reported as batch item failures, to be retried."""
+    from functions.webhooks import app
+
+    silent = socket.create_server(("127.0.0.1", 0), backlog=16)  # never accepts: the kernel does
+    try:
+        hole = f"http://127.0.0.1:{silent.getsockname()[1]}/hooks"
+        server = receiver()
+        stuck = [finished_job(hole) for _ in range(3)]
+        taken = [finished_job(server.url) for _ in range(7)]
+        got = receive("WebhookQueue")
+        assert len(got) == 10
+        context = LambdaContext("WebhookFunction", timeout_s=app.MARGIN_S + 3)  # 0.3 s a delivery
+        response = app.handler(sqs_event(got, "WebhookQueue"), context)
+        assert context.get_remaining_time_in_millis() > 0  # done before Lambda would have ended it
+    finally:
+        silent.close()
+    by_job = {json.loads(m["Body"])["id"]: m["MessageId"] for m in got}
+    assert {f["itemIdentifier"] for f in response["batchItemFailures"]} == {by_job[j.id] for j in stuck}
+    assert len(server.received) == 7
+    assert all(Job.get(j.id).webhook.status == "delivered" for j in taken)
+    for job in stuck:
+        hook = Job.get(job.id).webhook
+        assert (hook.status, int(hook.attempts)) == ("queued", 1) and "no answer" in hook.last_error
+    assert {json.loads(m["Body"])["id"] for m in receive("WebhookQueue")} == {j.id for j in stuck}  # retried
