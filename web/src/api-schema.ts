@@ -309,8 +309,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Tables, bucket, queue, models and feature flags: 200 healthy or 503 degraded */
+        /** The service's status, public: 200 healthy or 503 degraded (the details: /api/admin/health) */
         get: operations["get_health_health_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tables, bucket, queue, models and feature flags, and what is missing (admins) */
+        get: operations["admin_health_api_admin_health_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -326,7 +343,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's active API keys, newest first */
+        /** The caller's API keys not revoked (expired ones too, with expiresAt), newest first */
         get: operations["list_keys_api_keys_get"];
         put?: never;
         /** Create an API key (shown once) */
@@ -584,6 +601,11 @@ export interface components {
         CreateKeyRequest: {
             /** Name */
             name: string;
+            /**
+             * Expiresin
+             * @description days until it expires; none: never
+             */
+            expiresIn?: number | null;
         };
         /** CreatedKey */
         CreatedKey: {
@@ -669,6 +691,14 @@ export interface components {
             features: {
                 [key: string]: boolean;
             };
+        };
+        /** HealthStatus */
+        HealthStatus: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "healthy" | "degraded";
         };
         /**
          * ImageSpec
@@ -815,6 +845,11 @@ export interface components {
             createdAt: string;
             /** Lastusedat */
             lastUsedAt: string | null;
+            /**
+             * Expiresat
+             * @description when it stops working; null: never
+             */
+            expiresAt: string | null;
         };
         /** Ledger */
         Ledger: {
@@ -1282,7 +1317,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1358,7 +1393,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1434,7 +1469,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1510,7 +1545,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1586,7 +1621,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1682,7 +1717,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1789,7 +1824,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1863,7 +1898,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2054,7 +2089,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2159,7 +2194,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2284,7 +2319,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2340,7 +2375,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2427,7 +2462,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2523,7 +2558,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2601,7 +2636,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2679,7 +2714,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2735,7 +2770,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2791,7 +2826,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2847,7 +2882,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2903,7 +2938,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2979,7 +3014,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3023,7 +3058,72 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["HealthStatus"];
+                };
+            };
+            /** @description INTERNAL_ERROR, with a request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description degraded */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthStatus"];
+                };
+            };
+        };
+    };
+    admin_health_api_admin_health_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description no token, or a token that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not allowed (admins only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description INTERNAL_ERROR, with a request id */
@@ -3073,7 +3173,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3115,7 +3215,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description success */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -3142,6 +3242,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description CONFLICT: a limit reached (at most 20 active API keys: revoke one first) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description not a JPEG, PNG or WebP image, or not a content type this route takes */
             415: {
                 headers: {
@@ -3160,7 +3269,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3243,7 +3352,7 @@ export interface operations {
                     "application/json": components["schemas"]["RemoveBgErrors"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3308,7 +3417,7 @@ export interface operations {
                     "application/json": components["schemas"]["RemoveBgErrors"];
                 };
             };
-            /** @description RATE_LIMITED: see Retry-After */
+            /** @description RATE_LIMITED, or TOO_MANY_IN_FLIGHT (the caller's images in flight at the cap): see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
