@@ -2,9 +2,9 @@
 LogRetentionInDays (default 30: they carry users' file names), not forever."""
 
 import pytest
-from iam import expanded
 
 from harness import TEMPLATE
+from iam import expanded
 
 FUNCTIONS = sorted(TEMPLATE.of_type("AWS::Serverless::Function"))
 

@@ -4,6 +4,7 @@ needs its row, so a function added later declares what it may do. The images buc
 lets nobody but the stack's roles and DropWriterArns write under drop/ (it spends credits)."""
 
 import pytest
+
 from iam import Principal, allowed, bucket_policy, expanded, listed, roles
 
 TEMPLATE = expanded()
