@@ -63,7 +63,7 @@ def s3_origin(app) -> str:
 def watch_csp(context) -> list[str]:
     """The CSP violations every page of `context` reports (securitypolicyviolation events)."""
     violations: list[str] = []
-    context.expose_function("__bgrCspViolation", violations.append)
+    context.expose_function("__bgrCspViolation", lambda violation: violations.append(violation))
     context.add_init_script(
         "document.addEventListener('securitypolicyviolation', (e) => window.__bgrCspViolation("
         "`${e.effectiveDirective} refused ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`))"
