@@ -483,7 +483,7 @@ export interface components {
             options?: components["schemas"]["OutputOptions"];
             /**
              * Callbackurl
-             * @description https URL (a public address) that receives the final state, signed (see the README)
+             * @description https URL (a public address) that receives the final state, signed (see docs/api.md)
              * @example https://example.com/hooks/bgr
              */
             callbackUrl?: string | null;
@@ -704,7 +704,7 @@ export interface components {
             options?: components["schemas"]["OutputOptions"];
             /**
              * Callbackurl
-             * @description https URL (a public address) that receives the final state, signed (see the README)
+             * @description https URL (a public address) that receives the final state, signed (see docs/api.md)
              * @example https://example.com/hooks/bgr
              */
             callbackUrl?: string | null;
@@ -1179,7 +1179,7 @@ export interface components {
             options?: components["schemas"]["OutputOptions"];
             /**
              * Callbackurl
-             * @description https URL (a public address) that receives the final state, signed (see the README)
+             * @description https URL (a public address) that receives the final state, signed (see docs/api.md)
              * @default null
              * @example https://example.com/hooks/bgr
              */
@@ -1946,7 +1946,7 @@ export interface operations {
                     channels?: "rgba" | "alpha";
                     /**
                      * Callbackurl
-                     * @description https URL (a public address) that receives the final state, signed (see the README)
+                     * @description https URL (a public address) that receives the final state, signed (see docs/api.md)
                      * @example https://example.com/hooks/bgr
                      */
                     callbackUrl?: string;
