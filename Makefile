@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export U2NET_HOME := $(CURDIR)/models
 export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
 
-.PHONY: setup unzip npm-client bubblewrap image-check dockerfile test lint unit integration e2e bench demo serve token apikey invoke clean swagger-check web web-dev web-deploy chromium
+.PHONY: setup unzip npm-client bubblewrap image-check dockerfile test lint unit integration e2e bench demo mcp-demo serve token apikey invoke clean swagger-check web web-dev web-deploy chromium
 
 setup: $(STAMP) models/u2netp.onnx unzip npm-client web
 
@@ -75,6 +75,10 @@ S3_PORT ?= 5000
 
 demo: setup
 	$(BIN)/python -m bgr_local demo
+
+# An agent's MCP session (the SDK's client against a local runtime), printed as a transcript.
+mcp-demo: setup
+	$(BIN)/python -m bgr_local mcp-demo
 
 serve: setup
 	$(BIN)/python -m bgr_local serve --api-port $(API_PORT) --s3-port $(S3_PORT)

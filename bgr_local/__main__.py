@@ -1,4 +1,5 @@
-"""`python -m bgr_local serve|token|apikey|invoke|demo` (the Makefile's targets of those names)."""
+"""`python -m bgr_local serve|token|apikey|invoke|demo|mcp-demo` (the Makefile's targets of those
+names)."""
 
 import argparse
 import json
@@ -79,6 +80,12 @@ def demo(args) -> None:
     run(Path(args.out))
 
 
+def mcp_demo(args) -> None:
+    from .mcp_demo import run
+
+    run(Path(args.out))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bgr_local", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +121,9 @@ def main(argv: list[str] | None = None) -> None:
     p = commands.add_parser("demo", help="sample images through the whole pipeline")
     p.add_argument("--out", default="out")
     p.set_defaults(run=demo)
+    p = commands.add_parser("mcp-demo", help="an MCP session with the SDK's client, as a transcript")
+    p.add_argument("--out", default="out")
+    p.set_defaults(run=mcp_demo)
     args = parser.parse_args(argv)
     # Ctrl-C and `kill` shut the runtime down cleanly, even when started in the background
     # (where a shell starts it with SIGINT ignored).

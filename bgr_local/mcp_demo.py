@@ -1,0 +1,125 @@
+"""`make mcp-demo`: an agent's session with the MCP server, driven by the official MCP SDK's own
+client against a local runtime and printed as a transcript: the tools listed, a quote, a removal
+refused over its max_credits (nothing charged), a removal, and a 3-image batch to its ZIP. The
+images go up through `create_upload` (an agent's files), the results come back as links."""
+
+import asyncio
+import json
+import time
+import zipfile
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import requests
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+from bgr_cli.client import download, upload
+
+from . import tokens
+from .demo import write_samples
+from .runtime import LocalRuntime
+
+USER, ADMIN = "mcp-agent", "demo-admin"
+GRANT = 30
+BATCH_TIMEOUT_S = 600
+
+
+@asynccontextmanager
+async def connect(api_url: str, key: str | None):
+    """The SDK's client on POST /mcp, sending the key as X-Api-Key."""
+    headers = {"X-Api-Key": key} if key else {}
+    http = create_mcp_http_client(headers=headers)
+    async with http, Client(streamable_http_client(f"{api_url}/mcp", http_client=http)) as client:
+        yield client
+
+
+async def call(client: Client, tool: str, arguments: dict, show=print) -> tuple[bool, dict]:
+    """(is_error, structured content) of one tool call, shown as the transcript's two lines."""
+    show(f"\n> tools/call {tool} {json.dumps(arguments)}")
+    result = await client.call_tool(tool, arguments)
+    content = result.structured_content or json.loads(result.content[0].text)
+    show(f"< {'ERROR ' if result.is_error else ''}{_short(content)}")
+    return result.is_error, content
+
+
+def _short(value, width: int = 72) -> str:
+    """JSON with long strings (presigned URLs) cut to `width` characters."""
+
+    def cut(v):
+        if isinstance(v, dict):
+            return {k: cut(x) for k, x in v.items() if x is not None}
+        if isinstance(v, list):
+            return [cut(x) for x in v]
+        return v[:width] + "…" if isinstance(v, str) and len(v) > width else v
+
+    return json.dumps(cut(value))
+
+
+async def session(api_url: str, key: str, images: list[Path], out: Path) -> None:
+    async with connect(api_url, key) as client:
+        listed = await client.list_tools()
+        print(f"> tools/list\n< {len(listed.tools)} tools:")
+        for tool in listed.tools:
+            print(f"    {tool.name}({', '.join(tool.input_schema['properties'])}): {tool.description[:90]}…")
+
+        await call(client, "balance", {})
+        await call(client, "quote", {"tier": "standard", "image_count": 1})
+        upload_ids = []
+        for image in images:
+            _, form = await call(
+                client,
+                "create_upload",
+                {"filename": image.name, "content_type": "image/jpeg", "size_bytes": image.stat().st_size},
+            )
+            upload(form, image)
+            print(f"  (uploaded {image.name}, {image.stat().st_size} bytes, to the form's url)")
+            upload_ids.append(form["uploadId"])
+        removal = {"tier": "standard", "upload_id": upload_ids[0]}
+        await call(client, "remove_background", {**removal, "max_credits": 5})
+        await call(client, "balance", {})
+        _, done = await call(client, "remove_background", {**removal, "max_credits": 8})
+        cutout = download(done["resultUrl"], out / f"mcp-{Path(images[0]).stem}.png")
+        print(f"  (downloaded resultUrl: {cutout}, {cutout.stat().st_size} bytes)")
+
+        await call(client, "quote", {"tier": "basic", "image_count": 3})
+        _, started = await call(
+            client, "start_batch", {"tier": "basic", "upload_ids": upload_ids, "max_credits": 9}
+        )
+        batch_id, deadline, shown = started["batch"]["id"], time.monotonic() + BATCH_TIMEOUT_S, None
+        while True:
+            _, status = await call(client, "batch_status", {"batch_id": batch_id}, show=lambda _: None)
+            progress = (status["batch"]["status"], status["batch"]["processedImages"])
+            if progress != shown:
+                print(f"\n> tools/call batch_status {json.dumps({'batch_id': batch_id})}\n< {_short(status)}")
+                shown = progress
+            if status["finished"] or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(1)
+        archive = download(status["batch"]["zipUrl"], out / f"mcp-batch-{batch_id}.zip")
+        print(f"  (downloaded zipUrl: {archive}: {', '.join(zipfile.ZipFile(archive).namelist())})")
+        await call(client, "list_jobs", {"limit": 5})
+        await call(client, "balance", {})
+
+
+def run(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    images = write_samples(out / "samples")
+    print("Starting the local runtime (moto for AWS, the template's resources, the real handlers)…")
+    with LocalRuntime(api_port=0, s3_port=0, log_level="WARNING") as runtime:
+        secret = tokens.local_secret()
+        api = runtime.api.url
+
+        def rest(method: str, path: str, user: str, admin: bool = False, **body) -> dict:
+            token = tokens.sign(user, ("admin",) if admin else (), secret=secret)
+            reply = requests.request(
+                method, api + path, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30
+            )
+            reply.raise_for_status()
+            return reply.json()
+
+        rest("POST", f"/api/admin/users/{USER}/credits", ADMIN, admin=True, amount=GRANT, reason="mcp demo")
+        key = rest("POST", "/api/keys", USER, name="mcp demo")["key"]
+        print(f"  API {api}; user {USER} granted {GRANT} credits, API key {key[:12]}…\n")
+        asyncio.run(session(api, key, images, out))
