@@ -6,4 +6,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from bgr_core import observability
 from bgr_core.integrations import mcp_server
 
-handler = observability.handler(mcp_server.handle, correlation_id_path=correlation_paths.API_GATEWAY_REST)
+
+@observability.handler(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def handler(event: dict, context) -> dict:
+    return mcp_server.handle(event, context)
