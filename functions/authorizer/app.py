@@ -31,7 +31,7 @@ def handler(event: dict, context) -> dict:
     record = apikeys.authenticate(headers.get("x-api-key") or "")
     if record is None:
         logger.info("api key refused")
-        if event.get("path") == MCP:
+        if MCP in (event.get("resource"), event.get("path")):
             raise Exception("Unauthorized")  # the exact message API Gateway answers with a 401
         return _policy("anonymous", "Deny", event["methodArn"])
     return _policy(
