@@ -85,5 +85,5 @@ def test_on_the_mcp_endpoint_a_refused_key_is_a_401_as_the_mcp_specification_ask
     assert authorize(key, "/mcp")["context"]["userId"] == "alice"
     apikeys.revoke("alice", apikeys.list_for_user("alice")[0].id)
     for refused in (key, "bgr_unknown"):
-        with pytest.raises(Exception, match="^Unauthorized$"):  # API Gateway's 401, not a Deny's 403
+        with pytest.raises(Exception, match=r"^Unauthorized$"):  # API Gateway's 401, not a Deny's 403
             authorize(refused, "/mcp")
