@@ -40,8 +40,48 @@ async def call(client: Client, tool: str, arguments: dict, show=print) -> tuple[
     show(f"\n> tools/call {tool} {json.dumps(arguments)}")
     result = await client.call_tool(tool, arguments)
     content = result.structured_content or json.loads(result.content[0].text)
-    show(f"< {'ERROR ' if result.is_error else ''}{_short(content)}")
+    shown = content if result.is_error else _brief(tool, content)
+    show(f"< {'ERROR ' if result.is_error else ''}{_short(shown)}")
     return result.is_error, content
+
+
+def _pick(record: dict, *names: str) -> dict:
+    return {name: record[name] for name in names if record.get(name) is not None}
+
+
+def _brief(tool: str, content: dict) -> dict:
+    """The fields of a tool's answer that the transcript shows (the rest are in the schema)."""
+    batch = ("id", "status", "totalImages", "processedImages", "failedImages", "finalPrice", "zipUrl")
+    if tool == "remove_background":
+        fields = (
+            "creditsCharged",
+            "resultUrl",
+            "resultBytes",
+            "contentType",
+            "width",
+            "height",
+            "foreground",
+        )
+        return {
+            "job": _pick(content["job"], "id", "status", "modelName", "processingTime"),
+            **_pick(content, *fields),
+        }
+    if tool == "create_upload":
+        return {**_pick(content, "uploadId", "url", "expiresAt"), "fields": sorted(content["fields"])}
+    if tool == "start_batch":
+        return {
+            "batch": _pick(content["batch"], *batch, "discountPercentage"),
+            **_pick(content, "creditsCharged"),
+        }
+    if tool == "batch_status":
+        return {
+            "batch": _pick(content["batch"], *batch, "progressPercentage"),
+            **_pick(content, "finished", "failures"),
+        }
+    if tool == "list_jobs":
+        jobs = [_pick(job, "id", "status", "tier", "source", "creditsUsed") for job in content["jobs"]]
+        return {"jobs": jobs, "nextCursor": content["nextCursor"]}
+    return content
 
 
 def _short(value, width: int = 72) -> str:
@@ -92,7 +132,8 @@ async def session(api_url: str, key: str, images: list[Path], out: Path) -> None
             _, status = await call(client, "batch_status", {"batch_id": batch_id}, show=lambda _: None)
             progress = (status["batch"]["status"], status["batch"]["processedImages"])
             if progress != shown:
-                print(f"\n> tools/call batch_status {json.dumps({'batch_id': batch_id})}\n< {_short(status)}")
+                brief = _short(_brief("batch_status", status))
+                print(f"\n> tools/call batch_status {json.dumps({'batch_id': batch_id})}\n< {brief}")
                 shown = progress
             if status["finished"] or time.monotonic() > deadline:
                 break

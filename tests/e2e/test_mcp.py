@@ -174,13 +174,18 @@ def test_a_file_goes_up_through_create_upload_and_only_its_owner_can_use_it(runt
     refused(session(runtime, other_key, someone_else), "NOT_FOUND")
 
     async def mine(client):
-        return await call(client, "remove_background", tier="basic", upload_id=upload_id, max_credits=3)
+        webp = {"format": "webp", "crop": True}
+        return await call(
+            client, "remove_background", tier="basic", upload_id=upload_id, options=webp, max_credits=3
+        )
 
     is_error, removal = session(runtime, key, mine)
     assert not is_error, removal
-    assert removal["job"]["filename"] == "coffee.jpg"
-    size = Image.open(io.BytesIO(IMAGES["/coffee.jpg"])).size
-    assert_cutout(requests.get(removal["resultUrl"], timeout=30).content, size)
+    assert removal["job"]["filename"] == "coffee.jpg" and removal["contentType"] == "image/webp"
+    cutout = Image.open(io.BytesIO(requests.get(removal["resultUrl"], timeout=30).content))
+    assert cutout.format == "WEBP" and cutout.mode == "RGBA"
+    box = removal["foreground"]  # cropped to the subject: the box is the whole result
+    assert cutout.size == (removal["width"], removal["height"]) == (box["width"], box["height"])
     assert balance(runtime, user_id) == 0
 
     async def broke(client):  # the balance is spent: the API's 402, as a tool error

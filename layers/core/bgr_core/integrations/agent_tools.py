@@ -113,7 +113,7 @@ def remove_background(
     image; a cutout that fails is refunded and raised."""
     _one_of(image_url=image_url, upload_id=upload_id)
     within_budget(user_id, tier, 1, max_credits)
-    if image_url is not None:
+    if image_url:
         filename, data = _filename(image_url), _fetch(image_url)
     else:
         staged = staged_uploads.find(user_id, upload_id)
@@ -137,8 +137,10 @@ def remove_background(
             done.error_code or "PROCESSING_FAILED", f"{done.error_message}; nothing was charged"
         )
     job = jobs.get(job.id) or job
-    box = Box(
-        left=done.foreground[0], top=done.foreground[1], width=done.foreground[2], height=done.foreground[3]
+    box = (
+        dict(zip(("left", "top", "width", "height"), done.foreground, strict=True))
+        if done.foreground
+        else None
     )
     return Removal(
         job=JobView.of(job),
@@ -150,7 +152,7 @@ def remove_background(
         content_type=f"image/{'jpeg' if job.options.format == 'jpg' else job.options.format}",
         width=done.width,
         height=done.height,
-        foreground=box if done.foreground else None,
+        foreground=box,
     )
 
 
