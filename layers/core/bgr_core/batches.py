@@ -1,6 +1,6 @@
 """Batches: created with their charge (from uploads to come, or from an integration app's stored
-images), and read. Their items are settled by bgr_core.settlement, which starts the ZIP workflow
-(bgr_core.zip_workflow) with the last one."""
+images), and read. Their items are ended by work.lifecycle (settled by bgr_core.settlement), which
+starts the ZIP workflow (bgr_core.zip_workflow) with the last one."""
 
 import math
 import mimetypes
@@ -12,7 +12,7 @@ from functools import partial
 from botocore.exceptions import ClientError
 from pydantic import Field
 
-from . import aws, billing, deadlines, features, settlement, storage, webhooks
+from . import aws, billing, deadlines, features, storage, webhooks
 from .config import get_settings
 from .contract import Schema
 from .db import get_or_none, owned, page_by_user
@@ -26,6 +26,7 @@ from .models import (
 )
 from .options import OutputOptions
 from .pricing import MAX_BATCH_IMAGES, TIERS
+from .work import lifecycle
 
 MAX_BATCH_BYTES = 2 * 1024**3
 
@@ -36,7 +37,10 @@ class ImageSpec(Schema):
 
     filename: str = Field(min_length=1, max_length=255)
     content_type: str = Field(description=", ".join(storage.IMAGE_CONTENT_TYPES))
-    size_bytes: int = Field(gt=0, description=f"at most {storage.MAX_IMAGE_BYTES} bytes")
+    size_bytes: int = Field(
+        gt=0,
+        description=f"at most {storage.MAX_IMAGE_BYTES} bytes ({storage.megabytes(storage.MAX_IMAGE_BYTES)})",
+    )
 
 
 # -- creating -----------------------------------------------------------------------------
@@ -48,7 +52,7 @@ def _check(tier: str, images: list[ImageSpec]) -> None:
     for image in images:
         storage.check_declared(image.content_type, image.size_bytes)
     if sum(image.size_bytes for image in images) > MAX_BATCH_BYTES:
-        raise TooLarge(f"a batch holds at most {MAX_BATCH_BYTES} bytes")
+        raise TooLarge(f"a batch holds at most {storage.megabytes(MAX_BATCH_BYTES)}")
 
 
 def create(
@@ -168,10 +172,9 @@ def store_originals(
         try:
             store(item.key)
         except ClientError:
+            not_stored = lifecycle.Failed("COPY_FAILED", f"could not copy {what} into the batch")
             for left in items[stored:]:
-                settlement.fail_item(
-                    batch.id, left.index, "COPY_FAILED", f"could not copy {what} into the batch"
-                )
+                lifecycle.end_item(batch.id, left.index, not_stored)
             raise
 
 

@@ -19,12 +19,14 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
+from pynamodb.exceptions import PynamoDBException
 
 from ..api import ratelimit
 from ..api.identity import identity_of
 from ..api.paths import MCP
 from ..api.views import JobList
 from ..config import get_settings
+from ..db import table_missing
 from ..errors import DomainError, Unauthorized
 from ..observability import logger
 from ..options import OutputOptions
@@ -106,8 +108,13 @@ def _call(ctx: Context, run: Callable[[str], Any], *, charging: bool = False) ->
             ratelimit.take(user_id, "charging", settings.rate_limit_charging_per_minute)
         return run(user_id)
     except DomainError as exc:
-        logger.info("tool refused", extra={"code": exc.code, "tool": ctx.request_context.method})
+        logger.info("tool refused", extra={"code": exc.code})
         return tool_error(exc)
+    except PynamoDBException as exc:  # a missing table is named (503 in the REST API), else a crash
+        missing = table_missing(exc)
+        if missing is None:
+            raise
+        return tool_error(missing)
 
 
 # -- tools ----------------------------------------------------------------------------------
