@@ -503,7 +503,7 @@ export interface components {
             options?: components["schemas"]["OutputOptions"];
             /**
              * Callbackurl
-             * @description https URL (a public address) that receives the final state, signed (see the README)
+             * @description https URL (a public address) that receives the final state, signed (see docs/api.md)
              * @example https://example.com/hooks/bgr
              */
             callbackUrl?: string | null;
@@ -724,7 +724,7 @@ export interface components {
             options?: components["schemas"]["OutputOptions"];
             /**
              * Callbackurl
-             * @description https URL (a public address) that receives the final state, signed (see the README)
+             * @description https URL (a public address) that receives the final state, signed (see docs/api.md)
              * @example https://example.com/hooks/bgr
              */
             callbackUrl?: string | null;
@@ -1199,7 +1199,7 @@ export interface components {
             options?: components["schemas"]["OutputOptions"];
             /**
              * Callbackurl
-             * @description https URL (a public address) that receives the final state, signed (see the README)
+             * @description https URL (a public address) that receives the final state, signed (see docs/api.md)
              * @default null
              * @example https://example.com/hooks/bgr
              */
@@ -1966,7 +1966,7 @@ export interface operations {
                     channels?: "rgba" | "alpha";
                     /**
                      * Callbackurl
-                     * @description https URL (a public address) that receives the final state, signed (see the README)
+                     * @description https URL (a public address) that receives the final state, signed (see docs/api.md)
                      * @example https://example.com/hooks/bgr
                      */
                     callbackUrl?: string;
