@@ -10,10 +10,10 @@ import zipfile
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx2
 import requests
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared._httpx_utils import create_mcp_http_client
 
 from bgr_cli.client import download, upload
 
@@ -28,9 +28,10 @@ BATCH_TIMEOUT_S = 600
 
 @asynccontextmanager
 async def connect(api_url: str, key: str | None):
-    """The SDK's client on POST /mcp, sending the key as X-Api-Key."""
+    """The SDK's client on POST /mcp, sending the key as X-Api-Key (on the HTTP client the SDK's
+    transport is given: how its streamable_http_client takes headers)."""
     headers = {"X-Api-Key": key} if key else {}
-    http = create_mcp_http_client(headers=headers)
+    http = httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=120))
     async with http, Client(streamable_http_client(f"{api_url}/mcp", http_client=http)) as client:
         yield client
 
