@@ -10,6 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from urllib.parse import urlsplit
 
+from pydantic import Field
+
 from .. import (
     batches,
     billing,
@@ -29,20 +31,20 @@ from ..contract import Schema
 from ..errors import BadRequest, InvalidImage, UnsupportedMedia
 from ..options import OutputOptions
 from ..pricing import MAX_BATCH_IMAGES, TIERS
+from ..work.status import BATCH_FINAL, BATCH_ZIPPED, ZIP_FINAL, ItemStatus
 from . import staged_uploads
 
 SOURCE = "mcp"  # the jobs' and batches' source, as `api` is the REST API's
 MAX_BATCH_URLS = 20  # fetched in the request (10 s each at most, in parallel), within API Gateway's 29 s
 MAX_BATCH_UPLOADS = 100
 FETCHERS = 8
-FINAL = ("completed", "partial", "failed")
 
 
 # -- shapes ---------------------------------------------------------------------------------
 class QuoteResult(Schema):
     quote: Quote
-    balance: int
-    affordable: bool = False  # the balance pays creditsToCharge
+    balance: int = Field(description="your credit balance now")
+    affordable: bool = Field(description="the balance pays quote.creditsToCharge")
 
 
 class Box(Schema):
@@ -54,36 +56,38 @@ class Box(Schema):
 
 class Removal(Schema):
     job: JobView
-    credits_charged: int
-    result_url: str  # presigned download, valid downloadUrlTtl seconds
-    result_bytes: int
+    credits_charged: int = Field(description="0 when today's subscription quota paid for it")
+    result_url: str = Field(description="the cutout: a presigned download, valid for an hour")
+    result_bytes: int = Field(description="the cutout's size")
     content_type: str
-    width: int
+    width: int = Field(description="the cutout's width in pixels")
     height: int
-    foreground: Box | None  # the subject's box in the result; None when no subject was found
+    foreground: Box | None = Field(description="the subject's box in the cutout; null when none was found")
 
 
 class UploadForm(Schema):
-    upload_id: str
-    url: str
+    upload_id: str = Field(description="pass it to remove_background or start_batch once uploaded")
+    url: str = Field(description="POST multipart/form-data here: every field, then the file as `file`")
     fields: dict[str, str]
-    expires_at: str
+    expires_at: str = Field(description="the form is refused after this")
 
 
 class BatchStarted(Schema):
     batch: BatchView
-    credits_charged: int
+    credits_charged: int = Field(description="charged now, for every image; failed images are refunded")
 
 
-class BatchStatus(Schema):
+class BatchProgress(Schema):
     batch: BatchView
-    finished: bool  # every image settled, and the ZIP ready or failed
-    failures: list[BatchItemView]
+    finished: bool = Field(description="every image settled, and the ZIP (batch.zipUrl) ready or failed")
+    failures: list[BatchItemView] = Field(description="the images that failed (refunded), with why")
 
 
 class AccountBalance(Schema):
     balance: int
-    quota_left_today: dict[str, int]  # images of each tier today's subscription quota still covers
+    quota_left_today: dict[str, int] = Field(
+        description="per tier, the images today's subscription quota still covers (0 without one)"
+    )
 
 
 # -- tools ----------------------------------------------------------------------------------
@@ -205,14 +209,14 @@ def start_batch(
     )
 
 
-def batch_status(user_id: str, batch_id: str) -> BatchStatus:
+def batch_status(user_id: str, batch_id: str) -> BatchProgress:
     batch = batches.get_for_user(user_id, batch_id)
     items = batches.items(batch.id)
-    zip_settled = batch.zip_status in ("ready", "failed") or (batch.status == "failed")
-    return BatchStatus(
+    zipped = batch.status not in BATCH_ZIPPED or batch.zip_status in ZIP_FINAL
+    return BatchProgress(
         batch=BatchView.of(batch, items),
-        finished=batch.status in FINAL and zip_settled,
-        failures=[BatchItemView.of(item) for item in items if item.status == "failed"],
+        finished=batch.status in BATCH_FINAL and zipped,
+        failures=[BatchItemView.of(item) for item in items if item.status == ItemStatus.FAILED],
     )
 
 

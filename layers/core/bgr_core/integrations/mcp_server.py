@@ -32,7 +32,7 @@ from ..observability import logger
 from ..options import OutputOptions
 from ..pricing import MAX_BATCH_IMAGES, TIERS, TierName
 from . import agent_tools
-from .agent_tools import AccountBalance, BatchStarted, BatchStatus, QuoteResult, Removal, UploadForm
+from .agent_tools import AccountBalance, BatchProgress, BatchStarted, QuoteResult, Removal, UploadForm
 
 _PRICES = ", ".join(f"{t.name} {t.credits}" for t in TIERS.values())
 INSTRUCTIONS = (
@@ -92,7 +92,7 @@ def tool_error(exc: DomainError) -> CallToolResult:
         details["retryAfterSeconds"] = int(retry_after)
     error = {"code": exc.code, "message": exc.message, **details}
     return CallToolResult(
-        content=[TextContent(type="text", text=json.dumps({"error": error}))],
+        content=[TextContent(type="text", text=json.dumps({"error": error}, default=str))],
         structured_content={"error": error},
         is_error=True,
     )
@@ -210,7 +210,7 @@ def start_batch(
 def batch_status(
     batch_id: Annotated[str, Field(min_length=1, max_length=128, description="the id start_batch returned")],
     ctx: Context,
-) -> BatchStatus:
+) -> BatchProgress:
     """A batch's progress: status (pending, processing, completed, partial, failed), images
     processed and failed of the total, progressPercentage, estimatedDuration in seconds, each
     failed image with its errorCode and errorMessage (refunded), and once `finished` the ZIP's
