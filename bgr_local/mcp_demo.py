@@ -131,7 +131,7 @@ async def session(api_url: str, key: str, images: list[Path], out: Path) -> None
         batch_id, deadline, shown = started["batch"]["id"], time.monotonic() + BATCH_TIMEOUT_S, None
         while True:
             _, status = await call(client, "batch_status", {"batch_id": batch_id}, show=lambda _: None)
-            progress = (status["batch"]["status"], status["batch"]["processedImages"])
+            progress = (status["batch"]["status"], status["batch"]["processedImages"], status["finished"])
             if progress != shown:
                 brief = _short(_brief("batch_status", status))
                 print(f"\n> tools/call batch_status {json.dumps({'batch_id': batch_id})}\n< {brief}")
