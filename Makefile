@@ -27,7 +27,7 @@ $(NPM_CLIENT)/node_modules/.package-lock.json: $(NPM_CLIENT)/package-lock.json
 bubblewrap:
 	@command -v bwrap >/dev/null && command -v strace >/dev/null || { $$(command -v sudo) apt-get update -q && $$(command -v sudo) apt-get install -y -q bubblewrap strace; }
 
-$(STAMP): requirements-dev.txt layers/core/requirements.txt functions/inference/requirements.txt pyproject.toml
+$(STAMP): requirements-dev.txt layers/core/requirements.txt functions/inference/requirements.txt functions/mcp/requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements-dev.txt -e .

@@ -6,7 +6,8 @@ fresh app (the SDK's session manager runs once per app), and the caller is only 
 X-Api-Key authorizer's context in that event. Each tool call counts in the caller's REST rate
 limits (`api`, and `charging` for the tools that charge); a refusal from the domain (402, 404,
 429, ...) is an MCP tool error whose structured content is the API's `{"error": {"code",
-"message"}}`.
+"message"}}`. The SDK and Mangum are the MCP function's own packages (functions/mcp/requirements.txt):
+only that function imports this module.
 """
 
 import asyncio
