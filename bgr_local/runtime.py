@@ -9,6 +9,7 @@ module, is imported: pynamodb binds table names at import.
 
 import logging
 import os
+import resource
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
@@ -27,6 +28,11 @@ from .stack import Stack
 from .template import ROOT, Template
 from .webapp import WebApp
 from .workers import QueueWorker, mappings
+
+# moto keeps an S3 object smaller than this in memory (by default up to 5 MB, so every original
+# and result): larger ones go to a temporary file, so the runtime's memory does not grow with
+# what a batch stores. Each such file stays open, hence the raised limit of open files.
+S3_MEMORY_BYTES = 64 * 1024
 
 # Queues keep the template's 720 s visibility timeout in AWS; locally a failed message comes
 # back (and reaches the DLQ after maxReceiveCount) after this many seconds instead.
@@ -82,6 +88,9 @@ class LocalStack:
 
     def start(self) -> "LocalStack":
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
+        os.environ.setdefault("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", str(S3_MEMORY_BYTES))
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         self._moto.start()
         self._running = True
         try:
