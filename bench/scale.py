@@ -28,6 +28,7 @@ import heapq
 import json
 import math
 import os
+import sys
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -222,6 +223,8 @@ def _measured(tier: str, photo: Path) -> dict:
 
 
 def run() -> dict[str, float]:
+    if str(ROOT / "functions/batch_zip") not in sys.path:  # the zipper's constants
+        sys.path.append(str(ROOT / "functions/batch_zip"))
     from zipper.plan import MAX_SEGMENTS
     from zipper.s3 import COPY_WORKERS
 
