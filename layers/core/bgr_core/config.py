@@ -113,7 +113,6 @@ class Settings(BaseModel):
             "dropFolder": self.feature_drop_folder,
         }
 
-
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
         """Names matched regardless of case; lists and maps given as JSON."""
