@@ -26,7 +26,7 @@ from .moto_lookups import cache_lookups
 from .schedules import DEFAULT_INTERVAL_S, INTERVAL_ENV, ScheduleRunner, schedules
 from .stack import Stack
 from .template import ROOT, Template
-from .webapp import WebApp
+from .webapp import WebApp, security_headers
 from .workers import QueueWorker, mappings
 
 # moto keeps an S3 object smaller than this in memory (by default up to 5 MB, so every original
@@ -157,7 +157,8 @@ class LocalRuntime:
             ]
             secret = tokens.local_secret()
             api = LocalApi(self.template, functions, secret)
-            self.api = ApiServer(api, self.host, self.api_port, WebApp(secret)).start()
+            web = WebApp(secret, headers=security_headers(self.template, self.stack.url))
+            self.api = ApiServer(api, self.host, self.api_port, web).start()
             for worker in (*self.workers, *self.schedules):
                 worker.start()
         except BaseException:
