@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = ROOT / "template.yaml"
 ACCOUNT = "123456789012"  # moto's default account
 NO_VALUE = object()  # Ref AWS::NoValue: the property or list item is left out
+LOCAL_WEB_HOST = "127.0.0.1:3000"  # the local API's default address, which serves the web app
 
 
 @dataclass
@@ -88,6 +89,8 @@ class Template:
             return self.name(logical)
         if attribute == "QueueUrl":
             return self.ref(logical)
+        if attribute == "DomainName" and self.resources[logical]["Type"] == "AWS::CloudFront::Distribution":
+            return LOCAL_WEB_HOST  # the web app is served by the local API (bgr_local.webapp)
         raise KeyError(f"{logical}.{attribute} has no local value")
 
     # -- intrinsics ---------------------------------------------------------------------
@@ -125,6 +128,8 @@ class Template:
             return str(left) == str(right)
         if fn == "Fn::Not":
             return not self._holds(arg[0])
+        if fn == "Fn::And":
+            return all(self._holds(a) for a in arg)
         if fn == "Condition":
             return self.condition(arg)
         raise NotImplementedError(f"condition function {fn}")

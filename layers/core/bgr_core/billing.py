@@ -110,7 +110,7 @@ def refund(
     user_id: str, credits_paid: int, reference: str, quota: tuple[str, str, str] | None, writes: list[Write]
 ) -> Change:
     """The change refunding one failed image together with `writes` (the failure's own records):
-    its credits, or its quota (subscription id, day, tier) when the quota paid for it."""
+    its credits, or its quota (user id, day, tier) when the quota paid for it."""
     if quota and not credits_paid:
         writes += subscriptions.release(*quota, count=1)
     return Change(user_id, credits_paid, "refund", reference, "system", writes)
@@ -120,7 +120,7 @@ def fail_job(job: Job, code: str, message: str, only: tuple[str, ...] = ("pendin
     """Marks a job failed and refunds it, once: False when it was already settled (or is in none
     of the statuses `only` allows: an expired upload fails only a job not started)."""
     now = utcnow()
-    quota = (job.subscription_id, job.usage_date, job.tier) if job.pricing_type == "subscription" else None
+    quota = (job.user_id, job.usage_date, job.tier) if job.pricing_type == "subscription" else None
     mark_failed = update(
         job,
         [

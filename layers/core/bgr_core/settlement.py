@@ -10,10 +10,12 @@ decided again from what is stored now. The settlement that counts the last item 
 from collections.abc import Callable
 
 from . import billing, credits, observability, webhooks, zip_workflow
+from .charging import NEVER_ARRIVED, ItemOutcome, Settlement, settle_batch
 from .credits import Change
 from .db import Write, applied, get_or_none, update
 from .errors import NotFound
 from .models import BATCH_HEADER, ITEM_GROUP_SIZE, Batch, BatchItem, BatchItemGroup, item_group_key, utcnow
+from .pricing import TIERS
 
 FINAL_STATUSES = ("completed", "partial", "failed")
 OPEN_ITEM = ("pending", "processing")
@@ -95,8 +97,11 @@ def complete_item(
 
 def fail_item(batch_id: str, index: int, code: str, message: str, only: tuple[str, ...] = OPEN_ITEM) -> bool:
     """Marks an item failed and refunds its share (credits, or quota) in the same transaction,
-    once: False when it was already settled (or is in none of the statuses `only` allows)."""
+    once: False when it was already settled (or is in none of the statuses `only` allows). An
+    image that never arrived (NEVER_ARRIVED) gives its quota back now and its credits when the
+    batch settles, re-priced at the bracket of what arrived (so no refund is ever taken back)."""
     slot = _slot(index)
+    arrived = code not in NEVER_ARRIVED
     failed = update(
         _group(batch_id, index),
         [
@@ -110,8 +115,9 @@ def fail_item(batch_id: str, index: int, code: str, message: str, only: tuple[st
 
     def refund(batch: Batch, item: BatchItem) -> Change:
         paid_by_quota = item.pricing_type == "subscription"
-        quota = (batch.subscription_id, batch.usage_date, batch.tier) if paid_by_quota else None
-        return billing.refund(batch.user_id, int(item.share), f"batch:{batch_id}#{index}", quota, [failed])
+        quota = (batch.user_id, batch.usage_date, batch.tier) if paid_by_quota else None
+        share = int(item.share) if arrived else 0
+        return billing.refund(batch.user_id, share, f"batch:{batch_id}#{index}", quota, [failed])
 
     return _settle(batch_id, index, "failed", only, refund, code=code)
 
@@ -137,7 +143,14 @@ def _settle(
         processed = int(batch.processed_images) + (outcome == "completed")
         failed = int(batch.failed_images) + (outcome == "failed")
         status = _status(int(batch.total_images), processed, failed)
-        settled.writes = [*settled.writes, _count(batch, processed, failed, status, refunded=settled.delta)]
+        final = None
+        if status in FINAL_STATUSES:
+            final = _settlement(batch, index, outcome, code)
+            if final.refund:
+                settled.delta += final.refund
+                settled.reason, settled.reference = "settlement", f"batch:{batch_id}"
+        count = _count(batch, processed, failed, status, refunded=settled.delta, final=final)
+        settled.writes = [*settled.writes, count]
         settled.decided = (batch, status)
         return settled
 
@@ -154,13 +167,36 @@ def _settle(
     return True
 
 
-def _count(batch: Batch, processed: int, failed: int, status: str, refunded: int) -> Write:
-    """The header's new counts, conditioned on the counts read."""
+def _settlement(batch: Batch, index: int, outcome: str, code: str | None) -> Settlement:
+    """The batch re-priced by what arrived, once every item is settled (`index` settling now)."""
+    groups = BatchItemGroup.query(batch.id, BatchItemGroup.sk.startswith("ITEMS#"), consistent_read=True)
+    outcomes = []
+    for item in (item for group in groups for item in group.items):
+        failed, item_code = item.status == "failed", item.error_code
+        if int(item.index) == index:
+            failed, item_code = outcome == "failed", code
+        arrived = not (failed and item_code in NEVER_ARRIVED)
+        outcomes.append(ItemOutcome(item.pricing_type, int(item.share), failed, arrived))
+    return settle_batch(TIERS[batch.tier].credits, outcomes)
+
+
+def _count(
+    batch: Batch, processed: int, failed: int, status: str, refunded: int, final: Settlement | None
+) -> Write:
+    """The header's new counts, conditioned on the counts read; once settled, its prices as
+    re-priced by the images that arrived."""
     actions = [
         Batch.processed_images.set(processed),
         Batch.failed_images.set(failed),
         Batch.status.set(status),
     ]
+    if final is not None:
+        actions += [
+            Batch.arrived_images.set(final.arrived),
+            Batch.original_price.set(final.listed.base),
+            Batch.discount_percentage.set(final.listed.discount_percentage),
+            Batch.final_price.set(final.listed.final),
+        ]
     if refunded:
         actions.append(Batch.credits_refunded.add(refunded))
     if status in ("completed", "partial"):
