@@ -73,6 +73,7 @@ export type Pricing = {
   tiers: { name: Tier; credits: number; priceRp: number; model: string; refinement: string }[];
   discounts: { minImages: number; maxImages: number; percentage: number }[];
   plans: { name: string; monthlyPriceRp: number; dailyQuota: number; professionalDailyQuota: number; allowedTiers: Tier[] }[];
+  packs: { name: string; credits: number; listPriceRp: number; discountPercentage: number; priceRp: number }[];
   maxBatchImages: number;
 };
 
@@ -88,10 +89,15 @@ export type Subscription = {
   currentPeriodEnd: string;
   nextBillingDate: string | null;
   cancelledAt: string | null;
+  cancelReason: string | null;
   autoRenew: boolean;
+  provider: string;
   today: { date: string; used: number; remaining: number; professionalUsed: number; professionalRemaining: number } | null;
 };
 
-export type LedgerEntry = { seq: number; delta: number; reason: string; reference: string; balanceAfter: number; actor: string; createdAt: string };
+export type LedgerEntry = { seq: number; delta: number; reason: string; reference: string; balanceAfter: number; actor: string; createdAt: string; shortfall?: number | null };
+
+/** A payment provider's checkout: the payer goes to `url`; the plan or credits follow its event. */
+export type Checkout = { id: string; url: string; expiresAt: string; mode: "subscription" | "payment" };
 
 export const TERMINAL = new Set(["completed", "failed", "partial", "cancelled"]);
