@@ -158,7 +158,7 @@ function CreditsSection({ api, balance, pricing, payments }: { api: Api; balance
                   goToCheckout(api, "/api/credits/checkout", { pack: p.name }, { kind: "pack", credits: p.credits }).catch(setBuyError);
                 }}
               >
-                Buy {p.credits} credits
+                Buy {credits(p.credits)}
               </button>
             </li>
           ))}
