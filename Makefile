@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export U2NET_HOME := $(CURDIR)/models
 export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
 
-.PHONY: setup unzip npm-client bubblewrap image-check dockerfile test lint unit integration e2e bench demo serve token apikey invoke clean swagger-check web web-dev web-deploy chromium
+.PHONY: api-shapes samples setup unzip npm-client bubblewrap image-check dockerfile test lint unit integration e2e bench demo serve token apikey invoke clean swagger-check web web-dev web-deploy chromium
 
 setup: $(STAMP) models/u2netp.onnx unzip npm-client web
 
@@ -76,6 +76,10 @@ S3_PORT ?= 5000
 demo: setup
 	$(BIN)/python -m bgr_local demo
 
+# The tour's sample photos (astronaut.jpg, chelsea.jpg, coffee.jpg from scikit-image) in out/photos.
+samples: setup
+	$(BIN)/python -m bgr_local samples --out out/photos
+
 serve: setup
 	$(BIN)/python -m bgr_local serve --api-port $(API_PORT) --s3-port $(S3_PORT)
 
@@ -92,6 +96,11 @@ invoke: setup
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .numba_cache web/node_modules web/dist
+
+# The web app's types and the web app's and CLI's status sets, generated from the API's own
+# OpenAPI document (written to docs/openapi.json); a test fails when they drift from it.
+api-shapes: setup
+	$(BIN)/python scripts/api_shapes.py
 
 # Swagger UI in a real headless browser (Debian's chromium): every template route must show.
 swagger-check: setup chromium

@@ -67,6 +67,11 @@ def image_finished(tier: str, outcome: str, code: str | None = None) -> None:
         emit("JobFailures", code=code)
 
 
+def batch_finished(tier: str, status: str, zip_status: str | None) -> None:
+    """A batch ended: `status` completed, partial or failed, with its ZIP ready, failed or none."""
+    emit("BatchesFinished", tier=tier, outcome=status, zip=zip_status or "none")
+
+
 def credits_moved(reason: str, delta: int) -> None:
     """A balance change credits.apply committed (a charge is negative)."""
     if delta and reason in CREDIT_METRICS:

@@ -12,6 +12,7 @@ from bgr_core import batches, cancellation, credits, expiry, settlement, storage
 from bgr_core.batches import ImageSpec
 from bgr_core.models import utcnow
 from bgr_core.options import OutputOptions
+from bgr_core.work import lifecycle
 from money import fund
 
 USER = "buyer"
@@ -30,9 +31,8 @@ def arrive_and_complete(batch, item) -> None:
     assert settlement.start_item(batch.id, item.index)
     key = storage.result_key(USER, f"{item.index:03d}", "png", folder=f"batches/{batch.id}")
     storage.put_image(key, png(item.index), "image/png")
-    settlement.complete_item(
-        batch.id, item.index, result_key=key, processed_size=10, model_name="u2netp", processing_time=300
-    )
+    done = lifecycle.Completed(result_key=key, processed_size=10, model_name="u2netp", processing_time=300)
+    assert lifecycle.end_item(batch.id, item.index, done)
 
 
 def ledger() -> list[tuple[int, str]]:
@@ -83,7 +83,9 @@ def test_25_basic_all_arrived_3_corrupt_keep_the_bracket_and_refund_their_shares
     for item in items[22:]:  # arrived, and could not be decoded
         storage.put_image(item.key, b"not a jpeg", "image/jpeg")
         assert settlement.start_item(batch.id, item.index)
-        assert settlement.fail_item(batch.id, item.index, "CORRUPT_IMAGE", "the image cannot be decoded")
+        assert lifecycle.end_item(
+            batch.id, item.index, lifecycle.Failed("CORRUPT_IMAGE", "cannot be decoded")
+        )
     done = wait_for_zip(batch.id)
     assert ledger() == [(-72, "charge"), (2, "refund"), (2, "refund"), (2, "refund")] and net() == -66
     assert (done.arrived_images, done.discount_percentage, done.final_price) == (25, 5, 72)
@@ -95,4 +97,5 @@ def test_one_of_twenty_arrived_loses_the_bracket_and_a_settled_batch_stays_settl
     cancellation.cancel_batch(USER, batch.id)
     wait_for_zip(batch.id)
     assert ledger() == [(-152, "charge"), (144, "settlement")] and net() == -8  # 1 image at 0 %
-    assert settlement.fail_item(batch.id, 0, "CORRUPT_IMAGE", "late") is False  # settled: nothing more
+    late = lifecycle.Failed("CORRUPT_IMAGE", "late")
+    assert lifecycle.end_item(batch.id, 0, late) is False  # settled: nothing more
