@@ -106,8 +106,8 @@ def _decide(event: ProviderEvent) -> tuple[str, Change]:
             return _pack_paid(event)
         case EventKind.PACK_REFUNDED:
             return _pack_refunded(event)
-        case EventKind.SUBSCRIPTION_CHECKOUT:
-            return _nothing("a plan is active once its first invoice is paid", event.user_id)
+        case EventKind.SUBSCRIPTION_CHECKOUT:  # expected, and nothing to do: not a warning
+            return "noted: the plan is active once its first invoice is paid", Change(event.user_id or "", 0)
     return _nothing(f"{event.provider_type} is not acted on", event.user_id)
 
 
