@@ -47,7 +47,7 @@ test: lint chromium image-check
 	BGR_REQUIRE_BROWSER=1 $(BIN)/pytest -q
 
 # The inference image (functions/inference/image.toml): its Dockerfile rendered from the
-# description, and its file tree run read-only under bubblewrap (README "The inference image").
+# description, and its file tree run read-only under bubblewrap (docs/inference.md).
 dockerfile: setup
 	$(BIN)/python scripts/inference_image.py dockerfile
 
@@ -69,7 +69,7 @@ e2e: setup
 bench: setup
 	$(BIN)/python -m bench
 
-# The local runtime (README "Local runtime"): moto built from template.yaml, the real handlers.
+# The local runtime (docs/local-runtime.md): moto built from template.yaml, the real handlers.
 API_PORT ?= 3000
 S3_PORT ?= 5000
 
@@ -111,7 +111,7 @@ swagger-check: setup chromium
 chromium:
 	@command -v chromium >/dev/null || { $$(command -v sudo) apt-get update -q && $$(command -v sudo) apt-get install -y -q chromium; }
 
-# The web app (web/, README "The web app"): `npm ci` from the lockfile, then the production build
+# The web app (web/, docs/web-app.md): `npm ci` from the lockfile, then the production build
 # into web/dist, which `make serve` serves at its API's origin.
 WEB_DEPS := web/node_modules/.package-lock.json
 WEB_SOURCES := web/index.html web/vite.config.ts web/tsconfig.json $(shell find web/src web/public -type f 2>/dev/null)

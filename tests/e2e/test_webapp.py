@@ -1,7 +1,7 @@
 """The web app in a real browser: Debian's headless Chromium driven by Playwright against
 `python -m bgr_local serve` on free ports — sign in, admin grant, one removal to its cutout, a
-5-image batch to its ZIP, a 402 in words, a plan and a credit pack paid through the local
-checkout. Screenshots are left in out/ (webapp-*.png)."""
+failed one shown refunded in History, a 5-image batch to its ZIP, a 402 in words, a plan and a
+credit pack paid through the local checkout. Screenshots are left in out/ (webapp-*.png)."""
 
 import io
 import os
@@ -150,6 +150,24 @@ def test_sign_in_get_credits_and_remove_one_background(page, images):
     expect(page.get_by_role("img", name="Cutout of chelsea.jpg")).to_be_visible()
     expect(page.get_by_text("No batches yet.")).to_be_visible()
     shot(page, "history")
+
+
+def test_history_says_why_a_job_failed_and_that_it_was_refunded(page, images, tmp_path):
+    sign_in(page, admin=True)
+    grant_self(page, 10)
+    truncated = tmp_path / "truncated.jpg"
+    truncated.write_bytes(images[0].read_bytes()[:2000])  # a photo cut off mid-scan
+    go(page, "Remove")
+    page.get_by_label("Choose an image").set_input_files(truncated)
+    choose_tier(page, "basic")
+    page.get_by_role("button", name="Remove background").click()
+    expect(page.get_by_role("alert")).to_contain_text("could not be processed", timeout=WORK_S * 1000)
+    go(page, "History")
+    row = page.get_by_role("listitem").filter(has_text="truncated.jpg")
+    expect(row).to_contain_text("failed")
+    expect(row).to_contain_text("3 credits, refunded")
+    expect(row).to_contain_text("damaged and cannot be read")
+    shot(page, "history-refunded")
 
 
 def test_a_five_image_batch_to_its_zip(page, images):

@@ -534,7 +534,7 @@ export interface components {
             options?: components["schemas"]["OutputOptions"];
             /**
              * Callbackurl
-             * @description https URL (a public address) that receives the final state, signed (see the README)
+             * @description https URL (a public address) that receives the final state, signed (see docs/api.md)
              * @example https://example.com/hooks/bgr
              */
             callbackUrl?: string | null;
@@ -791,7 +791,7 @@ export interface components {
             options?: components["schemas"]["OutputOptions"];
             /**
              * Callbackurl
-             * @description https URL (a public address) that receives the final state, signed (see the README)
+             * @description https URL (a public address) that receives the final state, signed (see docs/api.md)
              * @example https://example.com/hooks/bgr
              */
             callbackUrl?: string | null;
@@ -1308,7 +1308,7 @@ export interface components {
             options?: components["schemas"]["OutputOptions"];
             /**
              * Callbackurl
-             * @description https URL (a public address) that receives the final state, signed (see the README)
+             * @description https URL (a public address) that receives the final state, signed (see docs/api.md)
              * @default null
              * @example https://example.com/hooks/bgr
              */
@@ -2191,7 +2191,7 @@ export interface operations {
                     channels?: "rgba" | "alpha";
                     /**
                      * Callbackurl
-                     * @description https URL (a public address) that receives the final state, signed (see the README)
+                     * @description https URL (a public address) that receives the final state, signed (see docs/api.md)
                      * @example https://example.com/hooks/bgr
                      */
                     callbackUrl?: string;

@@ -1,6 +1,6 @@
 """Logs, traces and metrics, set up once for every function (Powertools). The service name and
 the metrics namespace come from the template's Globals (POWERTOOLS_SERVICE_NAME,
-POWERTOOLS_METRICS_NAMESPACE); README "Observability" lists the metrics and alarms.
+POWERTOOLS_METRICS_NAMESPACE); docs/operations.md lists the metrics and alarms.
 
 Business metrics are published where their event happens, each as an EMF record of its own:
 Powertools' shared `Metrics` keeps one dimension set for everything it flushes, and these

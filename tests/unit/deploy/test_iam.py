@@ -448,7 +448,7 @@ def test_lambda_invokes_name_exact_functions():
 DROP_KEY = "drop/alice/basic/photo.jpg"
 ANYONE = f"arn:aws:iam::{TEMPLATE.ref('AWS::AccountId')}:role/ci-deployer"
 UPLOADER = f"arn:aws:iam::{TEMPLATE.ref('AWS::AccountId')}:user/partner-uploader"
-# what the README's "Letting one user drop files" attaches to one principal
+# what docs/operations.md's "Letting one user drop files" attaches to one principal
 README_POLICY = [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"{BUCKET}/drop/alice/*"}]
 WIDE_POLICY = [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]
 
