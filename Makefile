@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export U2NET_HOME := $(CURDIR)/models
 export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
 
-.PHONY: api-shapes samples setup unzip npm-client bubblewrap image-check dockerfile test lint unit integration e2e bench demo serve token apikey invoke clean swagger-check web web-dev web-deploy chromium
+.PHONY: api-shapes samples setup unzip npm-client bubblewrap image-check dockerfile test lint unit integration e2e bench demo mcp-demo serve token apikey invoke clean swagger-check web web-dev web-deploy chromium
 
 setup: $(STAMP) models/u2netp.onnx unzip npm-client web
 
@@ -27,7 +27,7 @@ $(NPM_CLIENT)/node_modules/.package-lock.json: $(NPM_CLIENT)/package-lock.json
 bubblewrap:
 	@command -v bwrap >/dev/null && command -v strace >/dev/null || { $$(command -v sudo) apt-get update -q && $$(command -v sudo) apt-get install -y -q bubblewrap strace; }
 
-$(STAMP): requirements-dev.txt layers/core/requirements.txt functions/inference/requirements.txt pyproject.toml
+$(STAMP): requirements-dev.txt layers/core/requirements.txt functions/inference/requirements.txt functions/mcp/requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements-dev.txt -e .
@@ -75,6 +75,10 @@ S3_PORT ?= 5000
 
 demo: setup
 	$(BIN)/python -m bgr_local demo
+
+# An agent's MCP session (the SDK's client against a local runtime), printed as a transcript.
+mcp-demo: setup
+	$(BIN)/python -m bgr_local mcp-demo
 
 # The tour's sample photos (astronaut.jpg, chelsea.jpg, coffee.jpg from scikit-image) in out/photos.
 samples: setup

@@ -10,10 +10,17 @@ TEMPLATE = expanded()
 ROLES = roles(TEMPLATE)
 BUCKET = TEMPLATE.arn("ImagesBucket")
 BUCKET_POLICY = bucket_policy(TEMPLATE, "ImagesBucket")
-PREFIXES = ("uploads", "batches", "drop", "direct", "results", "thumbs", "zips", "apps")
+PREFIXES = ("uploads", "batches", "drop", "direct", "staged", "results", "thumbs", "zips", "apps")
 TABLES = sorted(TEMPLATE.of_type("AWS::DynamoDB::Table"))
 INFERENCE = {"LightInferenceFunction", "MattingInferenceFunction"}
-API = {"UploadFunction", "PricingFunction", "AccountFunction", "RemoveBgFunction", "PaymentWebhookFunction"}
+API = {
+    "UploadFunction",
+    "PricingFunction",
+    "AccountFunction",
+    "RemoveBgFunction",
+    "McpFunction",
+    "PaymentWebhookFunction",
+}
 # Payments configured: the names of the Stripe secrets' SSM parameters (docs/payments.md)
 PAID = roles(
     expanded(
@@ -205,6 +212,42 @@ TABLE: dict[str, tuple[list, list]] = {
             ("dynamodb:PutItem", "BatchesTable"),
             ("dynamodb:GetItem", "ApiKeysTable"),
             ("states:StartExecution", "BatchZipStateMachine"),
+        ],
+    ),
+    "McpFunction": (
+        [
+            ("s3:PutObject", "staged/alice/u/a.jpg"),  # create_upload's presigned form
+            ("s3:GetObject", "staged/alice/u/a.jpg"),  # read, HEAD, and the copy's source
+            ("s3:ListBucket", "bucket", {"s3:prefix": "staged/alice/u/"}),
+            ("s3:PutObject", "direct/alice/j/a.jpg"),
+            ("s3:PutObject", "batches/alice/b/000/a.jpg"),
+            ("s3:GetObject", "results/alice/j.png"),
+            ("s3:GetObject", "thumbs/alice/j.webp"),
+            ("s3:GetObject", "zips/alice/b.zip"),  # batch_status links the ZIP
+            ("lambda:InvokeFunction", "LightInferenceFunction"),
+            ("lambda:InvokeFunction", "MattingInferenceFunction"),
+            ("dynamodb:PutItem", "JobsTable"),
+            ("dynamodb:Query", "JobsTable/index/byUser"),
+            ("dynamodb:PutItem", "BatchesTable"),
+            ("dynamodb:Query", "BatchesTable"),
+            ("dynamodb:Query", "UsageTable"),
+            ("dynamodb:GetItem", "SubscriptionsTable"),
+            ("dynamodb:UpdateItem", "RateLimitsTable"),
+            *ENDS_WORK,
+        ],
+        [
+            ("s3:PutObject", "uploads/alice/j/a.jpg"),
+            ("s3:GetObject", "uploads/alice/j/a.jpg"),
+            ("s3:GetObject", "direct/alice/j/a.jpg"),
+            ("s3:GetObject", "apps/avatar-creator/alice/a.png"),
+            ("s3:DeleteObject", "staged/alice/u/a.jpg"),
+            ("s3:ListBucket", "bucket", {"s3:prefix": "results/"}),
+            ("s3:ListBucket", "bucket"),
+            ("dynamodb:GetItem", "ApiKeysTable"),
+            ("dynamodb:PutItem", "SubscriptionsTable"),
+            ("dynamodb:GetItem", "WebhookSecretsTable"),
+            ("dynamodb:PutItem", "IdempotencyTable"),
+            ("lambda:InvokeFunction", "ZipPlanFunction"),
         ],
     ),
     "ApiKeyAuthorizerFunction": (
