@@ -36,11 +36,23 @@ $(STAMP): requirements-dev.txt layers/core/requirements.txt functions/inference/
 models/u2netp.onnx:
 	PIP=$(BIN)/pip scripts/fetch_u2netp.sh models
 
-lint: setup
+# checkov in a venv of its own: its pins (boto3 among them) conflict with the project's.
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+
+$(CHECKOV): requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q -r requirements-checkov.txt
+	touch $@
+
+# checkov: every check passes or is skipped in its resource's Metadata, with the reason.
+lint: setup $(CHECKOV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/cfn-lint --include-checks I3011 -- template.yaml  # I3011: stateful resources say if they outlive the stack
 	$(BIN)/hadolint --failure-threshold warning functions/inference/Dockerfile
+	$(CHECKOV) -f template.yaml --quiet --compact --skip-download
+	$(BIN)/bandit -ll -q -r . -x ./$(VENV),./$(CHECKOV_VENV),./web/node_modules,./tests/e2e/removebg_npm/node_modules
 
 # The browser tests (tests/e2e/test_webapp.py) fail rather than skip here when chromium is missing.
 test: lint chromium image-check
@@ -99,7 +111,7 @@ invoke: setup
 	$(BIN)/python -m bgr_local invoke $(FN) $(EVENT) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT))
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .ruff_cache .numba_cache web/node_modules web/dist
+	rm -rf $(VENV) $(CHECKOV_VENV) out .pytest_cache .ruff_cache .numba_cache web/node_modules web/dist
 
 # The web app's types and the web app's and CLI's status sets, generated from the API's own
 # OpenAPI document (written to docs/openapi.json); a test fails when they drift from it.

@@ -26,7 +26,7 @@ from .moto_lookups import cache_lookups
 from .schedules import DEFAULT_INTERVAL_S, INTERVAL_ENV, ScheduleRunner, schedules
 from .stack import Stack
 from .template import ROOT, Template
-from .webapp import WebApp
+from .webapp import WebApp, security_headers
 from .workers import QueueWorker, mappings
 
 # Queues keep the template's 720 s visibility timeout in AWS; locally a failed message comes
@@ -142,7 +142,7 @@ class LocalRuntime:
     def start(self) -> "LocalRuntime":
         secret = tokens.local_secret()
         # listening first: the functions' environment names the web app's and the checkout's URLs
-        self.api = ApiServer(None, self.host, self.api_port, WebApp(secret))
+        self.api = ApiServer(None, self.host, self.api_port)
         try:
             if self.payments:
                 self.checkout = checkout.LocalCheckout(self.host)
@@ -168,6 +168,7 @@ class LocalRuntime:
                 for schedule in schedules(self.template)
             ]
             self.api.api = LocalApi(self.template, functions, secret)
+            self.api.web = WebApp(secret, headers=security_headers(self.template, self.stack.url))
             self.api.start()
             for worker in (*self.workers, *self.schedules):
                 worker.start()

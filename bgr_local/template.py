@@ -15,7 +15,6 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = ROOT / "template.yaml"
 ACCOUNT = "123456789012"  # moto's default account
 NO_VALUE = object()  # Ref AWS::NoValue: the property or list item is left out
-LOCAL_WEB_HOST = "127.0.0.1:3000"  # the local API's default address, which serves the web app
 
 
 @dataclass
@@ -46,7 +45,7 @@ class Template:
     # -- physical ids -------------------------------------------------------------------
     def name(self, logical: str) -> str:
         props = self.resources[logical].get("Properties", {})
-        for key in ("BucketName", "TableName", "QueueName", "FunctionName", "Name"):
+        for key in ("BucketName", "TableName", "QueueName", "FunctionName", "Name", "Domain"):
             if key in props:
                 return self.resolve(props[key])
         return f"{self.stack_name}-{logical}"
@@ -95,8 +94,8 @@ class Template:
             return self.name(logical)
         if attribute == "QueueUrl":
             return self.ref(logical)
-        if attribute == "DomainName" and self.resources[logical]["Type"] == "AWS::CloudFront::Distribution":
-            return LOCAL_WEB_HOST  # the web app is served by the local API (bgr_local.webapp)
+        if attribute == "DomainName":  # a distribution's
+            return f"{self.name(logical).lower()}.cloudfront.net"
         raise KeyError(f"{logical}.{attribute} has no local value")
 
     # -- intrinsics ---------------------------------------------------------------------
@@ -138,6 +137,8 @@ class Template:
             return not self._holds(arg[0])
         if fn == "Fn::And":
             return all(self._holds(a) for a in arg)
+        if fn == "Fn::Or":
+            return any(self._holds(a) for a in arg)
         if fn == "Condition":
             return self.condition(arg)
         raise NotImplementedError(f"condition function {fn}")

@@ -3,8 +3,11 @@ judged against a table of what it must and must not be able to do. Every functio
 needs its row, so a function added later declares what it may do. The images bucket's policy
 lets nobody but the stack's roles and DropWriterArns write under drop/ (it spends credits)."""
 
+import json
+
 import pytest
-from iam import Principal, allowed, bucket_policy, expanded, listed, roles
+
+from iam import Principal, allowed, bucket_policy, expanded, listed, refused_calls, roles
 
 TEMPLATE = expanded()
 ROLES = roles(TEMPLATE)
@@ -522,3 +525,25 @@ def test_the_stacks_own_roles_are_not_denied_by_the_bucket_but_granted_no_drop_w
         assert not allowed(principal, "s3:PutObject", f"{BUCKET}/{DROP_KEY}", resource_policy=statements)
         widened = Principal(principal.arn, WIDE_POLICY)
         assert allowed(widened, "s3:PutObject", f"{BUCKET}/{DROP_KEY}", resource_policy=statements), function
+
+
+def test_a_recorded_call_its_role_does_not_allow_is_reported(tmp_path):
+    """What tests/serving.py checks after every end-to-end run (bgr_local.aws_calls' records)."""
+    local = expanded(stack_name="bgr-local", region="ap-southeast-1")
+    bucket, table = local.name("ImagesBucket"), local.name("SubscriptionsTable")
+    calls = [
+        {"service": "dynamodb", "operation": "GetItem", "params": {"TableName": table}},
+        {"service": "s3", "operation": "PutObject", "params": {"Bucket": bucket, "Key": "results/a/j.png"}},
+        {
+            "service": "s3",
+            "operation": "PostObject",
+            "params": {"Bucket": bucket, "Key": "drop/a/b/x.jpg"},
+        },
+    ]
+    (tmp_path / "PricingFunction.jsonl").write_text("".join(json.dumps(c) + "\n" for c in calls))
+    assert refused_calls(tmp_path, local) == {
+        "PricingFunction": [
+            ("s3:PutObject", f"arn:aws:s3:::{bucket}/results/a/j.png", {}),
+            ("s3:PutObject", f"arn:aws:s3:::{bucket}/drop/a/b/x.jpg", {}),
+        ]
+    }
