@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from harness import TEMPLATE as SOURCE
 from iam import Principal, allowed, bucket_policy, expanded, listed, refused_calls, roles
 
 TEMPLATE = expanded()
@@ -547,3 +548,17 @@ def test_a_recorded_call_its_role_does_not_allow_is_reported(tmp_path):
             ("s3:PutObject", f"arn:aws:s3:::{bucket}/drop/a/b/x.jpg", {}),
         ]
     }
+
+
+def test_a_function_reads_and_deletes_messages_of_its_own_event_source_only():
+    """SAM's SQS event attaches a managed policy for any queue; each role denies all but its own."""
+    queues = sorted(SOURCE.of_type("AWS::SQS::Queue"))
+    for function in sorted(SOURCE.of_type("AWS::Serverless::Function")):
+        own = {
+            event["Properties"]["Queue"]["Fn::GetAtt"][0]
+            for event in SOURCE.resources[function]["Properties"].get("Events", {}).values()
+            if event["Type"] == "SQS"
+        }
+        for queue in queues:
+            for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage"):
+                assert may(function, action, queue) == (queue in own), (function, action, queue)
