@@ -44,6 +44,8 @@ class Settings(BaseModel):
     idempotency_table: str = "bgr-idempotency"
     api_keys_table: str = "bgr-api-keys"
     webhook_secrets_table: str = "bgr-webhook-secrets"
+    payment_events_table: str = "bgr-payment-events"
+    payments_table: str = "bgr-payments"
 
     bucket_name: str = "bgr-images"
     ingest_queue_url: str = ""
@@ -71,6 +73,14 @@ class Settings(BaseModel):
     feature_drop_folder: bool = True
 
     quota_timezone: str = "Asia/Jakarta"
+
+    # Payments (bgr_core.money): the names of the SSM SecureString parameters holding Stripe's
+    # secret key and the webhook signing secret (template parameters); unset, payments are off.
+    stripe_secret_key_parameter: str = ""
+    stripe_webhook_secret_parameter: str = ""
+    stripe_api_base: str = ""  # empty: Stripe's own; the local runtime's stand-in locally
+    # where a checkout sends the payer back (the web app's Account page)
+    checkout_return_url: str = "http://127.0.0.1:3000/#/account"
 
     rate_limit_per_minute: int = 120
     rate_limit_charging_per_minute: int = 30
@@ -111,6 +121,7 @@ class Settings(BaseModel):
             "subscriptions": self.feature_subscriptions,
             "integrations": self.feature_integrations,
             "dropFolder": self.feature_drop_folder,
+            "payments": bool(self.stripe_secret_key_parameter and self.stripe_webhook_secret_parameter),
         }
 
     @classmethod
