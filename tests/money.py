@@ -20,3 +20,10 @@ def assert_ledgers_match_balances() -> None:
         assert all(e.balance_after >= 0 for e in entries)
         assert not entries or entries[-1].balance_after == account.balance
         assert account.in_flight >= 0, account.user_id
+
+
+def subscribe(user: str, plan: str, days: int = 30):
+    """Gives `user` a plan the one way besides a verified payment: an admin's comp."""
+    from bgr_core import subscriptions
+
+    return subscriptions.comp(user, plan, days, admin_id="test", reason="seed")

@@ -159,7 +159,8 @@ def _run_batch_item(key: str, target: storage.IngestKey) -> Outcome:
     if not settlement.start_item(batch.id, target.index):
         return Outcome("skipped", "item not pending")
     try:
-        result = _cutout(key, batch.tier, batch.options, settlement.declared_size(batch.id, target.index))
+        declared = settlement.declared_size(batch.id, target.index)
+        result = _cutout(key, batch.tier, batch.options, declared, thumbnail=False)
     except InvalidImage as err:
         lifecycle.end_item(batch.id, target.index, lifecycle.Failed(err.code, err.message))
         return Outcome("failed", err.code)
@@ -227,6 +228,8 @@ def _cutout(
     options: OutputOptions,
     declared: int | None,
     data: bytes | None = None,
+    *,
+    thumbnail: bool = True,
 ) -> pipeline.CutoutResult:
     """`declared`: the size the upload form was signed for (None for a drop). S3 enforces the
     form's size range; this refuses what got past it (moto, for one, does not enforce it).
@@ -247,7 +250,7 @@ def _cutout(
             )
         data = storage.get_bytes(key)
     started = time.perf_counter()
-    result = pipeline.run(data, tier, options)
+    result = pipeline.run(data, tier, options, thumbnail=thumbnail)
     logger.info(
         "cutout",
         extra={

@@ -15,7 +15,7 @@ class CutoutResult:
     image: bytes
     content_type: str
     extension: str  # png | webp | jpg
-    thumbnail: bytes  # WebP, THUMBNAIL_SIDE px
+    thumbnail: bytes | None  # WebP, THUMBNAIL_SIDE px; None when not asked for
     width: int
     height: int
     original_size: int  # bytes received
@@ -29,8 +29,11 @@ class CutoutResult:
         return max(1, round(sum(self.timings.values())))
 
 
-def run(data: bytes, tier: str, options: OutputOptions | None = None) -> CutoutResult:
-    """Raises InvalidImage for input that will never process, ModelNotReady when no model can run."""
+def run(
+    data: bytes, tier: str, options: OutputOptions | None = None, *, thumbnail: bool = True
+) -> CutoutResult:
+    """Raises InvalidImage for input that will never process, ModelNotReady when no model can run.
+    `thumbnail`: make one (a batch item's result has none)."""
     options = options or OutputOptions()
     settings = get_settings()
     if tier not in settings.tier_models:
@@ -62,16 +65,15 @@ def run(data: bytes, tier: str, options: OutputOptions | None = None) -> CutoutR
     picture = outputs.compose(image, alpha, options)
     del image  # not needed past here: its memory (36 MB at 12 MP) is free for the encode
     picture, box = outputs.fit(picture, box, options.max_pixels)
-    thumbnail = background.pool.submit(outputs.thumbnail, picture)  # beside the encode
+    thumb = background.pool.submit(outputs.thumbnail, picture) if thumbnail else None  # beside the encode
     encoded = outputs.encode(picture, options.format)
-    thumb = thumbnail.result()
     clock.lap("encode")
 
     return CutoutResult(
         image=encoded.data,
         content_type=encoded.content_type,
         extension=encoded.extension,
-        thumbnail=thumb,
+        thumbnail=thumb.result() if thumb is not None else None,
         width=encoded.width,
         height=encoded.height,
         original_size=len(data),

@@ -59,7 +59,8 @@ class Change:
     writes: Sequence[Write] = ()
     in_flight: int = 0  # images the change starts (a charge: +n) or ends (-1) in flight
     decided: Any = None  # what the caller decided (a charge's plan, a batch's new status)
-    entry: LedgerEntry | None = None  # the ledger entry written (None when delta is 0)
+    shortfall: int = 0  # credits owed back that the balance did not hold (recorded on the entry)
+    entry: LedgerEntry | None = None  # the ledger entry written (None when delta and shortfall are 0)
 
 
 def balance(user_id: str) -> int:
@@ -78,7 +79,8 @@ def apply(decide: Callable[[int], Change | None]) -> Change | None:
         change = decide(attempt)
         if change is None:
             return None
-        read = change.delta or change.in_flight > 0
+        recorded = bool(change.delta or change.shortfall)
+        read = recorded or change.in_flight > 0
         account = get_or_none(CreditAccount, change.user_id) if read else None
         current = int(account.balance) if account else 0
         if current + change.delta < 0:
@@ -90,7 +92,7 @@ def apply(decide: Callable[[int], Change | None]) -> Change | None:
         _check_in_flight(account, change.in_flight)
         try:
             with transaction() as tx:
-                if change.delta:
+                if recorded:
                     change.entry = _write_change(tx, account, change)
                 elif change.in_flight:
                     _write_in_flight(tx, change.user_id, change.in_flight)
@@ -187,6 +189,7 @@ def _write_change(tx: TransactWrite, account: CreditAccount | None, change: Chan
         balance_after=new_balance,
         actor=change.actor,
         created_at=now,
+        shortfall=change.shortfall or None,
     )
     tx.save(entry, condition=LedgerEntry.user_id.does_not_exist())
     return entry

@@ -7,13 +7,13 @@ import uuid
 
 import pytest
 
-from bgr_core import batches, cancellation, credits, dead_letters, expiry, jobs, settlement, subscriptions
+from bgr_core import batches, cancellation, credits, dead_letters, expiry, jobs, settlement
 from bgr_core.credits import TooManyInFlight
 from bgr_core.models import CreditAccount, Job
 from bgr_core.notifications import CreatedObject
 from bgr_core.options import OutputOptions
 from bgr_core.work import lifecycle
-from money import fund
+from money import fund, subscribe
 
 DONE = {"result_key": "results/x.png", "processed_size": 1, "model_name": "u2netp", "processing_time": 1}
 
@@ -77,7 +77,7 @@ def test_a_batch_counts_each_image_and_is_refused_whole_beyond_the_cap(cap):
 
 
 def test_images_the_quota_pays_for_count_too(cap):
-    subscriptions.subscribe("u1", "pro", payment_id="p", payment_method="card")  # no credits at all
+    subscribe("u1", "pro")  # no credits at all
     for _ in range(cap):
         assert new_job().pricing_type == "subscription"
     with pytest.raises(TooManyInFlight):
