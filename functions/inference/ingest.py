@@ -14,6 +14,7 @@ from aws_lambda_powertools import Logger
 
 from bgr_core import batches, deadlines, expiry, features, jobs, settlement, storage, webhooks
 from bgr_core.errors import BadRequest, DomainError, FeatureDisabled, InsufficientCredits, InvalidImage
+from bgr_core.integrations import backgrounds
 from bgr_core.models import Job
 from bgr_core.options import OutputOptions
 from bgr_core.pricing import TIERS
@@ -99,7 +100,10 @@ def _run_job(job: Job, data: bytes | None = None, *, started: bool = False) -> O
             return Outcome("skipped", f"job already {job.status}")
     try:
         declared = _declared(job.original_size)
-        result = _cutout(job.original_key, job.tier, job.options, declared, data)
+        backdrop = backgrounds.load(job.options, job.background_key)
+        result = _cutout(
+            job.original_key, job.tier, job.options, declared, data, backdrop=backdrop, watermark=job.test
+        )
     except InvalidImage as err:
         jobs.fail(job, err.code, err.message)
         return Outcome("failed", err.code, err.message)
@@ -136,7 +140,8 @@ def _run_batch_item(key: str, target: storage.IngestKey) -> Outcome:
     if not settlement.start_item(batch.id, target.index):
         return Outcome("skipped", "item not pending")
     try:
-        result = _cutout(key, batch.tier, batch.options, settlement.declared_size(batch.id, target.index))
+        declared = settlement.declared_size(batch.id, target.index)
+        result = _cutout(key, batch.tier, batch.options, declared, backdrop=backgrounds.load(batch.options))
     except InvalidImage as err:
         settlement.fail_item(batch.id, target.index, err.code, err.message)
         return Outcome("failed", err.code)
@@ -204,6 +209,9 @@ def _cutout(
     options: OutputOptions,
     declared: int | None,
     data: bytes | None = None,
+    *,
+    backdrop: bytes | None = None,
+    watermark: bool = False,
 ) -> pipeline.CutoutResult:
     """`declared`: the size the upload form was signed for (None for a drop). S3 enforces the
     form's size range; this refuses what got past it (moto, for one, does not enforce it).
@@ -218,7 +226,7 @@ def _cutout(
             raise InvalidImage("TOO_LARGE", f"{size} bytes is more than the {declared} bytes declared", 413)
         data = storage.get_bytes(key)
     started = time.perf_counter()
-    result = pipeline.run(data, tier, options)
+    result = pipeline.run(data, tier, options, backdrop=backdrop, watermark=watermark)
     logger.info(
         "cutout",
         extra={

@@ -6,8 +6,11 @@ from dataclasses import dataclass, field
 from PIL import ImageChops
 
 from bgr_core.config import get_settings
+from bgr_core.errors import InvalidImage
 from bgr_core.options import OutputOptions
-from cutout import background, decode, outputs, refine, segment
+from cutout import background, colour, compositing, decode, outputs, refine, segment
+
+BACKDROP_MAX_BYTES = 10 * 1024 * 1024  # remove.bg's limit for bg_image_file
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,17 @@ class CutoutResult:
         return max(1, round(sum(self.timings.values())))
 
 
-def run(data: bytes, tier: str, options: OutputOptions | None = None) -> CutoutResult:
-    """Raises InvalidImage for input that will never process, ModelNotReady when no model can run."""
+def run(
+    data: bytes,
+    tier: str,
+    options: OutputOptions | None = None,
+    *,
+    backdrop: bytes | None = None,
+    watermark: bool = False,
+) -> CutoutResult:
+    """`backdrop`: the background image's bytes (bg_image_url / bg_image_file); `watermark`: a
+    test key's result. Raises InvalidImage for input that will never process (the backdrop's
+    code prefixed BACKGROUND_), ModelNotReady when no model can run."""
     options = options or OutputOptions()
     settings = get_settings()
     if tier not in settings.tier_models:
@@ -40,6 +52,8 @@ def run(data: bytes, tier: str, options: OutputOptions | None = None) -> CutoutR
     clock = _Stopwatch()
 
     image = decode.load_image(data)
+    icc = colour.profile_of(image)
+    scenery = _backdrop(backdrop)
     own_alpha = image.getchannel("A") if image.mode == "RGBA" else None
     clock.lap("decode")
 
@@ -58,12 +72,17 @@ def run(data: bytes, tier: str, options: OutputOptions | None = None) -> CutoutR
         alpha = ImageChops.multiply(alpha, own_alpha)
     clock.lap("refine")
 
-    box = outputs.foreground(alpha, options)
-    picture = outputs.compose(image, alpha, options)
+    if options.plain and scenery is None:
+        box = outputs.foreground(alpha, options)
+        picture = outputs.compose(image, alpha, options)
+    else:
+        picture, box = outputs.render(image, alpha, options, scenery, icc)
     del image  # not needed past here: its memory (36 MB at 12 MP) is free for the encode
     picture, box = outputs.fit(picture, box, options.max_pixels)
-    thumbnail = background.pool.submit(outputs.thumbnail, picture)  # beside the encode
-    encoded = outputs.encode(picture, options.format)
+    if watermark:
+        picture = compositing.watermark(picture)
+    thumbnail = background.pool.submit(outputs.thumbnail, picture, icc)  # beside the encode
+    encoded = outputs.encode(picture, options.format, icc)
     thumb = thumbnail.result()
     clock.lap("encode")
 
@@ -80,6 +99,17 @@ def run(data: bytes, tier: str, options: OutputOptions | None = None) -> CutoutR
         foreground=box,
         timings=clock.laps,
     )
+
+
+def _backdrop(data: bytes | None):
+    if data is None:
+        return None
+    try:
+        return decode.load_image(data, max_bytes=BACKDROP_MAX_BYTES)
+    except InvalidImage as err:
+        raise InvalidImage(
+            f"BACKGROUND_{err.code}", f"the background image: {err.message}", err.status
+        ) from err
 
 
 class _Stopwatch:
