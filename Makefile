@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export U2NET_HOME := $(CURDIR)/models
 export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
 
-.PHONY: setup unzip npm-client bubblewrap image-check dockerfile test lint unit integration e2e bench demo serve token apikey invoke clean swagger-check web web-dev web-deploy chromium
+.PHONY: api-shapes samples setup unzip npm-client bubblewrap image-check dockerfile test lint unit integration e2e bench demo serve token apikey invoke clean swagger-check web web-dev web-deploy chromium
 
 setup: $(STAMP) models/u2netp.onnx unzip npm-client web
 
@@ -47,7 +47,7 @@ test: lint chromium image-check
 	BGR_REQUIRE_BROWSER=1 $(BIN)/pytest -q
 
 # The inference image (functions/inference/image.toml): its Dockerfile rendered from the
-# description, and its file tree run read-only under bubblewrap (README "The inference image").
+# description, and its file tree run read-only under bubblewrap (docs/inference.md).
 dockerfile: setup
 	$(BIN)/python scripts/inference_image.py dockerfile
 
@@ -69,12 +69,16 @@ e2e: setup
 bench: setup
 	$(BIN)/python -m bench
 
-# The local runtime (README "Local runtime"): moto built from template.yaml, the real handlers.
+# The local runtime (docs/local-runtime.md): moto built from template.yaml, the real handlers.
 API_PORT ?= 3000
 S3_PORT ?= 5000
 
 demo: setup
 	$(BIN)/python -m bgr_local demo
+
+# The tour's sample photos (astronaut.jpg, chelsea.jpg, coffee.jpg from scikit-image) in out/photos.
+samples: setup
+	$(BIN)/python -m bgr_local samples --out out/photos
 
 serve: setup
 	$(BIN)/python -m bgr_local serve --api-port $(API_PORT) --s3-port $(S3_PORT)
@@ -93,6 +97,11 @@ invoke: setup
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .numba_cache web/node_modules web/dist
 
+# The web app's types and the web app's and CLI's status sets, generated from the API's own
+# OpenAPI document (written to docs/openapi.json); a test fails when they drift from it.
+api-shapes: setup
+	$(BIN)/python scripts/api_shapes.py
+
 # Swagger UI in a real headless browser (Debian's chromium): every template route must show.
 swagger-check: setup chromium
 	$(BIN)/python scripts/check_swagger.py
@@ -102,7 +111,7 @@ swagger-check: setup chromium
 chromium:
 	@command -v chromium >/dev/null || { $$(command -v sudo) apt-get update -q && $$(command -v sudo) apt-get install -y -q chromium; }
 
-# The web app (web/, README "The web app"): `npm ci` from the lockfile, then the production build
+# The web app (web/, docs/web-app.md): `npm ci` from the lockfile, then the production build
 # into web/dist, which `make serve` serves at its API's origin.
 WEB_DEPS := web/node_modules/.package-lock.json
 WEB_SOURCES := web/index.html web/vite.config.ts web/tsconfig.json $(shell find web/src web/public -type f 2>/dev/null)

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import requests
 
+from .statuses import BATCH_FINAL, JOB_FINAL, ZIP_OPEN
+
 BGR = "/api/background-remover"
-FINISHED = ("completed", "failed", "partial")
 
 
 class ApiError(Exception):
@@ -83,7 +84,7 @@ class Client:
         return self.get(f"{BGR}/jobs/{job_id}")["job"]
 
     def wait_job(self, job_id: str, timeout_s: float = 300) -> dict:
-        return _wait(lambda: self.job(job_id), _finished, timeout_s, self.poll_s)
+        return _wait(lambda: self.job(job_id), lambda job: job["status"] in JOB_FINAL, timeout_s, self.poll_s)
 
     # -- batches ---------------------------------------------------------------------------
     def create_batch(self, paths: list[Path], tier: str) -> dict:
@@ -111,7 +112,7 @@ class Client:
             return batch
 
         def zipped(batch: dict) -> bool:
-            return _finished(batch) and batch.get("zipStatus") != "building"
+            return batch["status"] in BATCH_FINAL and batch.get("zipStatus") not in ZIP_OPEN
 
         return _wait(fetch, zipped, timeout_s, self.poll_s)
 
@@ -154,10 +155,6 @@ def download(url: str, dest: Path) -> Path:
             for chunk in response.iter_content(1 << 16):
                 f.write(chunk)
     return dest
-
-
-def _finished(record: dict) -> bool:
-    return record["status"] in FINISHED
 
 
 def _wait(fetch: Callable[[], dict], done: Callable[[dict], bool], timeout_s: float, poll_s: float) -> dict:

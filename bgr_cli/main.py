@@ -1,4 +1,5 @@
-"""bgr remove | batch | cancel | batches | download | quote | credits | jobs — the API from a terminal."""
+"""bgr remove | batch | cancel | batches | download | quote | credits | jobs | cutout — the API from a
+terminal."""
 
 import argparse
 import os
@@ -11,6 +12,7 @@ import requests
 from . import progress
 from .client import ApiError, Client, download, upload
 from .state import BatchState
+from .statuses import JOB_FINAL
 
 # The service owns the tier names: an unknown one is answered with a 422 that lists them.
 TIER_HELP = "quality tier: basic (default), standard, professional or industry"
@@ -144,15 +146,38 @@ def credits(client: Client, args) -> None:
     print(f"{client.balance()} credits")
 
 
+def _paid(job: dict) -> str:
+    """What the job cost: its credits (or the plan's quota), refunded when it failed."""
+    paid = "quota" if job["pricingType"] == "subscription" else f"{job['creditsUsed']} cr"
+    if job.get("refundedAt"):
+        return f"{paid} refunded"
+    return "not charged" if job["status"] == "failed" else paid
+
+
 def jobs(client: Client, args) -> None:
     listed = client.jobs()
     if not listed:
         print("no jobs yet")
     for j in listed:
-        print(
-            f"{j['id']}  {j['createdAt'][:19]}  {j['status']:<10} {j['tier']:<12} "
-            f"{j['creditsUsed']:>3} cr  {j.get('modelName') or '-'}"
+        line = f"{j['id']}  {j['createdAt'][:19]}  {j['status']:<10} {j['tier']:<12} {_paid(j):<16}"
+        if j["status"] == "failed":
+            line += f" {j.get('errorCode')}: {j.get('errorMessage')}"
+        else:
+            line += f" {j.get('modelName') or '-'}"
+        print(line.rstrip())
+
+
+def cutout(client: Client, args) -> None:
+    """One job's cutout, downloaded (waiting for it when it is still running)."""
+    job = client.job(args.job_id)
+    if job["status"] not in JOB_FINAL:
+        job = client.wait_job(job["id"], args.timeout)
+    if job["status"] != "completed":
+        raise SystemExit(
+            f"job {job['id']} failed ({_paid(job)}): {job.get('errorCode')}: {job.get('errorMessage')}"
         )
+    out = args.output or Path(f"{Path(job['filename'] or job['id']).stem}-cutout.{job['options']['format']}")
+    print(download(job["resultUrl"], out))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -187,12 +212,21 @@ def parser() -> argparse.ArgumentParser:
     c.set_defaults(run=quote)
     commands.add_parser("credits", help="your credit balance").set_defaults(run=credits)
     commands.add_parser("jobs", help="your single-image jobs, newest first").set_defaults(run=jobs)
+    c = commands.add_parser("cutout", help="one job's cutout (from `bgr jobs`)")
+    c.add_argument("job_id")
+    c.add_argument("-o", "--output", type=Path)
+    c.add_argument("--timeout", type=float, default=300, help="seconds to wait for a job still running")
+    c.set_defaults(run=cutout)
     return p
 
 
 def explain(err: ApiError) -> str:
     hints = {
-        401: "not signed in: pass --token or set BGR_TOKEN (locally: make token USER=<you>)",
+        401: (
+            "your token has expired: get a new one (locally: make token USER=<you>)"
+            if "expired" in err.message.lower()
+            else "not signed in: pass --token or set BGR_TOKEN (locally: make token USER=<you>)"
+        ),
         402: "not enough credits",
         413: "too large",
         404: "not found",

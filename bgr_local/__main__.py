@@ -1,4 +1,4 @@
-"""`python -m bgr_local serve|token|apikey|invoke|demo` (the Makefile's targets of those names)."""
+"""`python -m bgr_local serve|token|apikey|invoke|demo|samples` (the Makefile's targets of those names)."""
 
 import argparse
 import json
@@ -32,7 +32,8 @@ def serve(args) -> None:
             f"  S3       {runtime.stack.url}  bucket {runtime.stack.bucket}\n"
             f"  workers  {workers}\n"
             f"  schedule {scheduled} every {runtime.schedule_interval_s:g} s\n"
-            f"  token    make token USER=alice [ADMIN=1]",
+            f"  token    make token USER=alice [ADMIN=1]\n"
+            f"  state    in memory: a restart loses every balance, job and batch (tokens keep working)",
             flush=True,
         )
         threading.Event().wait()
@@ -79,6 +80,13 @@ def demo(args) -> None:
     run(Path(args.out))
 
 
+def samples(args) -> None:
+    from .demo import write_samples
+
+    for path in write_samples(Path(args.out)):
+        print(path)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bgr_local", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +122,9 @@ def main(argv: list[str] | None = None) -> None:
     p = commands.add_parser("demo", help="sample images through the whole pipeline")
     p.add_argument("--out", default="out")
     p.set_defaults(run=demo)
+    p = commands.add_parser("samples", help="write the sample photos the tour uses")
+    p.add_argument("--out", default="out/photos")
+    p.set_defaults(run=samples)
     args = parser.parse_args(argv)
     # Ctrl-C and `kill` shut the runtime down cleanly, even when started in the background
     # (where a shell starts it with SIGINT ignored).

@@ -4,6 +4,7 @@ the Api's Cors, MethodSettings, Auth and GatewayResponses, and every other reque
 REST proxy event and run by the function that owns its route."""
 
 import logging
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -126,6 +127,14 @@ class ApiServer(ThreadingHTTPServer):
     def start(self) -> "ApiServer":
         self._thread.start()
         return self
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that went away mid-answer (a browser tab closed, a download cancelled) is one
+        log line, not a traceback; anything else is reported as socketserver reports it."""
+        if isinstance(sys.exc_info()[1], ConnectionError):  # BrokenPipeError, ConnectionResetError
+            logger.info("%s went away before its answer was sent", client_address[0])
+            return
+        super().handle_error(request, client_address)
 
     def stop(self) -> None:
         if self._thread.is_alive():  # shutdown() waits for serve_forever, forever if never started

@@ -32,9 +32,12 @@ class Refused(Exception):
         self.response_type, self.message = response_type, message
 
 
+EXPIRED = "The incoming token has expired"  # what API Gateway's Cognito authorizer answers
+
+
 def cognito(secret: bytes) -> Authorizer:
     """A Cognito user pool authorizer: locally, a token signed with the local secret
-    in the Authorization header gives its claims."""
+    in the Authorization header gives its claims; an expired one is refused saying so."""
 
     def authorize(request: HttpRequest) -> dict:
         token = (request.header("Authorization") or "").removeprefix("Bearer ").strip()
@@ -42,6 +45,8 @@ def cognito(secret: bytes) -> Authorizer:
             raise Refused("UNAUTHORIZED")
         try:
             return {"claims": tokens.authorizer_claims(tokens.verify(token, secret=secret))}
+        except tokens.ExpiredToken as err:
+            raise Refused("UNAUTHORIZED", EXPIRED) from err
         except tokens.InvalidToken as err:
             raise Refused("UNAUTHORIZED") from err
 

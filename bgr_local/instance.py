@@ -15,6 +15,7 @@ import subprocess
 import sys
 from multiprocessing.connection import Connection
 
+from . import aws_calls
 from .lambdas import LocalFunction, error_payload
 
 logger = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ def main(fd: int) -> None:
     logging.basicConfig(format="%(asctime)s %(name)s %(message)s")
     conn = Connection(fd)
     function: LocalFunction = conn.recv()
+    aws_calls.record_if_asked(function.logical_id)
     try:
         function.load()
         init_error = None

@@ -61,7 +61,10 @@ class Template:
         if logical in pseudo:
             return pseudo[logical]
         if logical in self.body.get("Parameters", {}):
-            return self.parameter(logical)
+            value = self.parameter(logical)
+            if self.body["Parameters"][logical]["Type"] == "CommaDelimitedList":
+                return [item.strip() for item in value.split(",")]
+            return value
         kind = self.resources[logical]["Type"]
         if kind == "AWS::SQS::Queue":
             return f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT}/{self.name(logical)}"
@@ -71,6 +74,9 @@ class Template:
 
     def arn(self, logical: str) -> str:
         kind, name = self.resources[logical]["Type"], self.name(logical)
+        # the translated template (tests/iam.py) has SAM's resources as CloudFormation's
+        kind = {"AWS::Lambda::Function": "AWS::Serverless::Function"}.get(kind, kind)
+        kind = {"AWS::StepFunctions::StateMachine": "AWS::Serverless::StateMachine"}.get(kind, kind)
         return {
             "AWS::SQS::Queue": f"arn:aws:sqs:{self.region}:{ACCOUNT}:{name}",
             "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
@@ -110,7 +116,9 @@ class Template:
                 template, variables = (arg, {}) if isinstance(arg, str) else arg
                 return self._sub(template, {k: self.resolve(v) for k, v in variables.items()})
             if fn == "Fn::Join":
-                return arg[0].join(str(self.resolve(v)) for v in arg[1])
+                return arg[0].join(str(v) for v in self.resolve(arg[1]))
+            if fn == "Fn::Split":
+                return str(self.resolve(arg[1])).split(arg[0])
         resolved = ((k, self.resolve(v)) for k, v in value.items())
         return {k: r for k, r in resolved if r is not NO_VALUE}
 

@@ -8,9 +8,11 @@ import contextlib
 import json
 import posixpath
 
-from bgr_core import aws, batches, observability, storage, zip_workflow
+from bgr_core import aws, batches, observability, storage
 from bgr_core.config import get_settings
 from bgr_core.models import Batch, BatchItem
+from bgr_core.work import lifecycle
+from bgr_core.work.status import ItemStatus, ZipStatus
 from zipper import finalize_zip, plan_segments, write_segment, zip_names
 
 PLAN = "plan.json"
@@ -29,7 +31,7 @@ def _parts(batch: Batch) -> str:
 
 def _named_results(batch: Batch, items: list[BatchItem]) -> list[tuple[BatchItem, str]]:
     """The completed items, in index order, with their (sanitized, unique) names in the ZIP."""
-    done = [item for item in items if item.status == "completed"]
+    done = [item for item in items if item.status == ItemStatus.COMPLETED]
     return list(
         zip(done, zip_names([item.filename for item in done], f".{batch.options.format}"), strict=True)
     )
@@ -97,7 +99,7 @@ def finalize(event: dict, context) -> dict:
     manifest = _manifest(batch, batches.items(batch.id))
     key = storage.zip_key(batch.user_id, batch.id)
     built = finalize_zip(aws.client("s3"), _bucket(), key, event["segments"], manifest)
-    zip_workflow.ready(batch.id, built["key"], built["size"])
+    lifecycle.end_batch(batch, lifecycle.ZipReady(built["key"], built["size"]))
     storage.delete(event["planKey"])
     return {"zipKey": built["key"], "zipSize": built["size"]}
 
@@ -113,9 +115,9 @@ def _reason(error: dict) -> str:
 @observability.handler
 def failed(event: dict, context) -> dict:
     """{batchId, error} -> the batch's ZIP marked failed (results untouched) and its parts removed,
-    so that zip_workflow.rerun() starts clean."""
+    so that bgr_core.zip_workflow.rerun() starts clean."""
     batch = _batch(event)
-    zip_workflow.failed(batch.id, _reason(event.get("error") or {}))
+    lifecycle.end_batch(batch, lifecycle.ZipFailed(_reason(event.get("error") or {})))
     pages = aws.client("s3").get_paginator("list_objects_v2").paginate(Bucket=_bucket(), Prefix=_parts(batch))
     storage.delete(*(obj["Key"] for page in pages for obj in page.get("Contents", ())))
-    return {"zipStatus": "failed"}
+    return {"zipStatus": ZipStatus.FAILED}

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from bgr_core import batches, deadlines, expiry, features, jobs, settlement, storage, webhooks
+from bgr_core import batches, deadlines, expiry, features, jobs, settlement, storage
 from bgr_core.errors import BadRequest, DomainError, FeatureDisabled, InsufficientCredits, InvalidImage
 from bgr_core.integrations import backgrounds
 from bgr_core.models import Job
 from bgr_core.options import OutputOptions
 from bgr_core.pricing import TIERS
+from bgr_core.work import lifecycle
+from bgr_core.work.status import JOB_FINAL, JobStatus
 from cutout import background, pipeline
 
 logger = Logger(child=True)
@@ -92,11 +94,11 @@ def _run_job(job: Job, data: bytes | None = None, *, started: bool = False) -> O
     """`data`: the original, when it came with a direct invoke instead of through S3; `started`:
     the job is already processing (jobs.start_present)."""
     if not started:
-        if job.status == "pending" and deadlines.arrived_late(job.upload_deadline, job.original_key):
+        if job.status == JobStatus.PENDING and deadlines.arrived_late(job.upload_deadline, job.original_key):
             return _expired(expiry.expire_job(job), job.original_key)
         if not jobs.start(job):
-            if job.status in ("completed", "failed"):  # a redelivery after the announcement may have failed
-                webhooks.job_finished(job, job.status)
+            if job.status in JOB_FINAL:  # a redelivery after the announcement may have failed
+                lifecycle.announce_again(job)
             return Outcome("skipped", f"job already {job.status}")
     try:
         declared = _declared(job.original_size)
@@ -105,7 +107,7 @@ def _run_job(job: Job, data: bytes | None = None, *, started: bool = False) -> O
             job.original_key, job.tier, job.options, declared, data, backdrop=backdrop, watermark=job.test
         )
     except InvalidImage as err:
-        jobs.fail(job, err.code, err.message)
+        lifecycle.end_job(job, lifecycle.Failed(err.code, err.message))
         return Outcome("failed", err.code, err.message)
     folder = "drop" if job.source == "drop" else ""
     result_key = storage.result_key(job.user_id, job.id, result.extension, folder=folder)
@@ -113,8 +115,7 @@ def _run_job(job: Job, data: bytes | None = None, *, started: bool = False) -> O
     thumb = background.pool.submit(storage.put_image, thumb_key, result.thumbnail, "image/webp")
     storage.put_image(result_key, result.image, result.content_type)
     thumb.result()
-    jobs.complete(
-        job,
+    completed = lifecycle.Completed(
         result_key=result_key,
         thumbnail_key=thumb_key,
         original_size=result.original_size,
@@ -124,7 +125,8 @@ def _run_job(job: Job, data: bytes | None = None, *, started: bool = False) -> O
         model_name=result.model_name,
         processing_time=result.processing_ms,
     )
-    job.result_key = result_key
+    if not lifecycle.end_job(job, completed):  # the DLQ consumer gave up on it meanwhile
+        return Outcome("skipped", f"job already {job.status}")
     return Outcome("completed", result=result)
 
 
@@ -143,20 +145,20 @@ def _run_batch_item(key: str, target: storage.IngestKey) -> Outcome:
         declared = settlement.declared_size(batch.id, target.index)
         result = _cutout(key, batch.tier, batch.options, declared, backdrop=backgrounds.load(batch.options))
     except InvalidImage as err:
-        settlement.fail_item(batch.id, target.index, err.code, err.message)
+        lifecycle.end_item(batch.id, target.index, lifecycle.Failed(err.code, err.message))
         return Outcome("failed", err.code)
     result_key = storage.result_key(
         batch.user_id, f"{target.index:03d}", result.extension, folder=f"batches/{batch.id}"
     )
     storage.put_image(result_key, result.image, result.content_type)
-    settlement.complete_item(
-        batch.id,
-        target.index,
+    completed = lifecycle.Completed(
         result_key=result_key,
         processed_size=len(result.image),
         model_name=result.model_name,
         processing_time=result.processing_ms,
     )
+    if not lifecycle.end_item(batch.id, target.index, completed):
+        return Outcome("skipped", "item already settled")
     return Outcome("completed")
 
 
@@ -172,7 +174,7 @@ def _expired(settled_here: bool, key: str) -> Outcome:
 def _run_drop(key: str, etag: str, target: storage.IngestKey) -> Outcome:
     job_id = jobs.drop_job_id(key, etag)
     job = jobs.get(job_id) or _create_drop_job(job_id, key, target)
-    if job.status == "failed":
+    if job.status == JobStatus.FAILED:
         return Outcome("failed", job.error_code)
     return _run_job(job)
 
@@ -220,10 +222,16 @@ def _cutout(
         size = storage.object_size(key)
         if size > storage.MAX_IMAGE_BYTES:  # refuse before downloading
             raise InvalidImage(
-                "TOO_LARGE", f"{size} bytes is over the {storage.MAX_IMAGE_BYTES} byte limit", 413
+                "TOO_LARGE",
+                f"{storage.megabytes(size)} is over the {storage.megabytes(storage.MAX_IMAGE_BYTES)} limit",
+                413,
             )
         if declared is not None and size > declared:
-            raise InvalidImage("TOO_LARGE", f"{size} bytes is more than the {declared} bytes declared", 413)
+            raise InvalidImage(
+                "TOO_LARGE",
+                f"{storage.megabytes(size)} is more than the {storage.megabytes(declared)} declared",
+                413,
+            )
         data = storage.get_bytes(key)
     started = time.perf_counter()
     result = pipeline.run(data, tier, options, backdrop=backdrop, watermark=watermark)

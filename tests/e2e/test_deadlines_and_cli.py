@@ -92,3 +92,27 @@ def test_bgr_batch_resumes_after_an_interruption_and_lists_cancels_downloads(
     stranger = tokens.sign("someone", (), secret=SECRET.encode())
     code, out = bgr(capsys, "--base-url", runtime["api"], "--token", stranger, "cancel", abandoned)
     assert str(code).startswith("bgr: not found (NOT_FOUND")
+
+
+def test_bgr_jobs_says_why_a_job_failed_and_that_it_was_refunded_and_cutout_fetches_one(
+    runtime, images, tmp_path, capsys
+):
+    user_id, user = new_user(runtime, credits=10)
+    base = ("--base-url", runtime["api"], "--token", tokens.sign(user_id, (), secret=SECRET.encode()))
+    done = user.wait_job(user.remove(images[0], "basic")["id"])
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff not a photo after all")
+    failed = user.wait_job(user.remove(broken, "basic")["id"])
+    assert failed["status"] == "failed" and failed["refundedAt"] and user.balance() == 7
+    code, out = bgr(capsys, *base, "jobs")
+    lines = {line.split()[0]: line for line in out.splitlines()}
+    assert code is None and "3 cr refunded" in lines[failed["id"]], out
+    assert f"{failed['errorCode']}: {failed['errorMessage']}" in lines[failed["id"]]
+    assert "3 cr " in lines[done["id"]] and "refunded" not in lines[done["id"]]
+    code, out = bgr(capsys, *base, "cutout", done["id"], "-o", str(tmp_path / "one.png"))
+    assert code is None and (tmp_path / "one.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    code, out = bgr(capsys, *base, "cutout", failed["id"])
+    assert "failed (3 cr refunded)" in str(code)
+    expired = tokens.sign(user_id, (), secret=SECRET.encode(), ttl_s=-1)
+    code, out = bgr(capsys, "--base-url", runtime["api"], "--token", expired, "jobs")
+    assert str(code).startswith("bgr: your token has expired"), code

@@ -36,8 +36,13 @@ LOCAL = Template()  # the stack `serve` creates
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory):
     """Allowing webhooks to a receiver on this machine (http, loopback): explicit, never in AWS."""
-    loopback = {"WEBHOOK_ALLOW_HTTP": "true", "OUTBOUND_ALLOW_NETWORKS": '["127.0.0.0/8"]'}
-    with serving(tmp_path_factory.mktemp("serve") / "serve.log", SECRET, **loopback) as urls:
+    loopback = (
+        "--parameter",
+        "WebhookAllowHttp=true",
+        "--parameter",
+        'OutboundAllowNetworks=["127.0.0.0/8"]',
+    )
+    with serving(tmp_path_factory.mktemp("serve") / "serve.log", SECRET, *loopback) as urls:
         yield urls
 
 
@@ -317,8 +322,9 @@ def test_the_quote_is_public_and_a_valid_token_adds_subscription_cover(runtime):
 
 
 def test_a_job_with_a_callback_url_is_announced_signed(runtime, images, tmp_path):
-    """The local runtime was started allowing http callbacks to loopback (WEBHOOK_ALLOW_HTTP,
-    OUTBOUND_ALLOW_NETWORKS): the webhook worker POSTs the finished job to a local receiver."""
+    """The local runtime was started allowing http callbacks to loopback (template parameters
+    WebhookAllowHttp, OutboundAllowNetworks): the webhook worker POSTs the finished job to a local
+    receiver."""
     received = []
 
     class Receiver(QuietHandler):

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 def runtime(tmp_path_factory):
     # image_url fetches refuse loopback unless allowed explicitly: the image server below is local
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with serving(log, SECRET, OUTBOUND_ALLOW_NETWORKS='["127.0.0.0/8"]') as urls:
+    with serving(log, SECRET, "--parameter", 'OutboundAllowNetworks=["127.0.0.0/8"]') as urls:
         yield urls
 
 

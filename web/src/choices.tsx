@@ -3,7 +3,7 @@
 import type { Options, Pricing, Quote, Tier } from "./types";
 import { credits, rupiah } from "./components";
 
-export const DEFAULT_OPTIONS: Options = { format: "png", bgColor: null, crop: false, margin: 0 };
+export const DEFAULT_OPTIONS: Options = { format: "png", channels: "rgba", bgColor: null, crop: false, margin: 0, marginUnit: "px" };
 
 export function TierPicker(props: {
   pricing: Pricing;

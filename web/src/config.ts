@@ -1,5 +1,5 @@
 /** Where the API is and how people sign in: /config.json, served by the local runtime and
- * written next to the app by the AWS deploy step (see README "The web app"). */
+ * written next to the app by the AWS deploy step (see docs/web-app.md). */
 
 export type LocalAuth = { mode: "local" };
 export type CognitoAuth = {

@@ -63,7 +63,9 @@ export function explain(error: unknown): Explained {
     case 400:
       return { title: "The request was not understood", text: `${capital(error.message)}.` };
     case 401:
-      return { title: "Please sign in again", text: "Your sign-in is missing or has expired." };
+      return /expired/i.test(error.message)
+        ? { title: "Your sign-in has expired", text: "Sign in again to go on; nothing was charged." }
+        : { title: "Please sign in", text: "You are not signed in, or your sign-in is not valid here." };
     case 402:
       return {
         title: "Not enough credits",

@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from bgr_core.errors import InvalidImage
-from bgr_core.storage import MAX_IMAGE_BYTES
+from bgr_core.storage import MAX_IMAGE_BYTES, megabytes
 
 MAX_PIXELS = 25_000_000
 MIN_SIDE = 16
@@ -27,7 +27,9 @@ def load_image(data: bytes, max_bytes: int = MAX_IMAGE_BYTES, max_pixels: int = 
     if not data:
         raise InvalidImage("EMPTY_FILE", "the file is empty")
     if len(data) > max_bytes:
-        raise InvalidImage("TOO_LARGE", f"{len(data)} bytes is over the {max_bytes} byte limit", 413)
+        raise InvalidImage(
+            "TOO_LARGE", f"{megabytes(len(data))} is over the {megabytes(max_bytes)} limit", 413
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         image = _open(data)

@@ -1,6 +1,6 @@
 """Batches: created with their charge (from uploads to come, or from an integration app's stored
-images), and read. Their items are settled by bgr_core.settlement, which starts the ZIP workflow
-(bgr_core.zip_workflow) with the last one."""
+images), and read. Their items are ended by work.lifecycle (settled by bgr_core.settlement), which
+starts the ZIP workflow (bgr_core.zip_workflow) with the last one."""
 
 import math
 import mimetypes
@@ -10,7 +10,7 @@ import uuid
 from botocore.exceptions import ClientError
 from pydantic import Field
 
-from . import aws, billing, deadlines, features, settlement, storage, webhooks
+from . import aws, billing, deadlines, features, storage, webhooks
 from .config import get_settings
 from .contract import Schema
 from .db import get_or_none, owned, page_by_user
@@ -24,6 +24,7 @@ from .models import (
 )
 from .options import OutputOptions
 from .pricing import MAX_BATCH_IMAGES, TIERS
+from .work import lifecycle
 
 MAX_BATCH_BYTES = 2 * 1024**3
 
@@ -34,7 +35,10 @@ class ImageSpec(Schema):
 
     filename: str = Field(min_length=1, max_length=255)
     content_type: str = Field(description=", ".join(storage.IMAGE_CONTENT_TYPES))
-    size_bytes: int = Field(gt=0, description=f"at most {storage.MAX_IMAGE_BYTES} bytes")
+    size_bytes: int = Field(
+        gt=0,
+        description=f"at most {storage.MAX_IMAGE_BYTES} bytes ({storage.megabytes(storage.MAX_IMAGE_BYTES)})",
+    )
 
 
 # -- creating -----------------------------------------------------------------------------
@@ -46,7 +50,7 @@ def _check(tier: str, images: list[ImageSpec]) -> None:
     for image in images:
         storage.check_declared(image.content_type, image.size_bytes)
     if sum(image.size_bytes for image in images) > MAX_BATCH_BYTES:
-        raise TooLarge(f"a batch holds at most {MAX_BATCH_BYTES} bytes")
+        raise TooLarge(f"a batch holds at most {storage.megabytes(MAX_BATCH_BYTES)}")
 
 
 def create(
@@ -152,10 +156,9 @@ def create_from_app(
             )
         except ClientError:
             # Items whose original never arrives would stay pending forever: refund them now.
+            not_copied = lifecycle.Failed("COPY_FAILED", f"could not copy {app}'s image into the batch")
             for left in items[copied:]:
-                settlement.fail_item(
-                    batch.id, left.index, "COPY_FAILED", f"could not copy {app}'s image into the batch"
-                )
+                lifecycle.end_item(batch.id, left.index, not_copied)
             raise
     return batch
 

@@ -8,11 +8,12 @@ happens once, whatever is retried or redelivered.
 
 from collections.abc import Callable, Sequence
 
-from . import credits, features, observability, subscriptions
+from . import credits, features, subscriptions
 from .charging import ChargePlan, plan_charge, quota_room
 from .credits import Change, Rejected
 from .db import Write, get_or_none, save, update
 from .models import Batch, BatchItem, BatchItemGroup, Job, Subscription, item_group_key, utcnow
+from .work.status import JOB_OPEN, JobStatus
 
 # records(plan, the subscription paying or None, day): what the charge pays for, and its writes
 Records = Callable[[ChargePlan, Subscription | None, str], list[Write]]
@@ -116,15 +117,16 @@ def refund(
     return Change(user_id, credits_paid, "refund", reference, "system", writes)
 
 
-def fail_job(job: Job, code: str, message: str, only: tuple[str, ...] = ("pending", "processing")) -> bool:
-    """Marks a job failed and refunds it, once: False when it was already settled (or is in none
-    of the statuses `only` allows: an expired upload fails only a job not started)."""
+def commit_failed_job(job: Job, code: str, message: str, only: tuple[str, ...] = JOB_OPEN) -> bool:
+    """Marks a job failed and refunds it in one transaction, once: False when it was already
+    settled (or is in none of the statuses `only` allows: an expired upload fails only a job not
+    started). Only work.lifecycle.end_job calls it, which then emits and announces."""
     now = utcnow()
     quota = (job.subscription_id, job.usage_date, job.tier) if job.pricing_type == "subscription" else None
     mark_failed = update(
         job,
         [
-            Job.status.set("failed"),
+            Job.status.set(JobStatus.FAILED),
             Job.error_code.set(code),
             Job.error_message.set(message),
             Job.completed_at.set(now),
@@ -141,7 +143,4 @@ def fail_job(job: Job, code: str, message: str, only: tuple[str, ...] = ("pendin
                 return None
         return refund(job.user_id, int(job.credits_used), f"job:{job.id}", quota, [mark_failed])
 
-    if credits.apply(decide) is None:
-        return False
-    observability.image_finished(job.tier, "failed", code)
-    return True
+    return credits.apply(decide) is not None

@@ -74,18 +74,18 @@ class Settings(BaseSettings):
     upload_grace_seconds: int = Field(120, ge=0)
     download_url_ttl_seconds: int = 3600
 
-    # Networks user-given URLs may reach although not public (bgr_core.outbound): empty in AWS;
-    # the local runtime's tests set loopback explicitly.
+    # Networks user-given URLs may reach although not public (bgr_core.outbound; template parameter
+    # OutboundAllowNetworks, empty unless an operator names one).
     outbound_allow_networks: list[str] = []
 
     # Public routes verify a bearer token themselves (bgr_core.api.id_tokens): the user pool's
-    # issuer and app client in AWS; the local runtime's issuer and secret locally.
+    # issuer, app client and key set.
     id_token_issuer: str = ""
     id_token_audience: str = ""
-    local_token_secret: str = ""
+    id_token_jwks_url: str = ""
 
-    # Webhooks (bgr_core.webhooks): https only unless allowed (the local runtime's tests); a failed
-    # delivery comes back after base, 2 x base, 4 x base ... seconds, at most max_attempts times.
+    # Webhooks (bgr_core.webhooks): https only unless allowed (template parameter WebhookAllowHttp);
+    # a failed delivery comes back after base, 2 x base, 4 x base ... seconds, at most max_attempts.
     webhook_allow_http: bool = False
     webhook_retry_base_seconds: int = 10
     webhook_max_attempts: int = 8

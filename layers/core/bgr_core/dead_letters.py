@@ -2,12 +2,14 @@
 batch item ends failed and refunded, and whatever outputs a dying attempt wrote are removed,
 so nothing stays `processing` forever. What already completed is left as it is."""
 
-from . import jobs, settlement, storage
+from . import jobs, storage
 from .errors import BadRequest, NotFound
 from .notifications import CreatedObject
+from .work import lifecycle
 
 CODE = "PROCESSING_FAILED"
 MESSAGE = "processing failed repeatedly; the image was refunded"
+GAVE_UP = lifecycle.Failed(CODE, MESSAGE)
 EXTENSIONS = ("png", "webp")  # whatever a dying attempt may have written
 
 
@@ -23,7 +25,7 @@ def give_up(created: CreatedObject) -> str:
 def _settle(created: CreatedObject) -> str:
     target = storage.parse_ingest_key(created.key)
     if target.kind == "batch":
-        if not settlement.fail_item(target.batch_id, target.index, CODE, MESSAGE):
+        if not lifecycle.end_item(target.batch_id, target.index, GAVE_UP):
             return "batch item already settled"
         folder = f"batches/{target.batch_id}"
         storage.delete(
@@ -34,7 +36,7 @@ def _settle(created: CreatedObject) -> str:
     job = jobs.get(job_id)
     if job is None or job.user_id != target.user_id:
         return "no job"
-    if not jobs.fail(job, CODE, MESSAGE):
+    if not lifecycle.end_job(job, GAVE_UP):
         return f"job already {job.status}"
     folder = "drop" if job.source == "drop" else ""
     storage.delete(

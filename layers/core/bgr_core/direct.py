@@ -21,6 +21,8 @@ from . import jobs, storage
 from .config import get_settings
 from .errors import DomainError, ServiceUnavailable
 from .models import Job
+from .work import lifecycle
+from .work.status import JOB_FINAL, JobStatus
 
 INVOKE_TIMEOUT_S = 28  # API Gateway gives up at 29 s
 # Lambda's synchronous payloads are at most 6 MB: an original up to this size (4/3 of it in
@@ -52,7 +54,7 @@ def _lambda():
 class Answer:
     """How a direct run ended, as the inference function answered."""
 
-    status: str  # completed | failed
+    status: JobStatus  # completed | failed
     error_code: str = ""
     error_message: str = ""
     width: int = 0
@@ -82,17 +84,17 @@ def run(job: Job, data: bytes, content_type: str) -> Answer:
         answer = json.loads(response["Payload"].read() or b"null") or {}
         if response.get("FunctionError"):
             raise CutoutFailed(f"the cutout failed: {answer.get('errorMessage', 'unknown error')}")
-        if answer.get("status") not in ("completed", "failed"):
+        if answer.get("status") not in JOB_FINAL:
             raise CutoutFailed(f"the cutout did not run: {answer.get('reason', 'no answer')}")
     except Exception as exc:
         reason = exc if isinstance(exc, DomainError) else CutoutFailed(f"the cutout failed: {exc}")
-        jobs.fail(job, reason.code, f"{reason.message}; it was refunded")
+        lifecycle.end_job(job, lifecycle.Failed(reason.code, f"{reason.message}; it was refunded"))
         raise reason from exc
-    if answer["status"] == "failed":
-        return Answer("failed", answer.get("reason", ""), answer.get("detail", ""))
+    if answer["status"] == JobStatus.FAILED:
+        return Answer(JobStatus.FAILED, answer.get("reason", ""), answer.get("detail", ""))
     image = answer.get("image")
     return Answer(
-        "completed",
+        JobStatus.COMPLETED,
         width=answer["width"],
         height=answer["height"],
         foreground=tuple(answer["foreground"]) if answer.get("foreground") else None,

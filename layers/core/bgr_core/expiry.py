@@ -1,28 +1,31 @@
 """Settling uploads that never came: `sweep` is what the scheduled UploadDeadlineFunction
 runs; the inference worker expires a late original itself with `expire_job` / `expire_item`.
-Both only ever take an image from `pending` (a started one runs to its end), through the
-refunding writes of billing and batches, so the image is refunded once (see bgr_core.deadlines)."""
+Both only ever take an image from `pending` (a started one runs to its end) and end it through
+work.lifecycle, so the image is refunded and announced once (see bgr_core.deadlines)."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import batches, billing, deadlines, settlement
+from . import batches, deadlines
 from .db import get_or_none
 from .deadlines import SHARDS, arrived_in_time, grace, leave_index
 from .models import Batch, Job
+from .work import lifecycle
+from .work.status import BATCH_FINAL, ItemStatus, JobStatus
 
 CODE = "UPLOAD_EXPIRED"
 MESSAGE = "the image was not uploaded before its upload form expired; it was refunded"
+EXPIRED = lifecycle.Failed(CODE, MESSAGE)
 SWEEP_LIMIT = 200  # records per shard and table in one run; the next run goes on
 
 
 def expire_job(job: Job) -> bool:
     """Fails a job still waiting for its upload and refunds it; False if it already moved on."""
-    return billing.fail_job(job, CODE, MESSAGE, only=("pending",))
+    return lifecycle.end_job(job, EXPIRED, only=(JobStatus.PENDING,))
 
 
 def expire_item(batch_id: str, index: int) -> bool:
-    return settlement.fail_item(batch_id, index, CODE, MESSAGE, only=("pending",))
+    return lifecycle.end_item(batch_id, index, EXPIRED, only=(ItemStatus.PENDING,))
 
 
 @dataclass
@@ -51,10 +54,10 @@ def _sweep_job(job_id: str, report: SweepReport) -> None:
     job = get_or_none(Job, job_id)
     if job is None:
         return
-    if job.status == "pending" and arrived_in_time(job.upload_deadline, job.original_key):
+    if job.status == JobStatus.PENDING and arrived_in_time(job.upload_deadline, job.original_key):
         report.waiting += 1
         return
-    if job.status == "pending" and expire_job(job):
+    if job.status == JobStatus.PENDING and expire_job(job):
         report.jobs_expired += 1
     else:  # started or settled meanwhile; either way it waits for nothing now
         leave_index(job)
@@ -63,9 +66,9 @@ def _sweep_job(job_id: str, report: SweepReport) -> None:
 def _sweep_batch(batch_id: str, report: SweepReport) -> None:
     batch = batches.get(batch_id)
     waiting = 0
-    if batch is not None and batch.status not in settlement.FINAL_STATUSES:
+    if batch is not None and batch.status not in BATCH_FINAL:
         for item in batches.items(batch_id):
-            if item.status != "pending":
+            if item.status != ItemStatus.PENDING:
                 continue
             if arrived_in_time(batch.upload_deadline, item.key):
                 waiting += 1

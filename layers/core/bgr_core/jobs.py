@@ -1,13 +1,18 @@
-"""A single job's life: created with its charge, processed once, completed or failed (refunded)."""
+"""A single job's life: created with its charge, started once, ended by work.lifecycle.end_job
+(completed, or failed and refunded)."""
 
 import hashlib
 import uuid
 
-from . import billing, deadlines, observability, storage, webhooks
+from . import billing, deadlines, storage, webhooks
 from .db import applied, get_or_none, owned, page_by_user
 from .errors import DomainError
 from .models import Job, utcnow
 from .options import OutputOptions
+from .work import lifecycle
+from .work.status import JOB_OPEN, JobStatus
+
+STORE_FAILED = lifecycle.Failed("UPLOAD_FAILED", "the image could not be stored; it was refunded")
 
 
 def _new_id() -> str:
@@ -56,14 +61,8 @@ def record_refused(
     """A job that was never charged because it could not be (a drop-folder file with no
     credits, say): recorded failed with the reason so the user can see what happened."""
     job = _new_job(user_id, tier, filename, options, None, source, original_key, job_id)
-    job.status = "failed"
-    job.credits_used = 0
-    job.error_code = refusal.code
-    job.error_message = refusal.message
-    job.completed_at = utcnow()
-    if not applied(lambda: job.save(condition=Job.id.does_not_exist())):
+    if not lifecycle.end_job(job, lifecycle.Refused(refusal.code, refusal.message)):
         return get(job.id)
-    observability.image_finished(job.tier, "failed", refusal.code)
     return job
 
 
@@ -88,7 +87,9 @@ def store_original(job: Job, data: bytes, content_type: str) -> None:
     try:
         storage.put_image(job.original_key, data, content_type)
     except Exception:
-        fail(job, "UPLOAD_FAILED", "the image could not be stored; it was refunded")
+        lifecycle.end_job(
+            job, lifecycle.Failed("UPLOAD_FAILED", "the image could not be stored; it was refunded")
+        )
         raise
 
 
@@ -113,8 +114,12 @@ def start(job: Job) -> bool:
     start it again; a finished job never restarts (False)."""
     return applied(
         lambda: job.update(
-            actions=[Job.status.set("processing"), Job.started_at.set(utcnow()), Job.upload_shard.remove()],
-            condition=Job.status.is_in("pending", "processing"),
+            actions=[
+                Job.status.set(JobStatus.PROCESSING),
+                Job.started_at.set(utcnow()),
+                Job.upload_shard.remove(),
+            ],
+            condition=Job.status.is_in(*JOB_OPEN),
         )
     )
 
@@ -126,29 +131,8 @@ def start_present(job_id: str) -> Job | None:
     job = Job(job_id)
     started = applied(
         lambda: job.update(
-            actions=[Job.status.set("processing"), Job.started_at.set(utcnow())],
-            condition=Job.id.exists()
-            & Job.status.is_in("pending", "processing")
-            & Job.upload_deadline.does_not_exist(),
+            actions=[Job.status.set(JobStatus.PROCESSING), Job.started_at.set(utcnow())],
+            condition=Job.id.exists() & Job.status.is_in(*JOB_OPEN) & Job.upload_deadline.does_not_exist(),
         )
     )
     return job if started else None
-
-
-def complete(job: Job, **fields) -> None:
-    """processing -> completed with the result's fields (result_key, processed_size, ...)."""
-    actions = [getattr(Job, name).set(value) for name, value in fields.items()]
-    job.update(
-        actions=[Job.status.set("completed"), Job.completed_at.set(utcnow()), *actions],
-        condition=Job.status == "processing",
-    )
-    observability.image_finished(job.tier, "completed")
-    webhooks.job_finished(job, "completed")
-
-
-def fail(job: Job, code: str, message: str) -> bool:
-    """Marks the job failed and refunds it, once (False when it was already settled)."""
-    if not billing.fail_job(job, code, message):
-        return False
-    webhooks.job_finished(job, "failed")
-    return True

@@ -1,6 +1,6 @@
 """Logs, traces and metrics, set up once for every function (Powertools). The service name and
 the metrics namespace come from the template's Globals (POWERTOOLS_SERVICE_NAME,
-POWERTOOLS_METRICS_NAMESPACE); README "Observability" lists the metrics and alarms.
+POWERTOOLS_METRICS_NAMESPACE); docs/operations.md lists the metrics and alarms.
 
 Business metrics are published where their event happens, each as an EMF record of its own:
 Powertools' shared `Metrics` keeps one dimension set for everything it flushes, and these
@@ -58,6 +58,11 @@ def image_finished(tier: str, outcome: str, code: str | None = None) -> None:
     emit("ImagesProcessed", tier=tier, outcome=outcome)
     if code:
         emit("JobFailures", code=code)
+
+
+def batch_finished(tier: str, status: str, zip_status: str | None) -> None:
+    """A batch ended: `status` completed, partial or failed, with its ZIP ready, failed or none."""
+    emit("BatchesFinished", tier=tier, outcome=status, zip=zip_status or "none")
 
 
 def credits_moved(reason: str, delta: int) -> None:

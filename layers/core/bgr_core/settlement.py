@@ -1,22 +1,23 @@
-"""Settling a batch's items (the inference function, the upload sweeper, cancel, the DLQ
-consumer): pending -> processing -> completed | failed.
+"""Settling a batch's items: pending -> processing -> completed | failed.
 
 An item's outcome is one transaction through credits.apply: the item inside its group record
 (conditioned on the item's status), the header's counters (conditioned on the counts read, so
 exactly one settlement sees the batch finish) and, for a failed item, its refund. A refusal is
-decided again from what is stored now. The settlement that counts the last item starts the ZIP.
+decided again from what is stored now. The commits here are work.lifecycle.end_item's: it emits,
+and starts the ZIP (or ends the batch) when the settlement counted the last item.
 """
 
 from collections.abc import Callable
 
-from . import billing, credits, observability, webhooks, zip_workflow
+from . import billing, credits, zip_workflow
 from .credits import Change
 from .db import Write, applied, get_or_none, update
 from .errors import NotFound
 from .models import BATCH_HEADER, ITEM_GROUP_SIZE, Batch, BatchItem, BatchItemGroup, item_group_key, utcnow
+from .work.status import BATCH_FINAL, BATCH_ZIPPED, ITEM_OPEN, BatchStatus, ItemStatus, ZipStatus
 
-FINAL_STATUSES = ("completed", "partial", "failed")
-OPEN_ITEM = ("pending", "processing")
+# (the batch as the settlement read it, with its new status): what a commit returns
+Settled = tuple[Batch, BatchStatus]
 
 
 def _header(batch_id: str) -> Batch | None:
@@ -52,7 +53,7 @@ def start_item(batch_id: str, index: int) -> bool:
     slot = _slot(index)
     started = applied(
         lambda: _group(batch_id, index).update(
-            actions=[slot.status.set("processing")], condition=slot.status.is_in(*OPEN_ITEM)
+            actions=[slot.status.set(ItemStatus.PROCESSING)], condition=slot.status.is_in(*ITEM_OPEN)
         )
     )
     if not started:
@@ -62,45 +63,48 @@ def start_item(batch_id: str, index: int) -> bool:
         return False
     applied(
         lambda: Batch(batch_id, BATCH_HEADER).update(
-            actions=[Batch.status.set("processing")], condition=Batch.status == "pending"
+            actions=[Batch.status.set(BatchStatus.PROCESSING)], condition=Batch.status == BatchStatus.PENDING
         )
     )
     return True
 
 
-def complete_item(
+def commit_completed_item(
     batch_id: str, index: int, *, result_key: str, processed_size: int, model_name: str, processing_time: int
-) -> None:
-    """processing -> completed with the result's fields, counted on the batch in the same write."""
+) -> Settled | None:
+    """processing -> completed with the result's fields, counted on the batch in the same write;
+    None when the item is not processing (settled meanwhile)."""
     slot = _slot(index)
     completed = update(
         _group(batch_id, index),
         [
-            slot.status.set("completed"),
+            slot.status.set(ItemStatus.COMPLETED),
             slot.result_key.set(result_key),
             slot.processed_size.set(processed_size),
             slot.model_name.set(model_name),
             slot.processing_time.set(processing_time),
         ],
-        slot.status == "processing",
+        slot.status == ItemStatus.PROCESSING,
     )
-    _settle(
+    return _settle(
         batch_id,
         index,
-        "completed",
-        ("processing",),
+        ItemStatus.COMPLETED,
+        (ItemStatus.PROCESSING,),
         lambda batch, item: Change(batch.user_id, 0, writes=[completed]),
     )
 
 
-def fail_item(batch_id: str, index: int, code: str, message: str, only: tuple[str, ...] = OPEN_ITEM) -> bool:
+def commit_failed_item(
+    batch_id: str, index: int, code: str, message: str, only: tuple[str, ...] = ITEM_OPEN
+) -> Settled | None:
     """Marks an item failed and refunds its share (credits, or quota) in the same transaction,
-    once: False when it was already settled (or is in none of the statuses `only` allows)."""
+    once: None when it was already settled (or is in none of the statuses `only` allows)."""
     slot = _slot(index)
     failed = update(
         _group(batch_id, index),
         [
-            slot.status.set("failed"),
+            slot.status.set(ItemStatus.FAILED),
             slot.error_code.set(code),
             slot.error_message.set(message[:1000]),
             slot.refunded.set(True),
@@ -113,29 +117,28 @@ def fail_item(batch_id: str, index: int, code: str, message: str, only: tuple[st
         quota = (batch.subscription_id, batch.usage_date, batch.tier) if paid_by_quota else None
         return billing.refund(batch.user_id, int(item.share), f"batch:{batch_id}#{index}", quota, [failed])
 
-    return _settle(batch_id, index, "failed", only, refund, code=code)
+    return _settle(batch_id, index, ItemStatus.FAILED, only, refund)
 
 
 def _settle(
     batch_id: str,
     index: int,
-    outcome: str,
+    outcome: ItemStatus,
     settleable: tuple[str, ...],
     change: Callable[[Batch, BatchItem], Change],
-    code: str | None = None,
-) -> bool:
-    """Writes one item's `change` with the header's counts; False when the item is not (or no
-    longer) in a `settleable` status. The settlement that finishes the batch starts its ZIP."""
+) -> Settled | None:
+    """Writes one item's `change` with the header's counts; None when the item is not (or no
+    longer) in a `settleable` status."""
 
     def decide(attempt: int) -> Change | None:
         batch, item = _header(batch_id), _item(batch_id, index)
         if batch is None or item is None:
             raise NotFound(f"batch {batch_id} has no item {index}")
-        if item.status not in settleable or batch.status in FINAL_STATUSES:
+        if item.status not in settleable or batch.status in BATCH_FINAL:
             return None
         settled = change(batch, item)
-        processed = int(batch.processed_images) + (outcome == "completed")
-        failed = int(batch.failed_images) + (outcome == "failed")
+        processed = int(batch.processed_images) + (outcome == ItemStatus.COMPLETED)
+        failed = int(batch.failed_images) + (outcome == ItemStatus.FAILED)
         status = _status(int(batch.total_images), processed, failed)
         settled.writes = [*settled.writes, _count(batch, processed, failed, status, refunded=settled.delta)]
         settled.decided = (batch, status)
@@ -143,18 +146,15 @@ def _settle(
 
     settled = credits.apply(decide)
     if settled is None:
-        return False
+        return None
     batch, status = settled.decided
-    observability.image_finished(batch.tier, outcome, code)
-    if status in ("completed", "partial"):
-        batch.status, batch.zip_status = status, "building"
-        zip_workflow.start(batch)
-    elif status == "failed":
-        webhooks.batch_finished(batch, status)  # no ZIP to wait for
-    return True
+    batch.status = status
+    if status in BATCH_ZIPPED:
+        batch.zip_status = ZipStatus.BUILDING
+    return batch, status
 
 
-def _count(batch: Batch, processed: int, failed: int, status: str, refunded: int) -> Write:
+def _count(batch: Batch, processed: int, failed: int, status: BatchStatus, refunded: int) -> Write:
     """The header's new counts, conditioned on the counts read."""
     actions = [
         Batch.processed_images.set(processed),
@@ -163,9 +163,9 @@ def _count(batch: Batch, processed: int, failed: int, status: str, refunded: int
     ]
     if refunded:
         actions.append(Batch.credits_refunded.add(refunded))
-    if status in ("completed", "partial"):
-        actions.append(Batch.zip_status.set("building"))
-    elif status == "failed":
+    if status in BATCH_ZIPPED:
+        actions.append(Batch.zip_status.set(ZipStatus.BUILDING))
+    elif status == BatchStatus.FAILED:
         actions.append(Batch.completed_at.set(utcnow()))  # nothing to zip
     condition = (Batch.processed_images == batch.processed_images) & (
         Batch.failed_images == batch.failed_images
@@ -173,9 +173,9 @@ def _count(batch: Batch, processed: int, failed: int, status: str, refunded: int
     return update(batch, actions, condition)
 
 
-def _status(total: int, processed: int, failed: int) -> str:
+def _status(total: int, processed: int, failed: int) -> BatchStatus:
     if processed + failed < total:
-        return "processing"
+        return BatchStatus.PROCESSING
     if failed == total:
-        return "failed"
-    return "partial" if failed else "completed"
+        return BatchStatus.FAILED
+    return BatchStatus.PARTIAL if failed else BatchStatus.COMPLETED

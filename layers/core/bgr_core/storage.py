@@ -19,11 +19,20 @@ IMAGE_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
 INTEGRATION_APPS = ("avatar-creator", "pose-generator", "image-upscaler", "carousel-mix")
 
 
+def megabytes(size_bytes: int) -> str:
+    """A size as people read it in an error: 10 MB, 4.5 MB, 2 GB (binary units, as the limits are),
+    rounded up to a tenth, so a size just over a limit never reads as the limit itself."""
+    value, unit = size_bytes / 2**20, "MB"
+    if value >= 1024:
+        value, unit = value / 1024, "GB"
+    return f"{math.ceil(value * 10) / 10:.1f}".removesuffix(".0") + f" {unit}"
+
+
 def check_declared(content_type: str, size_bytes: int) -> None:
     """An upload declared before it is sent is refused, before anything is charged, if it could
     never be processed: over MAX_IMAGE_BYTES (413) or not an image type we read (415)."""
     if size_bytes > MAX_IMAGE_BYTES:
-        raise TooLarge(f"images are at most {MAX_IMAGE_BYTES} bytes, not {size_bytes}")
+        raise TooLarge(f"images are at most {megabytes(MAX_IMAGE_BYTES)}, not {megabytes(size_bytes)}")
     if content_type.split(";")[0].strip().lower() not in IMAGE_CONTENT_TYPES:
         raise UnsupportedMedia(f"{content_type!r} is not one of {', '.join(IMAGE_CONTENT_TYPES)}")
 

@@ -1,21 +1,23 @@
 """A batch's ZIP workflow (the Step Functions state machine in infra/): started once by the
-settlement of the batch's last item, and its outcome recorded on the batch."""
+settlement of the batch's last item, and its outcome recorded on the batch (by work.lifecycle's
+end_batch, which then announces the batch's final state)."""
 
 import json
 import uuid
 
 from botocore.exceptions import ClientError
 
-from . import aws, webhooks
+from . import aws
 from .config import get_settings
 from .db import applied, get_or_none
 from .models import BATCH_HEADER, Batch, utcnow
+from .work.status import BATCH_ZIPPED, ZipStatus
 
 
 def start(batch: Batch, name: str | None = None) -> None:
     """Starts the ZIP workflow named after the batch: a duplicate start is harmless (Step Functions
     returns the running execution, or refuses a finished one's name)."""
-    if batch.status not in ("completed", "partial") or batch.zip_status != "building":
+    if batch.status not in BATCH_ZIPPED or batch.zip_status != ZipStatus.BUILDING:
         return
     try:
         aws.client("stepfunctions").start_execution(
@@ -28,27 +30,31 @@ def start(batch: Batch, name: str | None = None) -> None:
             raise
 
 
-def ready(batch_id: str, key: str, size: int) -> None:
-    """The batch is done with its ZIP: its final state is announced (webhooks)."""
-    batch = Batch(batch_id, BATCH_HEADER)
-    batch.update(
-        actions=[
-            Batch.zip_status.set("ready"),
-            Batch.zip_key.set(key),
-            Batch.zip_size.set(size),
-            Batch.zip_error.remove(),
-            Batch.completed_at.set(utcnow()),
-        ]
+def commit_ready(batch: Batch, key: str, size: int) -> bool:
+    """building -> ready with the ZIP's key and size; False when it is not building (a retried
+    task after the first recorded it)."""
+    return applied(
+        lambda: batch.update(
+            actions=[
+                Batch.zip_status.set(ZipStatus.READY),
+                Batch.zip_key.set(key),
+                Batch.zip_size.set(size),
+                Batch.zip_error.remove(),
+                Batch.completed_at.set(utcnow()),
+            ],
+            condition=Batch.zip_status == ZipStatus.BUILDING,
+        )
     )
-    webhooks.batch_finished(batch, batch.status)
 
 
-def failed(batch_id: str, error: str) -> None:
-    """The workflow gave up: the results stay where they are; rerun() tries again. The batch's
-    final state is announced now (zipStatus failed), not again after a rerun."""
-    batch = Batch(batch_id, BATCH_HEADER)
-    batch.update(actions=[Batch.zip_status.set("failed"), Batch.zip_error.set(error[:1000])])
-    webhooks.batch_finished(batch, batch.status)
+def commit_failed(batch: Batch, error: str) -> bool:
+    """building -> failed: the results stay where they are; rerun() tries again."""
+    return applied(
+        lambda: batch.update(
+            actions=[Batch.zip_status.set(ZipStatus.FAILED), Batch.zip_error.set(error[:1000])],
+            condition=Batch.zip_status == ZipStatus.BUILDING,
+        )
+    )
 
 
 def rerun(batch_id: str) -> bool:
@@ -56,7 +62,7 @@ def rerun(batch_id: str) -> bool:
     per state machine for 90 days). False when its ZIP is not in the failed state."""
     if not applied(
         lambda: Batch(batch_id, BATCH_HEADER).update(
-            actions=[Batch.zip_status.set("building")], condition=Batch.zip_status == "failed"
+            actions=[Batch.zip_status.set(ZipStatus.BUILDING)], condition=Batch.zip_status == ZipStatus.FAILED
         )
     ):
         return False

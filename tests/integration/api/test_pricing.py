@@ -20,7 +20,7 @@ def bearer(user: str = "user-1") -> dict:
 
 @pytest.fixture
 def local_tokens(settings_env):
-    settings_env(ID_TOKEN_ISSUER=tokens.ISSUER, LOCAL_TOKEN_SECRET="quote-secret")
+    settings_env(**tokens.verifier_environment(b"quote-secret"))
 
 
 def test_quote_without_and_with_subscription_cover(api, local_tokens):

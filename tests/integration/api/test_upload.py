@@ -41,7 +41,10 @@ def test_declared_uploads_that_cannot_process_are_refused_before_charging(api):
     fund("user-1", 20)
     too_big = 10 * 1024 * 1024 + 1
     body = {"tier": "basic", "filename": "a.jpg", "contentType": "image/jpeg", "sizeBytes": too_big}
-    assert api("remove-json", body=body).status == 413
+    refused = api("remove-json", body=body)
+    assert (
+        refused.status == 413 and refused.body["error"]["message"] == "images are at most 10 MB, not 10.1 MB"
+    )
     assert api("remove-json", body={**body, "sizeBytes": 10, "contentType": "text/plain"}).status == 415
     assert credits.balance("user-1") == 20 and not list(Job.scan())
 
@@ -110,6 +113,7 @@ def test_multipart_over_5_mb_is_413(api):
     fund("user-1", 5)
     reply = multipart(api, b"\x89PNG\r\n\x1a\n" + bytes(5 * 1024 * 1024))
     assert reply.status == 413 and reply.error == "TOO_LARGE"
+    assert reply.body["error"]["message"] == "in-request images are at most 5 MB; use a presigned upload"
     assert credits.balance("user-1") == 5 and keys() == []
 
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 import boto3
 import pytest
 
-from bgr_core import batches, jobs, settlement, webhook_delivery, webhooks
+from bgr_core import batches, jobs, webhook_delivery, webhooks
 from bgr_core.aws import client
 from bgr_core.models import Batch, Job
 from bgr_core.options import OutputOptions
+from bgr_core.work import lifecycle
 from bgr_local.context import LambdaContext
 from harness import TEMPLATE
 from http_stub import QuietHandler, base_url, http_server
@@ -75,9 +76,12 @@ def finished_job(url: str, outcome: str = "completed") -> Job:
     job = jobs.create("user-1", "basic", "a.png", options=OutputOptions(), callback_url=url)
     assert jobs.start(job)
     if outcome == "completed":
-        jobs.complete(job, result_key="results/user-1/x.png", processed_size=10, model_name="u2netp")
+        lifecycle.end_job(
+            job,
+            lifecycle.Completed(result_key="results/user-1/x.png", processed_size=10, model_name="u2netp"),
+        )
     else:
-        assert jobs.fail(job, "CORRUPT_IMAGE", "the image is corrupt")
+        assert lifecycle.end_job(job, lifecycle.Failed("CORRUPT_IMAGE", "the image is corrupt"))
     return job
 
 
@@ -141,7 +145,7 @@ def test_a_batch_announces_its_final_state(receiver):
     specs = [batches.ImageSpec(filename=f"{i}.png", content_type="image/png", size_bytes=9) for i in range(2)]
     batch, _ = batches.create("user-1", "basic", specs, options=OutputOptions(), callback_url=server.url)
     for index in range(2):
-        settlement.fail_item(batch.id, index, "CORRUPT_IMAGE", "bad")
+        lifecycle.end_item(batch.id, index, lifecycle.Failed("CORRUPT_IMAGE", "bad"))
     deliver_all()
     assert len(server.received) == 1
     headers, body = server.received[0]

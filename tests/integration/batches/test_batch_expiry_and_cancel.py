@@ -16,6 +16,7 @@ from bgr_core.db import transaction
 from bgr_core.errors import NotFound
 from bgr_core.models import Batch, LedgerEntry, utcnow
 from bgr_core.options import OutputOptions
+from bgr_core.work import lifecycle
 from money import fund
 
 LATER = timedelta(hours=1)
@@ -40,8 +41,10 @@ def start(batch, index) -> None:
 def complete(batch, index) -> None:
     key = storage.result_key(batch.user_id, f"{index:03d}", "png", folder=f"batches/{batch.id}")
     storage.put_image(key, png(index), "image/png")
-    settlement.complete_item(
-        batch.id, index, result_key=key, processed_size=10, model_name="u2netp", processing_time=300
+    lifecycle.end_item(
+        batch.id,
+        index,
+        lifecycle.Completed(result_key=key, processed_size=10, model_name="u2netp", processing_time=300),
     )
 
 

@@ -9,6 +9,7 @@ from bgr_core.batches import ImageSpec
 from bgr_core.errors import BadRequest, FeatureDisabled, InsufficientCredits, NotFound, TooLarge
 from bgr_core.models import Batch, BatchItemGroup, LedgerEntry
 from bgr_core.options import OutputOptions
+from bgr_core.work import lifecycle
 from money import fund
 
 MB = 1024**2
@@ -25,13 +26,15 @@ def create(user="u1", tier="standard", count=25, **kwargs):
 
 
 def complete(batch, index: int, processing_time: int = 1) -> None:
-    settlement.complete_item(
+    lifecycle.end_item(
         batch.id,
         index,
-        result_key=f"results/u1/r{index}.png",
-        processed_size=10,
-        model_name="u2netp",
-        processing_time=processing_time,
+        lifecycle.Completed(
+            result_key=f"results/u1/r{index}.png",
+            processed_size=10,
+            model_name="u2netp",
+            processing_time=processing_time,
+        ),
     )
 
 
@@ -104,7 +107,9 @@ def test_items_move_the_batch_from_pending_to_partial(aws):
     assert settlement.start_item(batch.id, 0) and batches.get(batch.id).status == "processing"
     complete(batch, 0, processing_time=1500)
     assert not settlement.start_item(batch.id, 0)  # settled: never restarts
-    assert settlement.fail_item(batch.id, 1, "CORRUPT_IMAGE", "cannot decode")  # pending items can fail
+    assert lifecycle.end_item(
+        batch.id, 1, lifecycle.Failed("CORRUPT_IMAGE", "cannot decode")
+    )  # pending items can fail
     halfway = batches.get(batch.id)
     assert (halfway.processed_images, halfway.failed_images, batches.progress_percentage(halfway)) == (
         1,
@@ -134,7 +139,7 @@ def test_items_move_the_batch_from_pending_to_partial(aws):
 def test_a_batch_whose_items_all_fail_is_failed_and_fully_refunded(aws):
     fund("u1", 100)
     batch, _ = create(count=2)
-    assert all(settlement.fail_item(batch.id, i, "CORRUPT_IMAGE", "bad") for i in range(2))
+    assert all(lifecycle.end_item(batch.id, i, lifecycle.Failed("CORRUPT_IMAGE", "bad")) for i in range(2))
     done = batches.get(batch.id)
     assert (done.status, done.zip_status, done.completed_at is not None) == ("failed", None, True)
     assert credits.balance("u1") == 100
@@ -146,7 +151,9 @@ def test_concurrent_failures_of_one_item_refund_it_once(aws):
     settlement.start_item(batch.id, 1)
     outcomes = []
     threads = [
-        threading.Thread(target=lambda: outcomes.append(settlement.fail_item(batch.id, 1, "X", "boom")))
+        threading.Thread(
+            target=lambda: outcomes.append(lifecycle.end_item(batch.id, 1, lifecycle.Failed("X", "boom")))
+        )
         for _ in range(10)
     ]
     for thread in threads:
@@ -169,7 +176,7 @@ def test_concurrent_settlements_of_different_items_all_count(aws):
         if i % 4:
             complete(batch, i)
         else:
-            settlement.fail_item(batch.id, i, "X", "boom")
+            lifecycle.end_item(batch.id, i, lifecycle.Failed("X", "boom"))
 
     threads = [threading.Thread(target=settle, args=(i,)) for i in range(20)]
     for thread in threads:
@@ -185,6 +192,6 @@ def test_quota_paid_item_gives_its_quota_back(aws):
     sub = subscriptions.subscribe("u1", "starter", payment_id="p", payment_method="card")
     batch, items = create(count=2, tier="basic")
     assert batch.credits_charged == 0 and [i.pricing_type for i in items] == ["subscription"] * 2
-    assert settlement.fail_item(batch.id, 0, "X", "boom")
+    assert lifecycle.end_item(batch.id, 0, lifecycle.Failed("X", "boom"))
     usage = subscriptions.usage(sub, subscriptions.today())
     assert int(usage["all"].removals_count) == 1 and int(usage["basic"].removals_count) == 1

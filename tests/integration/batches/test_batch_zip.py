@@ -16,6 +16,7 @@ from bgr_core.aws import client
 from bgr_core.batches import ImageSpec
 from bgr_core.models import Batch, BatchItemGroup, LedgerEntry, item_group_key
 from bgr_core.options import OutputOptions
+from bgr_core.work import lifecycle
 from bgr_local.lambdas import functions
 from harness import TEMPLATE
 from money import fund
@@ -111,10 +112,14 @@ def test_duplicate_completion_events_start_one_execution(aws):
     process(batch)
     for _ in range(3):  # redelivered: the item is settled, so nothing is counted or started twice
         assert not settlement.start_item(batch.id, 1)
-        settlement.complete_item(
-            batch.id, 1, result_key="results/x.png", processed_size=1, model_name="u2netp", processing_time=1
+        lifecycle.end_item(
+            batch.id,
+            1,
+            lifecycle.Completed(
+                result_key="results/x.png", processed_size=1, model_name="u2netp", processing_time=1
+            ),
         )
-        assert not settlement.fail_item(batch.id, 1, "X", "late")
+        assert not lifecycle.end_item(batch.id, 1, lifecycle.Failed("X", "late"))
     done = wait_for_zip(batch.id)
     assert (done.processed_images, done.failed_images, done.zip_status) == (2, 0, "ready")
     assert [e["name"] for e in executions(batch.id)] == [batch.id]

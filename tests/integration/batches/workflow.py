@@ -9,6 +9,7 @@ from PIL import Image
 
 from bgr_core import batches, settlement, storage
 from bgr_core.models import Batch
+from bgr_core.work import lifecycle
 from harness import TEMPLATE
 
 STATE_MACHINE = TEMPLATE.arn("BatchZipStateMachine")
@@ -29,19 +30,17 @@ def process(batch: Batch, corrupt: frozenset[int] = frozenset(), result=png) -> 
     for index in range(int(batch.total_images)):
         assert settlement.start_item(batch.id, index)
         if index in corrupt:
-            assert settlement.fail_item(batch.id, index, "CORRUPT_IMAGE", "the image cannot be decoded")
+            assert lifecycle.end_item(
+                batch.id, index, lifecycle.Failed("CORRUPT_IMAGE", "the image cannot be decoded")
+            )
             continue
         key = storage.result_key(batch.user_id, f"{index:03d}", "png", folder=f"batches/{batch.id}")
         results[index] = result(index)
         storage.put_image(key, results[index], "image/png")
-        settlement.complete_item(
-            batch.id,
-            index,
-            result_key=key,
-            processed_size=len(results[index]),
-            model_name="u2netp",
-            processing_time=400,
+        completed = lifecycle.Completed(
+            result_key=key, processed_size=len(results[index]), model_name="u2netp", processing_time=400
         )
+        lifecycle.end_item(batch.id, index, completed)
     return results
 
 

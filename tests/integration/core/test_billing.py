@@ -62,9 +62,9 @@ def test_subscription_covers_a_job_then_credits_take_over(aws):
 def test_refund_restores_exactly_the_share_once(aws):
     fund("u1", 20)
     job = billing.charge_new_job(new_job())
-    assert billing.fail_job(job, "CORRUPT_IMAGE", "truncated") is True
-    assert billing.fail_job(Job.get(job.id), "CORRUPT_IMAGE", "truncated") is False
-    assert billing.fail_job(job, "CORRUPT_IMAGE", "again") is False
+    assert billing.commit_failed_job(job, "CORRUPT_IMAGE", "truncated") is True
+    assert billing.commit_failed_job(Job.get(job.id), "CORRUPT_IMAGE", "truncated") is False
+    assert billing.commit_failed_job(job, "CORRUPT_IMAGE", "again") is False
     stored = Job.get(job.id)
     assert (stored.status, stored.error_code) == ("failed", "CORRUPT_IMAGE")
     assert credits.balance("u1") == 20
@@ -78,7 +78,7 @@ def test_concurrent_refunds_of_one_job_pay_once(aws):
     outcomes = []
 
     def worker(copy: Job) -> None:
-        outcomes.append(billing.fail_job(copy, "X", "y"))
+        outcomes.append(billing.commit_failed_job(copy, "X", "y"))
 
     # Each worker has its own copy of the job, as separate invocations would.
     threads = [threading.Thread(target=worker, args=(Job.get(job.id),)) for _ in range(10)]
@@ -94,7 +94,7 @@ def test_completed_job_is_never_refunded(aws):
     fund("u1", 20)
     job = billing.charge_new_job(new_job())
     job.update(actions=[Job.status.set("completed")])
-    assert billing.fail_job(job, "X", "late failure") is False
+    assert billing.commit_failed_job(job, "X", "late failure") is False
     assert credits.balance("u1") == 12
 
 
@@ -102,8 +102,8 @@ def test_quota_refund_gives_the_image_back(aws):
     sub = subscribe()
     job = billing.charge_new_job(new_job(tier="professional"))
     assert used(sub, "professional") == 1
-    assert billing.fail_job(job, "CORRUPT_IMAGE", "bad") is True
-    assert billing.fail_job(job, "CORRUPT_IMAGE", "bad") is False
+    assert billing.commit_failed_job(job, "CORRUPT_IMAGE", "bad") is True
+    assert billing.commit_failed_job(job, "CORRUPT_IMAGE", "bad") is False
     assert used(sub) == 0 and used(sub, "professional") == 0
 
 

@@ -7,6 +7,7 @@ import pytest
 from bgr_core import credits, jobs
 from bgr_core.errors import InsufficientCredits
 from bgr_core.options import OutputOptions
+from bgr_core.work import lifecycle
 from harness import TEMPLATE
 
 ENVIRONMENT = TEMPLATE.environment("UploadFunction")
@@ -16,8 +17,10 @@ def test_a_grant_a_charge_and_a_refund_are_each_counted_once(aws, monkeypatch, c
     published = emf.capture(monkeypatch, capsys)
     credits.grant("u1", 20, admin_id="admin", reason="welcome")
     job = jobs.create("u1", "standard", "p.jpg", options=OutputOptions())
-    assert jobs.fail(job, "NOT_AN_IMAGE", "not an image")
-    assert not jobs.fail(job, "NOT_AN_IMAGE", "not an image")  # settled: no second refund, no metric
+    assert lifecycle.end_job(job, lifecycle.Failed("NOT_AN_IMAGE", "not an image"))
+    assert not lifecycle.end_job(
+        job, lifecycle.Failed("NOT_AN_IMAGE", "not an image")
+    )  # settled: no second refund, no metric
     got = published()
     assert [(m.name, m.value, m.unit) for m in got if m.name.startswith("Credits")] == [
         ("CreditsGranted", 20, "Count"),
@@ -45,7 +48,7 @@ def test_an_image_paid_by_quota_moves_no_credits(aws, monkeypatch, capsys):
     published = emf.capture(monkeypatch, capsys)
     job = jobs.create("u2", "basic", "p.jpg", options=OutputOptions())
     assert job.pricing_type == "subscription"
-    assert jobs.fail(job, "UPLOAD_EXPIRED", "never came")
+    assert lifecycle.end_job(job, lifecycle.Failed("UPLOAD_EXPIRED", "never came"))
     got = published()
     assert [m.name for m in got] == ["ImagesProcessed", "JobFailures"]
     assert emf.named(got, "ImagesProcessed") == [({"tier": "basic", "outcome": "failed"}, 1)]

@@ -27,7 +27,11 @@ def issuer(settings_env):
 
     with http_server(Jwks) as server:
         url = f"{base_url(server)}/pool"
-        settings_env(ID_TOKEN_ISSUER=url, ID_TOKEN_AUDIENCE="client-1", LOCAL_TOKEN_SECRET="")
+        settings_env(
+            ID_TOKEN_ISSUER=url,
+            ID_TOKEN_AUDIENCE="client-1",
+            ID_TOKEN_JWKS_URL=f"{url}/.well-known/jwks.json",
+        )
         id_tokens._jwks.cache_clear()
         yield url
 
@@ -58,9 +62,27 @@ def test_anything_else_is_401(issuer, bad):
         id_tokens.verify(token(issuer, **bad))
 
 
-def test_hs256_is_refused_in_aws_mode(issuer):
+def test_hs256_is_refused(issuer):
     forged = jwt.encode(
         {"sub": "alice", "iss": issuer, "exp": int(time.time()) + 60}, "guess", algorithm="HS256"
     )
     with pytest.raises(Unauthorized):
         id_tokens.verify(forged)
+
+
+def test_a_symmetric_key_in_the_key_set_is_refused(settings_env):
+    """Even an issuer's key set cannot make a shared secret (HS256) acceptable."""
+    oct_key = {"kty": "oct", "k": "c2VjcmV0", "kid": "k1"}
+    url = "data:application/json," + json.dumps({"keys": [oct_key]})
+    settings_env(
+        ID_TOKEN_ISSUER="https://issuer.example", ID_TOKEN_AUDIENCE="client-1", ID_TOKEN_JWKS_URL=url
+    )
+    claims = {
+        "sub": "alice",
+        "iss": "https://issuer.example",
+        "aud": "client-1",
+        "token_use": "id",
+        "exp": 2**40,
+    }
+    with pytest.raises(Unauthorized):
+        id_tokens.verify(jwt.encode(claims, "secret", algorithm="HS256", headers={"kid": "k1"}))

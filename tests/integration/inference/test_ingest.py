@@ -241,6 +241,7 @@ def test_an_object_over_10_mb_is_refused_without_being_read(inference, monkeypat
     assert inference.run() == {"batchItemFailures": []}
     failed = Job.get(job.id)
     assert (failed.status, failed.error_code) == ("failed", "TOO_LARGE") and credits.balance("u1") == 100
+    assert failed.error_message == "10.1 MB is over the 10 MB limit"
 
 
 def test_keys_that_stand_for_nothing_are_left_alone_not_retried(inference, photo_jpeg):

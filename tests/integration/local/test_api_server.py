@@ -91,3 +91,22 @@ def test_200_clients_connecting_while_the_server_is_busy_are_all_held_then_answe
         for client in clients:
             client.close()
         server.stop()
+
+
+@pytest.mark.parametrize("gone", [BrokenPipeError(errno.EPIPE, "Broken pipe"), ConnectionResetError()])
+def test_a_client_that_goes_away_is_a_log_line_not_a_traceback(server, gone, capsys, caplog):
+    caplog.set_level("INFO", logger="bgr_local.api_server")
+    try:
+        raise gone
+    except ConnectionError:
+        server.handle_error(None, ("127.0.0.9", 5555))  # what socketserver calls with the error
+    assert capsys.readouterr().err == ""
+    assert caplog.messages == ["127.0.0.9 went away before its answer was sent"]
+
+
+def test_any_other_error_still_prints_its_traceback(server, capsys):
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        server.handle_error(None, ("127.0.0.9", 5555))
+    assert "Traceback" in capsys.readouterr().err

@@ -13,3 +13,10 @@ def test_a_rate_limit_says_when_to_retry():
     assert explain(ApiError(429, "RATE_LIMITED", "slow down", retry_after="12")).startswith(
         "rate limited: try again in 12 s"
     )
+
+
+def test_an_expired_token_is_reported_as_expired_not_as_signed_out():
+    assert explain(ApiError(401, "UNAUTHORIZED", "The incoming token has expired")).startswith(
+        "your token has expired: get a new one"
+    )
+    assert explain(ApiError(401, "UNAUTHORIZED", "Unauthorized")).startswith("not signed in")

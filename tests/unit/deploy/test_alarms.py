@@ -100,8 +100,15 @@ def test_the_dashboard_shows_every_alarm_and_the_business_metrics():
         if isinstance(line[0], dict)
     )
     namespace = TEMPLATE.environment("LightInferenceFunction")["POWERTOOLS_METRICS_NAMESPACE"]
-    assert expressions.count(f'{{"{namespace}",') == 4
-    for metric in ("ImagesProcessed", "CreditsCharged", "CreditsRefunded", "JobFailures", "QueueAge"):
+    assert expressions.count(f'{{"{namespace}",') == 5
+    for metric in (
+        "ImagesProcessed",
+        "BatchesFinished",
+        "CreditsCharged",
+        "CreditsRefunded",
+        "JobFailures",
+        "QueueAge",
+    ):
         assert f'"{metric}"' in expressions
     charted = [  # namespace, metric, dimension name, value... (less a trailing options object)
         line[:-1] if isinstance(line[-1], dict) else line

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bgr_local import tokens
 from bgr_local.authorizers import Refused, authorizers
 from bgr_local.gateway import GatewayResponses
 from bgr_local.proxy import HttpRequest
@@ -142,3 +143,19 @@ def test_a_cached_policy_judges_each_request_s_own_method_as_api_gateway_does():
     with pytest.raises(Refused) as refused:
         authorizer(request("bgr_a", "GET", "/v1.0/account"))
     assert refused.value.response_type == "ACCESS_DENIED" and store.calls == 1
+
+
+def test_an_expired_token_is_refused_saying_so_as_api_gateway_does():
+    cognito = authorizers(TEMPLATE, b"s", lambda function, event: {})["CognitoAuthorizer"]
+    expired = tokens.sign("alice", secret=b"s", ttl_s=-1)
+    with pytest.raises(Refused) as refused:
+        cognito(HttpRequest("GET", "/api/credits/balance", [("Authorization", f"Bearer {expired}")], b""))
+    response = GatewayResponses(TEMPLATE).respond(refused.value.response_type, refused.value.message)
+    assert response.status == 401
+    assert json.loads(response.body)["error"] == {
+        "code": "UNAUTHORIZED",
+        "message": "The incoming token has expired",
+    }
+    with pytest.raises(Refused) as forged:
+        cognito(HttpRequest("GET", "/", [("Authorization", f"Bearer {tokens.sign('a', secret=b'x')}")], b""))
+    assert forged.value.message is None  # API Gateway's plain "Unauthorized"

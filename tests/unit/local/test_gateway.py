@@ -144,3 +144,11 @@ def test_every_gateway_response_is_the_project_s_error_with_cors(response_type, 
     body = json.loads(response.body)
     assert response.status == status and body["error"]["code"] == code and body["error"]["message"]
     assert headers(response)["Access-Control-Allow-Origin"] == "*"
+
+
+def test_an_unknown_path_points_to_the_docs_as_the_functions_do():
+    from bgr_core.api.errors import NO_ROUTE
+
+    response = GatewayResponses(TEMPLATE).respond("MISSING_AUTHENTICATION_TOKEN")
+    assert json.loads(response.body)["error"] == {"code": "NOT_FOUND", "message": NO_ROUTE}
+    assert "/api/docs" in NO_ROUTE

@@ -6,7 +6,8 @@ import { ApiError, BGR, uploadTo, type Api } from "../api";
 import { DropZone, ErrorBox, IMAGE_TYPES, Progress, Section, credits, kb, rupiah, usePoll } from "../components";
 import { DEFAULT_OPTIONS, OptionsForm, TierPicker, optionsBody } from "../choices";
 import { explain, failureText } from "../errors";
-import { TERMINAL, type Batch, type BatchItem, type Options, type Pricing, type Quote, type Tier, type Upload } from "../types";
+import type { Batch, BatchItem, Options, Pricing, Quote, Tier, Upload } from "../types";
+import { BATCH_FINAL, ZIP_FINAL } from "../statuses";
 
 const PARALLEL_UPLOADS = 4;
 const BY_EXTENSION: Record<string, string> = { jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", webp: "image/webp" };
@@ -96,7 +97,7 @@ export function BatchPage({ api, pricing, onCharged }: { api: Api; pricing: Pric
     }
   }
 
-  const finished = !!batch && TERMINAL.has(batch.status) && (batch.zipStatus === "ready" || batch.zipStatus === "failed" || batch.processedImages === 0);
+  const finished = !!batch && BATCH_FINAL.has(batch.status) && ((batch.zipStatus !== null && ZIP_FINAL.has(batch.zipStatus)) || batch.processedImages === 0);
   usePoll(
     async () => {
       if (!batch) return true;
@@ -106,8 +107,8 @@ export function BatchPage({ api, pricing, onCharged }: { api: Api; pricing: Pric
       ]);
       setBatch(b.batch);
       setItems(i.items);
-      if (TERMINAL.has(b.batch.status)) onCharged();
-      return TERMINAL.has(b.batch.status) && (b.batch.zipStatus === "ready" || b.batch.zipStatus === "failed" || b.batch.processedImages === 0);
+      if (BATCH_FINAL.has(b.batch.status)) onCharged();
+      return BATCH_FINAL.has(b.batch.status) && ((b.batch.zipStatus !== null && ZIP_FINAL.has(b.batch.zipStatus)) || b.batch.processedImages === 0);
     },
     1500,
     !!batch && !finished,
@@ -131,7 +132,7 @@ export function BatchPage({ api, pricing, onCharged }: { api: Api; pricing: Pric
   }
 
   const byIndex = new Map(items.map((i) => [i.itemIndex, i]));
-  const failures = items.filter((i) => i.status === "failed" || i.status === "cancelled");
+  const failures = items.filter((i) => i.status === "failed");
   const nextBracket = quote && pricing.discounts.find((d) => d.minImages > quote.imageCount && d.percentage > quote.discountPercentage);
   return (
     <>
@@ -191,7 +192,7 @@ export function BatchPage({ api, pricing, onCharged }: { api: Api; pricing: Pric
           <button class="primary" disabled={!files.length || busy || (!!batch && !finished)} onClick={start}>
             Start the batch
           </button>
-          {batch && !TERMINAL.has(batch.status) && (
+          {batch && !BATCH_FINAL.has(batch.status) && (
             <button class="danger" onClick={cancel}>
               Cancel the batch
             </button>
@@ -218,7 +219,7 @@ export function BatchPage({ api, pricing, onCharged }: { api: Api; pricing: Pric
                 Download the ZIP
               </a>
             )}
-            {TERMINAL.has(batch.status) && !batch.zipUrl && batch.zipStatus !== "failed" && batch.processedImages > 0 && <p>Building the ZIP…</p>}
+            {BATCH_FINAL.has(batch.status) && !batch.zipUrl && batch.zipStatus !== "failed" && batch.processedImages > 0 && <p>Building the ZIP…</p>}
             {batch.zipStatus === "failed" && <p class="error">The ZIP could not be built; each image can still be downloaded below.</p>}
           </div>
           {failures.length > 0 && (

@@ -8,6 +8,13 @@ import type { Batch, Job } from "../types";
 
 const PAGE = 10;
 
+/** What a job cost: credits or the plan's quota, refunded when it failed (a refused drop was never charged). */
+function paid(job: Job): string {
+  const price = job.pricingType === "subscription" ? "plan quota" : credits(job.creditsUsed);
+  if (job.refundedAt) return `${price}, refunded`;
+  return job.status === "failed" ? "not charged" : price;
+}
+
 function usePages<T>(api: Api, path: string, key: "jobs" | "batches") {
   const [rows, setRows] = useState<T[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -52,7 +59,7 @@ export function HistoryPage({ api }: { api: Api }) {
                 <strong>{job.filename ?? job.id}</strong>
                 <span class={`badge ${job.status}`}>{job.status}</span>
                 <p class="muted">
-                  {when(job.createdAt)} · {job.tier} · {job.pricingType === "subscription" ? "plan quota" : credits(job.creditsUsed)}
+                  {when(job.createdAt)} · {job.tier} · {paid(job)}
                 </p>
                 {job.status === "failed" && <p>{failureText(job.errorCode, job.errorMessage)}</p>}
               </div>

@@ -6,6 +6,7 @@ import { Compare, DropZone, ErrorBox, Progress, Section, credits, kb, saveAs, us
 import { DEFAULT_OPTIONS, OptionsForm, TierPicker, optionsBody } from "../choices";
 import { failureText } from "../errors";
 import type { Job, Options, Pricing, Quote, Tier, Upload } from "../types";
+import { JOB_FINAL } from "../statuses";
 
 type Phase = "idle" | "uploading" | "processing" | "done";
 
@@ -57,7 +58,7 @@ export function SinglePage({ api, pricing, onCharged }: { api: Api; pricing: Pri
       await uploadTo(created.upload, file, setProgress);
       setPhase("processing");
       let current = created.job;
-      while (current.status !== "completed" && current.status !== "failed") {
+      while (!JOB_FINAL.has(current.status)) {
         await sleep(1000);
         current = (await api.get<{ job: Job }>(`${BGR}/jobs/${current.id}`)).job;
         setJob(current);

@@ -16,6 +16,10 @@ from ..db import table_missing
 from ..errors import DomainError, TableMissing
 
 logger = Logger()
+# An unknown path: API Gateway answers it with the same text (template.yaml GatewayResponses).
+NO_ROUTE = (
+    "no such route; every route is listed at /api/docs (paths begin /api/background-remover, /api or /v1.0)"
+)
 
 
 def error_response(status: int, code: str, message: str, headers: dict | None = None, **extra) -> Response:
@@ -85,7 +89,7 @@ def register(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(NotFoundError)
     def no_route(exc: NotFoundError) -> Response:
-        return error_response(404, "NOT_FOUND", "no such route")
+        return error_response(404, "NOT_FOUND", NO_ROUTE)
 
     @app.exception_handler(ServiceError)
     def service_error(exc: ServiceError) -> Response:

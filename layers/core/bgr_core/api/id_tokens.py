@@ -1,10 +1,10 @@
 """Verifying an ID token where API Gateway did not: public routes (the quote) run
 without the Cognito authorizer, which gives them no claims, so a token sent there is checked here.
 
-In AWS it is a Cognito ID token: RS256, signed by a key of the user pool's JWKS
-(`<issuer>/.well-known/jwks.json`), issued by ID_TOKEN_ISSUER for the app client ID_TOKEN_AUDIENCE,
-`token_use` "id", unexpired. The local runtime stands in for Cognito with HS256 tokens under its
-own secret: it sets LOCAL_TOKEN_SECRET (and its issuer), which the template never does.
+A token is an OpenID Connect ID token of ID_TOKEN_ISSUER for the app client ID_TOKEN_AUDIENCE,
+`token_use` "id", unexpired, signed by a key of the issuer's key set at ID_TOKEN_JWKS_URL (in AWS
+the user pool's `<issuer>/.well-known/jwks.json`, RS256). The key decides the algorithm, never the
+token's header; a symmetric key is refused whatever the key set says.
 """
 
 from functools import cache
@@ -16,29 +16,25 @@ from ..errors import Unauthorized
 
 
 @cache
-def _jwks(issuer: str) -> jwt.PyJWKClient:
-    return jwt.PyJWKClient(f"{issuer}/.well-known/jwks.json", cache_keys=True, timeout=5)
+def _jwks(url: str) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(url, cache_keys=True, timeout=5)
 
 
 def verify(token: str) -> dict:
     """The token's claims; Unauthorized (401) when it is malformed, forged, foreign or expired."""
     s = get_settings()
-    required = {"require": ["exp", "iss", "sub"]}
     try:
-        if s.local_token_secret:
-            claims = jwt.decode(
-                token, s.local_token_secret, algorithms=["HS256"], issuer=s.id_token_issuer, options=required
-            )
-        else:
-            key = _jwks(s.id_token_issuer).get_signing_key_from_jwt(token).key
-            claims = jwt.decode(
-                token,
-                key,
-                algorithms=["RS256"],
-                issuer=s.id_token_issuer,
-                audience=s.id_token_audience,
-                options={"require": [*required["require"], "aud"]},
-            )
+        key = _jwks(s.id_token_jwks_url).get_signing_key_from_jwt(token)
+        if key.algorithm_name.startswith("HS"):
+            raise jwt.InvalidKeyError("the issuer's key is symmetric")
+        claims = jwt.decode(
+            token,
+            key.key,
+            algorithms=[key.algorithm_name],
+            issuer=s.id_token_issuer,
+            audience=s.id_token_audience,
+            options={"require": ["exp", "iss", "sub", "aud"]},
+        )
     except jwt.PyJWTError as exc:
         raise Unauthorized(f"the bearer token is not valid ({exc})") from exc
     if claims.get("token_use") != "id":

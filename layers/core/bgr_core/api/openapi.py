@@ -97,7 +97,7 @@ def describe(app: APIGatewayRestResolver) -> dict:
             version=VERSION,
             description=(
                 'AI background removal. Errors are `{"error": {"code", "message"}}`; a 422\'s '
-                "message names the field, the rule and its limit. Webhooks: see the README."
+                "message names the field, the rule and its limit. Webhooks: see docs/api.md."
             ),
             servers=[Server(url="/")],
             security_schemes=SECURITY_SCHEMES,

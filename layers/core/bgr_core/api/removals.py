@@ -17,7 +17,6 @@ from .responses import COMPONENTS
 from .uploads import parse_inline
 from .views import Schema
 
-FINISHED = ("completed", "failed")
 IMAGE_FORMATS = {"image/png": "png", "image/webp": "webp"}
 IMAGE_CONTENT = {media: {"schema": {"type": "string", "format": "binary"}} for media in IMAGE_FORMATS}
 # A Lambda proxy response is at most 6 MB, base64 included: bigger cutouts are a redirect instead.

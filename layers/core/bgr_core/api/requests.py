@@ -14,7 +14,7 @@ CallbackUrl = Annotated[
     str | None,
     Field(
         max_length=2048,
-        description="https URL (a public address) that receives the final state, signed (see the README)",
+        description="https URL (a public address) that receives the final state, signed (see docs/api.md)",
         examples=["https://example.com/hooks/bgr"],
     ),
 ]

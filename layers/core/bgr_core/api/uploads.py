@@ -6,8 +6,10 @@ from email.parser import BytesParser
 from email.policy import HTTP
 
 from ..errors import BadRequest, TooLarge, UnsupportedMedia
+from ..storage import megabytes
 
 MAX_INLINE_BYTES = 5 * 1024 * 1024  # Lambda's 6 MB payload limit, less base64 and form overhead
+INLINE_TOO_LARGE = f"in-request images are at most {megabytes(MAX_INLINE_BYTES)}; use a presigned upload"
 
 
 def sniff(data: bytes) -> str | None:
@@ -41,7 +43,7 @@ def _form_parts(body: bytes, content_type: str) -> list[Message]:
 def parse_inline(body: bytes, content_type: str) -> InlineImage:
     """The `image` file and the text fields of a multipart/form-data body."""
     if len(body) > MAX_INLINE_BYTES + 64 * 1024:
-        raise TooLarge(f"in-request images are at most {MAX_INLINE_BYTES} bytes; use a presigned upload")
+        raise TooLarge(INLINE_TOO_LARGE)
     image, fields = None, {}
     for part in _form_parts(body, content_type):
         name = part.get_param("name", header="content-disposition")
@@ -54,7 +56,7 @@ def parse_inline(body: bytes, content_type: str) -> InlineImage:
         raise BadRequest("the form has no `image` file")
     filename, data = image
     if len(data) > MAX_INLINE_BYTES:
-        raise TooLarge(f"in-request images are at most {MAX_INLINE_BYTES} bytes; use a presigned upload")
+        raise TooLarge(INLINE_TOO_LARGE)
     kind = sniff(data)
     if kind is None:
         raise UnsupportedMedia("the file is not a JPEG, PNG or WebP image")

@@ -12,9 +12,10 @@ from ..charging import ChargePlan
 from ..contract import Schema
 from ..models import Batch, BatchItem, Job, LedgerEntry, Subscription, UsageCounter
 from ..options import OutputOptions
-from ..pricing import MAX_BATCH_IMAGES, PLANS, RUPIAH_PER_CREDIT, TIERS, VOLUME_DISCOUNTS
+from ..pricing import MAX_BATCH_IMAGES, PLANS, RUPIAH_PER_CREDIT, TIERS, VOLUME_DISCOUNTS, TierName
 from ..stats import Stats
 from ..subscriptions import ALL_TIERS
+from ..work.status import BatchStatus, ItemStatus, JobStatus, ZipStatus
 
 
 # -- jobs -------------------------------------------------------------------------------------
@@ -28,7 +29,7 @@ class WebhookView(Schema):
 
 class JobView(Schema):
     id: str
-    status: str
+    status: JobStatus
     tier: str
     source: str
     filename: str | None
@@ -43,6 +44,9 @@ class JobView(Schema):
     options: OutputOptions
     created_at: str
     completed_at: datetime | None
+    refunded_at: datetime | None = Field(
+        None, description="when a failed job's credits (or quota) were given back"
+    )
     upload_deadline: datetime | None = Field(None, description="the original must be uploaded by then")
     result_url: str | None = Field(None, description="presigned download, once completed")
     thumbnail_url: str | None = None
@@ -51,7 +55,7 @@ class JobView(Schema):
 
     @classmethod
     def of(cls, job: Job) -> "JobView":
-        done = job.status == "completed"
+        done = job.status == JobStatus.COMPLETED
         links = {
             "result_url": _link(done and job.result_key),
             "thumbnail_url": _link(done and job.thumbnail_key),
@@ -90,7 +94,7 @@ class JobList(Schema):
 # -- batches ----------------------------------------------------------------------------------
 class BatchView(Schema):
     id: str
-    status: str
+    status: BatchStatus
     tier: str
     source: str
     total_images: int
@@ -104,7 +108,7 @@ class BatchView(Schema):
     covered_by_subscription: int
     credits_refunded: int
     options: OutputOptions
-    zip_status: str | None
+    zip_status: ZipStatus | None
     zip_url: str | None = Field(None, description="presigned download of the ZIP, once ready")
     estimated_duration: int | None = Field(None, description="seconds until every image is processed")
     created_at: str
@@ -119,7 +123,7 @@ class BatchView(Schema):
         """`items` (when read) give the estimate from the batch's own measured time per image."""
         extra = {
             "progress_percentage": batches.progress_percentage(batch),
-            "zip_url": _link(batch.zip_status == "ready" and batch.zip_key),
+            "zip_url": _link(batch.zip_status == ZipStatus.READY and batch.zip_key),
             "estimated_duration": batches.estimated_duration(batch, items) if items is not None else None,
         }
         return cls.model_validate(batch, from_attributes=True).model_copy(update=extra)
@@ -128,7 +132,7 @@ class BatchView(Schema):
 class BatchItemView(Schema):
     item_index: int
     filename: str
-    status: str
+    status: ItemStatus
     pricing_type: str
     credits_used: int = Field(description="this item's share of the batch's charge")
     size_bytes: int | None
@@ -137,11 +141,12 @@ class BatchItemView(Schema):
     processing_time: int | None = Field(None, description="milliseconds")
     error_code: str | None
     error_message: str | None
+    refunded: bool = Field(description="a failed item's share was given back")
     result_url: str | None = None
 
     @classmethod
     def of(cls, item: BatchItem) -> "BatchItemView":
-        done = item.status == "completed"
+        done = item.status == ItemStatus.COMPLETED
         return cls(
             item_index=int(item.index),
             filename=item.filename,
@@ -154,6 +159,7 @@ class BatchItemView(Schema):
             processing_time=_int(item.processing_time),
             error_code=item.error_code,
             error_message=item.error_message,
+            refunded=bool(item.refunded),
             result_url=_link(done and item.result_key),
         )
 
@@ -187,7 +193,7 @@ class BatchList(Schema):
 
 # -- pricing ----------------------------------------------------------------------------------
 class TierInfo(Schema):
-    name: str
+    name: TierName
     credits: int
     price_rp: int
     model: str

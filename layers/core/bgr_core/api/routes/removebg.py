@@ -20,7 +20,9 @@ from pydantic import ValidationError
 from ... import charging, credits, direct, features, jobs, outbound, removebg, storage, subscriptions
 from ...errors import DomainError
 from ...storage import MAX_IMAGE_BYTES
+from ...work.status import JobStatus
 from .. import ratelimit
+from ..errors import NO_ROUTE
 from ..identity import KeyUser
 from ..responses import RemoveBgErrors, errors
 from ..uploads import MAX_INLINE_BYTES, _form_parts, sniff
@@ -88,7 +90,7 @@ def register_errors(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(NotFoundError)
     def no_route(exc: NotFoundError) -> Response:
-        return _error(404, "Not found", "not_found", "no such route")
+        return _error(404, "Not found", "not_found", NO_ROUTE)
 
     @app.exception_handler(Exception)
     def unexpected(exc: Exception) -> Response:
@@ -143,7 +145,7 @@ def _image(req: removebg.Request) -> bytes:
         raise removebg.RemoveBgError("Invalid image", "invalid_image", "the image is empty")
     if len(data) > MAX_IMAGE_BYTES:
         raise removebg.RemoveBgError(
-            "File too large", "file_too_large", f"images are at most {MAX_IMAGE_BYTES} bytes"
+            "File too large", "file_too_large", f"images are at most {storage.megabytes(MAX_IMAGE_BYTES)}"
         )
     return data
 
@@ -175,7 +177,7 @@ def remove_background(request: Request, user: KeyUser):
         credits_per_image=req.credits_per_image,
     )
     done = direct.run(job, data, kind)
-    if done.status != "completed":  # failed, and refunded
+    if done.status != JobStatus.COMPLETED:  # failed, and refunded
         title, code, _ = _TITLES.get(done.error_code, ("Failed to process image", "processing_failed", 400))
         return _error(400, title, code, done.error_message)
     result = done.result()

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.router import Router
 from ... import batches, cancellation
 from ...errors import BadRequest, UnsupportedMedia
 from ...storage import INTEGRATION_APPS
+from ...work.status import JOB_FINAL, JobStatus
 from .. import features, ratelimit, removals
 from ..identity import User
 from ..paths import BGR, MAX_ID_LENGTH
@@ -81,9 +82,9 @@ def remove(
         # waited for: cut out in this request by a direct invoke, not through the queue
         job = removals.create_inline(user.user_id, raw, content_type, default_format=wanted, now=bool(wait))
         headers = credits_header(int(job.credits_used))
-        if not wait or job.status not in removals.FINISHED:
+        if not wait or job.status not in JOB_FINAL:
             return respond(JobResponse(job=JobView.of(job)), 202, headers)
-        if wanted and job.status == "completed":
+        if wanted and job.status == JobStatus.COMPLETED:
             return removals.cutout_response(job, headers)
         return respond(JobResponse(job=JobView.of(job)), 200, headers)
     if not content_type.startswith("application/json"):
