@@ -100,13 +100,13 @@ def watermark(picture: Image.Image) -> Image.Image:
     width, height = picture.size
     mask = Image.new("L", picture.size, 0)
     draw = ImageDraw.Draw(mask)
-    font = ImageFont.load_default(size=max(10, min(width, height) // 12))
-    step = max(24, min(width, height) // 5)
+    font = ImageFont.load_default(size=max(10, min(width, height) // 8))
+    step = max(20, min(width, height) // 4)
     for row, y in enumerate(range(-height, 2 * height, step)):
-        for x in range(-width + (row % 2) * step, 2 * width, 3 * step):
+        for x in range(-width + (row % 2) * step, 2 * width, 2 * step):
             draw.text((x, y), "TEST", fill=255, font=font)
     mask = mask.rotate(30, resample=Image.Resampling.BILINEAR)
-    ink = np.asarray(mask, dtype=np.float32)[..., None] / 255 * 0.55
+    ink = np.asarray(mask, dtype=np.float32)[..., None] / 255 * 0.6
     if picture.mode == "L":
         pixels = np.asarray(picture, dtype=np.float32)[..., None]
         return Image.fromarray((pixels * (1 - ink) + 128 * ink)[..., 0].astype(np.uint8))

@@ -11,11 +11,10 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from bgr_core.options import OutputOptions
+from bgr_core.options import MEDIA_TYPES, OutputOptions
 from cutout import compositing, png
 
 THUMBNAIL_SIDE = 256
-_CONTENT_TYPES = {"png": "image/png", "webp": "image/webp", "jpg": "image/jpeg", "zip": "application/zip"}
 _PIL_FORMATS = {"png": "PNG", "webp": "WEBP", "jpg": "JPEG"}
 _CROP_THRESHOLD = 8  # alpha below this is not subject when cropping
 
@@ -157,7 +156,7 @@ def encode(image: Image.Image, fmt: str, icc: bytes | None = None) -> Encoded:
         image.save(buffer, "WEBP", lossless=image.mode == "L", quality=90, method=4, **extra)
         data = buffer.getvalue()
     verify(data, fmt, image.size, _webp_mode(image) if fmt == "webp" else image.mode)
-    return Encoded(data, _CONTENT_TYPES[fmt], fmt, *image.size)
+    return Encoded(data, MEDIA_TYPES[fmt], fmt, *image.size)
 
 
 def _jpeg(image: Image.Image, icc: bytes | None) -> bytes:
@@ -177,7 +176,7 @@ def _zip(image: Image.Image, icc: bytes | None) -> Encoded:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # both are compressed already
         for name, data in members.items():
             archive.writestr(name, data)
-    return Encoded(buffer.getvalue(), _CONTENT_TYPES["zip"], "zip", *image.size)
+    return Encoded(buffer.getvalue(), MEDIA_TYPES["zip"], "zip", *image.size)
 
 
 def thumbnail(image: Image.Image, icc: bytes | None = None) -> bytes:

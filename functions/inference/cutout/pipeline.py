@@ -72,7 +72,7 @@ def run(
         alpha = ImageChops.multiply(alpha, own_alpha)
     clock.lap("refine")
 
-    if options.plain and scenery is None:
+    if options.plain and scenery is None and not (icc and options.bg_color):
         box = outputs.foreground(alpha, options)
         picture = outputs.compose(image, alpha, options)
     else:

@@ -2,7 +2,8 @@
 
 A key is 256 random bits; only its SHA-256 is stored (a key of that entropy needs no slow hash)
 and it is looked up by that hash, so the key is shown once, at creation, and never again.
-A revoked key is no longer listed and authenticates nothing.
+A revoked key is no longer listed and authenticates nothing. A test key (`bgr_test_...`) is a
+sandbox: its jobs run the same pipeline at preview size, charge nothing and are watermarked.
 """
 
 import hashlib
@@ -15,7 +16,8 @@ from .errors import Conflict, NotFound
 from .models import ApiKey, utcnow
 
 KEY_PREFIX = "bgr_"
-SHOWN_PREFIX_LENGTH = len(KEY_PREFIX) + 8
+TEST_KEY_PREFIX = "bgr_test_"
+SHOWN_CHARACTERS = 8  # of the random part, after the prefix
 MAX_ACTIVE_KEYS = 20
 LAST_USED_PRECISION = timedelta(minutes=1)  # one write a minute at most, not one per request
 
@@ -24,17 +26,20 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create(user_id: str, name: str, now: datetime | None = None) -> tuple[ApiKey, str]:
-    """A new key for `user_id`: the record and the key itself (the only time it exists)."""
+def create(user_id: str, name: str, now: datetime | None = None, *, test: bool = False) -> tuple[ApiKey, str]:
+    """A new key for `user_id` (a test key when `test`): the record and the key itself (the only
+    time it exists)."""
     if len(list_for_user(user_id)) >= MAX_ACTIVE_KEYS:
         raise Conflict(f"at most {MAX_ACTIVE_KEYS} active keys; revoke one first")
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    prefix = TEST_KEY_PREFIX if test else KEY_PREFIX
+    key = prefix + secrets.token_urlsafe(32)
     record = ApiKey(
         _hash(key),
         id=uuid.uuid4().hex[:16],
         user_id=user_id,
         name=name,
-        prefix=key[:SHOWN_PREFIX_LENGTH],
+        prefix=key[: len(prefix) + SHOWN_CHARACTERS],
+        test=test,
         created_at=now or utcnow(),
     )
     record.save(condition=ApiKey.key_hash.does_not_exist())

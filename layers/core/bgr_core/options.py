@@ -15,6 +15,7 @@ _LENGTH = r"\d+(?:\.\d+)?(?:px|%)"
 ROI_PATTERN = rf"^{_LENGTH} {_LENGTH} {_LENGTH} {_LENGTH}$"
 POSITION_PATTERN = r"^(original|center|\d{1,3}% \d{1,3}%|\d{1,3}%)$"
 WHOLE_IMAGE = "0% 0% 100% 100%"
+MEDIA_TYPES = {"png": "image/png", "webp": "image/webp", "jpg": "image/jpeg", "zip": "application/zip"}
 
 
 class OutputOptions(BaseModel):
@@ -79,6 +80,10 @@ class OutputOptions(BaseModel):
         if self.roi == WHOLE_IMAGE:
             self.roi = None
         return self
+
+    @property
+    def media_type(self) -> str:
+        return MEDIA_TYPES[self.format]
 
     @property
     def plain(self) -> bool:

@@ -20,11 +20,9 @@ def check(options: OutputOptions) -> None:
         outbound.check_url(options.bg_image_url, _policy())
 
 
-def store(user_id: str, job_id: str, data: bytes, content_type: str) -> str:
-    """Stores an uploaded background image for the job; its key."""
-    key = storage.direct_key(user_id, job_id, FILENAME)
-    storage.put_image(key, data, content_type)
-    return key
+def key(user_id: str, job_id: str) -> str:
+    """Where a job's uploaded background image is stored."""
+    return storage.direct_key(user_id, f"{job_id}.background", FILENAME)
 
 
 def load(options: OutputOptions, stored_key: str | None = None) -> bytes | None:

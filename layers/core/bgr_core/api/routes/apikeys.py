@@ -20,12 +20,16 @@ KEYS = "/api/keys"
 
 class CreateKeyRequest(Schema):
     name: Annotated[str, Field(min_length=1, max_length=100)]
+    test: bool = Field(
+        False, description="a sandbox key (bgr_test_...): preview size, free, watermarked, jobs test: true"
+    )
 
 
 class KeyView(Schema):
     id: str
     name: str
     prefix: str = Field(description="the key's first characters")
+    test: bool = Field(description="a sandbox key")
     created_at: datetime
     last_used_at: datetime | None
 
@@ -45,7 +49,7 @@ class KeyList(Schema):
 
 @router.post(KEYS, summary="Create an API key (shown once)", status_code=201)
 def create_key(request: Annotated[CreateKeyRequest, Body()], user: User) -> Response[CreatedKey]:
-    record, key = apikeys.create(user.user_id, request.name)
+    record, key = apikeys.create(user.user_id, request.name, test=request.test)
     return respond(CreatedKey(api_key=KeyView.of(record), key=key), 201)
 
 
