@@ -73,4 +73,4 @@ def test_a_test_key_s_result_is_watermarked_everywhere(cat):
     marked = Image.open(io.BytesIO(pipeline.run(jpeg(cat), "basic", watermark=True).image)).getchannel("A")
     background = np.asarray(cutout) == 0
     shown = np.asarray(marked)[background] > 0
-    assert 0.03 < shown.mean() < 0.5  # on a transparent cutout, the text shows where nothing was
+    assert 0.015 < shown.mean() < 0.5  # on a transparent cutout, the text shows where nothing was
