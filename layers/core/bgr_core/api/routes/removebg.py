@@ -49,7 +49,10 @@ _TITLES = {
     "UNSUPPORTED_FORMAT": ("Unsupported image format", "unknown_format", 400),
     "UNSUPPORTED_MEDIA_TYPE": ("Unsupported image format", "unknown_format", 400),
     "BAD_DIMENSIONS": ("Invalid image dimensions", "invalid_dimensions", 400),
+    "BACKGROUND_URL_FETCH_FAILED": ("Failed to download background image", "failed_download", 400),
 }
+_BACKGROUND = ("Invalid background image", "invalid_bg_image", 400)  # the other BACKGROUND_ codes
+_FAILED = ("Failed to process image", "processing_failed", 400)
 
 
 def errors_body(title: str, code: str, detail: str = "") -> dict:
@@ -188,7 +191,9 @@ def remove_background(request: Request, user: KeyUser):
         jobs.store_background(job, req.background, backdrop)
     done = direct.run(job, data, kind)
     if done.status != JobStatus.COMPLETED:  # failed, and refunded
-        title, code, _ = _TITLES.get(done.error_code, ("Failed to process image", "processing_failed", 400))
+        title, code, _ = _TITLES.get(
+            done.error_code, _BACKGROUND if done.error_code.startswith("BACKGROUND_") else _FAILED
+        )
         return _error(400, title, code, done.error_message)
     result = done.result()
     headers = {
