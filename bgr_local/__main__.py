@@ -1,4 +1,5 @@
-"""`python -m bgr_local serve|token|apikey|invoke|demo|samples` (the Makefile's targets of those names)."""
+"""`python -m bgr_local serve|token|apikey|invoke|demo|mcp-demo|samples` (the Makefile's targets
+of those names)."""
 
 import argparse
 import json
@@ -80,6 +81,12 @@ def demo(args) -> None:
     run(Path(args.out))
 
 
+def mcp_demo(args) -> None:
+    from .mcp_demo import run
+
+    run(Path(args.out))
+
+
 def samples(args) -> None:
     from .demo import write_samples
 
@@ -122,6 +129,9 @@ def main(argv: list[str] | None = None) -> None:
     p = commands.add_parser("demo", help="sample images through the whole pipeline")
     p.add_argument("--out", default="out")
     p.set_defaults(run=demo)
+    p = commands.add_parser("mcp-demo", help="an MCP session with the SDK's client, as a transcript")
+    p.add_argument("--out", default="out")
+    p.set_defaults(run=mcp_demo)
     p = commands.add_parser("samples", help="write the sample photos the tour uses")
     p.add_argument("--out", default="out/photos")
     p.set_defaults(run=samples)

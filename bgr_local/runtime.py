@@ -25,7 +25,7 @@ from .moto_lookups import cache_lookups
 from .schedules import DEFAULT_INTERVAL_S, INTERVAL_ENV, ScheduleRunner, schedules
 from .stack import Stack
 from .template import ROOT, Template
-from .webapp import WebApp
+from .webapp import WebApp, security_headers
 from .workers import QueueWorker, mappings
 
 # Queues keep the template's 720 s visibility timeout in AWS; locally a failed message comes
@@ -148,7 +148,8 @@ class LocalRuntime:
             ]
             secret = tokens.local_secret()
             api = LocalApi(self.template, functions, secret)
-            self.api = ApiServer(api, self.host, self.api_port, WebApp(secret)).start()
+            web = WebApp(secret, headers=security_headers(self.template, self.stack.url))
+            self.api = ApiServer(api, self.host, self.api_port, web).start()
             for worker in (*self.workers, *self.schedules):
                 worker.start()
         except BaseException:

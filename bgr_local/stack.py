@@ -24,6 +24,8 @@ DEPLOYMENT_ONLY = {
     "AWS::Cognito::UserPoolDomain",
     "AWS::CloudFront::Distribution",  # the web app is served by the local API instead
     "AWS::CloudFront::OriginAccessControl",
+    "AWS::CloudFront::ResponseHeadersPolicy",  # bgr_local.webapp sends its headers itself
+    "AWS::WAFv2::WebACLAssociation",
     "AWS::S3::BucketPolicy",
     "AWS::Logs::LogGroup",  # access logs: API Gateway's, which the local API server does not write
     "AWS::IAM::Role",

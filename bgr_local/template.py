@@ -45,7 +45,7 @@ class Template:
     # -- physical ids -------------------------------------------------------------------
     def name(self, logical: str) -> str:
         props = self.resources[logical].get("Properties", {})
-        for key in ("BucketName", "TableName", "QueueName", "FunctionName", "Name"):
+        for key in ("BucketName", "TableName", "QueueName", "FunctionName", "Name", "Domain"):
             if key in props:
                 return self.resolve(props[key])
         return f"{self.stack_name}-{logical}"
@@ -94,6 +94,8 @@ class Template:
             return self.name(logical)
         if attribute == "QueueUrl":
             return self.ref(logical)
+        if attribute == "DomainName":  # a distribution's
+            return f"{self.name(logical).lower()}.cloudfront.net"
         raise KeyError(f"{logical}.{attribute} has no local value")
 
     # -- intrinsics ---------------------------------------------------------------------
@@ -133,6 +135,10 @@ class Template:
             return str(left) == str(right)
         if fn == "Fn::Not":
             return not self._holds(arg[0])
+        if fn == "Fn::And":
+            return all(self._holds(a) for a in arg)
+        if fn == "Fn::Or":
+            return any(self._holds(a) for a in arg)
         if fn == "Condition":
             return self.condition(arg)
         raise NotImplementedError(f"condition function {fn}")

@@ -1,7 +1,9 @@
 """The web app on the local API's origin: the built single-page app (`web/dist`, made
 by `make setup`), its `config.json`, and a local-only sign-in that issues the token `make token`
 would print. In AWS the app is served by CloudFront and people sign in through Cognito; none of
-this runs there."""
+this runs there. What CloudFront adds to every response of the app (the template's
+WebSecurityHeaders: CSP, HSTS, nosniff, referrer and frame policies) is added here too, the CSP's
+origins being the local ones, so the app is run and tested under the policy it is deployed with."""
 
 import json
 import mimetypes
@@ -10,7 +12,7 @@ from pathlib import Path
 
 from . import tokens
 from .proxy import HttpRequest, HttpResponse
-from .template import ROOT
+from .template import ROOT, Template
 
 DIST = ROOT / "web" / "dist"
 SIGN_IN = "/local/sign-in"
@@ -23,17 +25,47 @@ def _json(status: int, body: dict) -> HttpResponse:
     return HttpResponse(status, [("Content-Type", "application/json")], json.dumps(body).encode())
 
 
+def security_headers(template: Template, images_origin: str) -> list[tuple[str, str]]:
+    """The template's WebSecurityHeaders as headers, its CSP's origins the local runtime's: the API
+    and the sign-in are this origin ('self'), the images bucket is `images_origin` (moto's S3)."""
+    config = template.resources["WebSecurityHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]
+    policy = config["SecurityHeadersConfig"]
+    text, origins = policy["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    local = {"Api": "", "SignIn": "", "Images": images_origin}
+    if set(origins) != set(local):
+        raise ValueError(f"the CSP names origins {sorted(origins)}; the local runtime knows {sorted(local)}")
+    hsts = policy["StrictTransportSecurity"]
+    return [
+        ("Content-Security-Policy", " ".join(template.resolve({"Fn::Sub": [text, local]}).split())),
+        (
+            "Strict-Transport-Security",
+            f"max-age={hsts['AccessControlMaxAgeSec']}"
+            + ("; includeSubDomains" if hsts["IncludeSubdomains"] else ""),
+        ),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", policy["ReferrerPolicy"]["ReferrerPolicy"]),
+        ("X-Frame-Options", policy["FrameOptions"]["FrameOption"]),
+    ]
+
+
 def _error(status: int, code: str, message: str) -> HttpResponse:
     return _json(status, {"error": {"code": code, "message": message}})
 
 
 class WebApp:
-    def __init__(self, secret: bytes, dist: Path = DIST):
+    def __init__(self, secret: bytes, dist: Path = DIST, headers: list[tuple[str, str]] = ()):
         self.secret = secret
         self.dist = dist.resolve()
+        self.headers = list(headers)  # what CloudFront adds to each of the app's responses
 
     def handle(self, request: HttpRequest) -> HttpResponse | None:
         """The response when the request is the web app's, None when it is the API's."""
+        response = self._app(request)
+        if response is not None and request.path != SIGN_IN:
+            response.headers.extend(self.headers)
+        return response
+
+    def _app(self, request: HttpRequest) -> HttpResponse | None:
         if request.path == SIGN_IN:
             return (
                 self.sign_in(request)

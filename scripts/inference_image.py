@@ -23,6 +23,9 @@ DESCRIPTION = ROOT / "functions/inference/image.toml"
 DOCKERFILE = ROOT / "functions/inference/Dockerfile"
 LOCAL_MODELS = ROOT / "models"  # where `make setup` provisions the models these machines have
 
+# a directory inside the image being built, not on this machine (bandit B108)
+IMAGE_TMP = "/tmp"  # nosec B108
+
 
 @dataclass(frozen=True)
 class Image:
@@ -40,7 +43,7 @@ class Image:
         return cls(**tomllib.loads(path.read_text()))
 
     def dockerfile(self) -> str:
-        staged = [f"/tmp/requirements/{i}.txt" for i in range(len(self.requirements))]
+        staged = [f"{IMAGE_TMP}/requirements/{i}.txt" for i in range(len(self.requirements))]
         env = " \\\n    ".join(f"{name}={value}" for name, value in self.env.items())
         lines = [
             f"# Rendered from {DESCRIPTION.relative_to(ROOT)} by scripts/inference_image.py"

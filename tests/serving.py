@@ -1,4 +1,6 @@
-"""`python -m bgr_local serve` in a subprocess on free ports, for the end-to-end tests."""
+"""`python -m bgr_local serve` in a subprocess on free ports, for the end-to-end tests. Every AWS
+call its functions make is recorded (bgr_local.aws_calls) and, once it has stopped, checked against
+the function's role as template.yaml deploys it: a call the role would refuse fails the test."""
 
 import os
 import re
@@ -9,8 +11,10 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from bgr_local import tokens
+from bgr_local import aws_calls, tokens
+from bgr_local.template import Template
 from harness import ROOT
+from iam import expanded, refused_calls
 
 STARTUP_S = 60
 # Stopping ends every function instance the run started (a web page starts several): on a busy
@@ -26,8 +30,11 @@ BANNER = (
 @contextmanager
 def serving(log: Path, secret: str, *args: str, **env):
     """The local runtime (`serve [args]`), signing tokens with `secret`, until the block ends, then
-    Ctrl-C: it must exit cleanly. Yields the banner's api, s3 and bucket."""
-    env = {**os.environ, tokens.SECRET_ENV: secret, "PYTHONUNBUFFERED": "1", **env}
+    Ctrl-C: it must exit cleanly, having called AWS only as its roles allow. Yields the banner's
+    api, s3 and bucket."""
+    calls = log.parent / f"{log.stem}-aws-calls"
+    calls.mkdir()
+    env = {**os.environ, tokens.SECRET_ENV: secret, "PYTHONUNBUFFERED": "1", aws_calls.ENV: str(calls), **env}
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "bgr_local", "serve", "--api-port", "0", "--s3-port", "0", *args],
@@ -45,6 +52,9 @@ def serving(log: Path, secret: str, *args: str, **env):
         yield ready.groupdict()
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=STOP_S) == 0, log.read_text()[-3000:]
+        local = Template()  # the stack and region `serve` names its resources by
+        refused = refused_calls(calls, expanded(stack_name=local.stack_name, region=local.region))
+        assert not refused, f"calls the deployed roles refuse: {refused}"
     finally:
         if process.poll() is None:
             process.kill()

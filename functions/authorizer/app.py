@@ -2,11 +2,14 @@
 `context.userId`, which handlers read from requestContext.authorizer like Cognito's claims, and
 `context.keyMode` (live, or test for a sandbox key).
 
-An unknown or revoked key is denied (API Gateway answers 403, the ACCESS_DENIED gateway response);
-a request without the header never reaches here (API Gateway answers 401).
+An unknown or revoked key is denied (API Gateway answers 403, the ACCESS_DENIED gateway response),
+except on the MCP endpoint, where the MCP specification wants a 401 for an invalid credential: there
+it raises "Unauthorized", which API Gateway answers as a missing header, 401 UNAUTHORIZED. A request
+without the header never reaches here (API Gateway answers 401).
 """
 
 from bgr_core import apikeys, observability
+from bgr_core.api.paths import MCP
 from bgr_core.observability import logger
 
 
@@ -29,6 +32,8 @@ def handler(event: dict, context) -> dict:
     record = apikeys.authenticate(headers.get("x-api-key") or "")
     if record is None:
         logger.info("api key refused")
+        if MCP in (event.get("resource"), event.get("path")):
+            raise Exception("Unauthorized")  # the exact message API Gateway answers with a 401
         return _policy("anonymous", "Deny", event["methodArn"])
     return _policy(
         record.user_id,

@@ -1,6 +1,11 @@
 """The web app in a real browser: Debian's headless Chromium driven by Playwright against
 `python -m bgr_local serve` on free ports — sign in, admin grant, one removal to its cutout, a
-5-image batch to its ZIP, a 402 in words. Screenshots are left in out/ (webapp-*.png)."""
+failed one shown refunded in History, a 5-image batch to its ZIP, a 402 in words. Screenshots are
+left in out/ (webapp-*.png).
+
+Every page runs under the security headers CloudFront sends (template.yaml's WebSecurityHeaders,
+which the local runtime sends with its own origins): a Content-Security-Policy violation reported
+by the browser fails the test."""
 
 import io
 import os
@@ -11,10 +16,13 @@ import uuid
 import zipfile
 
 import pytest
+import requests
 from PIL import Image
 from playwright.sync_api import Page, expect, sync_playwright
 from skimage import data
 
+from bgr_local.template import Template
+from bgr_local.webapp import security_headers
 from harness import ROOT
 from serving import serving
 
@@ -45,6 +53,25 @@ def app(tmp_path_factory):
         yield urls["api"]
 
 
+@pytest.fixture(scope="module")
+def s3_origin(app) -> str:
+    """moto's S3 endpoint of the running app, which its CSP names as the images origin."""
+    headers = {k.lower(): v for k, v in requests.get(app, timeout=10).headers.items()}
+    match = re.search(r"img-src 'self' blob: (\S+);", headers["content-security-policy"])
+    return match.group(1)
+
+
+def watch_csp(context) -> list[str]:
+    """The CSP violations every page of `context` reports (securitypolicyviolation events)."""
+    violations: list[str] = []
+    context.expose_function("__bgrCspViolation", lambda violation: violations.append(violation))
+    context.add_init_script(
+        "document.addEventListener('securitypolicyviolation', (e) => window.__bgrCspViolation("
+        "`${e.effectiveDirective} refused ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`))"
+    )
+    return violations
+
+
 @pytest.fixture
 def browser():
     """A browser per test: Playwright's driver and its threads end with the test."""
@@ -60,6 +87,7 @@ def page(app, browser):
     context = browser.new_context(
         base_url=app, viewport={"width": 1200, "height": 900}, accept_downloads=True
     )
+    violations = watch_csp(context)
     page = context.new_page()
     page.set_default_timeout(60_000)
     # shown when a test fails: what the API refused and what the page logged
@@ -69,6 +97,7 @@ def page(app, browser):
     page.on("console", lambda message: print("console:", message.text))
     yield page
     context.close()
+    assert violations == [], "the app broke its Content-Security-Policy"
 
 
 @pytest.fixture(scope="module")
@@ -151,6 +180,24 @@ def test_sign_in_get_credits_and_remove_one_background(page, images):
     shot(page, "history")
 
 
+def test_history_says_why_a_job_failed_and_that_it_was_refunded(page, images, tmp_path):
+    sign_in(page, admin=True)
+    grant_self(page, 10)
+    truncated = tmp_path / "truncated.jpg"
+    truncated.write_bytes(images[0].read_bytes()[:2000])  # a photo cut off mid-scan
+    go(page, "Remove")
+    page.get_by_label("Choose an image").set_input_files(truncated)
+    choose_tier(page, "basic")
+    page.get_by_role("button", name="Remove background").click()
+    expect(page.get_by_role("alert")).to_contain_text("could not be processed", timeout=WORK_S * 1000)
+    go(page, "History")
+    row = page.get_by_role("listitem").filter(has_text="truncated.jpg")
+    expect(row).to_contain_text("failed")
+    expect(row).to_contain_text("3 credits, refunded")
+    expect(row).to_contain_text("damaged and cannot be read")
+    shot(page, "history-refunded")
+
+
 def test_a_five_image_batch_to_its_zip(page, images):
     sign_in(page, admin=True)
     grant_self(page, 100)
@@ -190,6 +237,7 @@ def test_no_credits_is_explained_in_words_and_charges_nothing(page, images):
 
 def test_a_phone_sized_screen(app, browser):
     context = browser.new_context(base_url=app, viewport={"width": 390, "height": 844}, is_mobile=True)
+    violations = watch_csp(context)
     page = context.new_page()
     sign_in(page)
     go(page, "Account")
@@ -200,3 +248,53 @@ def test_a_phone_sized_screen(app, browser):
     assert width <= 390, f"the page scrolls sideways ({width}px)"
     shot(page, "phone")
     context.close()
+    assert violations == []
+
+
+def test_the_app_is_served_with_the_deployed_security_headers(app, s3_origin):
+    """Exactly the template's policy, its origins the local ones (the API and sign-in are 'self')."""
+    expected = security_headers(Template(), s3_origin)
+    for path in ("/", "/config.json"):
+        response = requests.get(app + path, timeout=10)
+        for name, value in expected:
+            assert response.headers[name] == value, (path, name)
+    csp = dict(expected)["Content-Security-Policy"]
+    assert "script-src 'self';" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    api = requests.get(app + "/health", timeout=10)  # API Gateway's answers are not CloudFront's
+    assert "Content-Security-Policy" not in api.headers
+
+
+def test_an_injected_inline_script_is_refused_and_reported(app, browser):
+    """The CSP is enforced, and the watch that every test relies on sees a violation."""
+    context = browser.new_context(base_url=app)
+    violations = watch_csp(context)
+    page = context.new_page()
+    page.goto("/")
+    expect(page.get_by_label("User name")).to_be_visible()
+    refused = page.evaluate(
+        """() => new Promise((resolve) => {
+          document.addEventListener("securitypolicyviolation", (e) => resolve(e.effectiveDirective));
+          const script = document.createElement("script");
+          script.textContent = "window.injected = true";
+          document.body.append(script);
+        })"""
+    )
+    assert refused == "script-src-elem"
+    assert page.evaluate("() => window.injected === undefined")
+    context.close()
+    assert any(v.startswith("script-src") for v in violations), violations
+
+
+def test_the_token_is_kept_for_the_tab_only(page, app):
+    """sessionStorage (a reload keeps the sign-in), never localStorage; a new tab signs in again."""
+    sign_in(page)
+    assert page.evaluate("() => localStorage.length") == 0
+    token = page.evaluate("() => sessionStorage.getItem('bgr.token')")
+    assert token and token.count(".") == 2
+    page.reload()
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+    other = page.context.new_page()
+    other.goto("/")
+    expect(other.get_by_label("User name")).to_be_visible()
+    assert other.evaluate("() => localStorage.length + sessionStorage.length") == 0

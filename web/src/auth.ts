@@ -6,6 +6,8 @@ import type { AppConfig, CognitoAuth } from "./config";
 /** `sub` is the user id the API knows; `user` is what to show (the e-mail with Cognito). */
 export type Session = { token: string; sub: string; user: string; admin: boolean; expiresAt: number };
 
+// The ID token lives in memory and in this tab's sessionStorage (a reload keeps the sign-in;
+// closing the tab ends it), never in localStorage, where it would outlive the tab.
 const KEY = "bgr.token";
 const PKCE_KEY = "bgr.pkce";
 
@@ -24,7 +26,8 @@ export function sessionOf(token: string): Session {
 }
 
 export function savedSession(): Session | null {
-  const token = localStorage.getItem(KEY);
+  localStorage.removeItem(KEY); // where earlier versions kept it
+  const token = sessionStorage.getItem(KEY);
   try {
     const session = token ? sessionOf(token) : null;
     return session && session.expiresAt > Date.now() ? session : null;
@@ -34,8 +37,8 @@ export function savedSession(): Session | null {
 }
 
 export function saveSession(session: Session | null): void {
-  if (session) localStorage.setItem(KEY, session.token);
-  else localStorage.removeItem(KEY);
+  if (session) sessionStorage.setItem(KEY, session.token);
+  else sessionStorage.removeItem(KEY);
 }
 
 /** Local runtime only: the token `make token USER=<id> [ADMIN=1]` would print. */

@@ -6,6 +6,8 @@ import math
 import mimetypes
 import posixpath
 import uuid
+from collections.abc import Callable
+from functools import partial
 
 from botocore.exceptions import ClientError
 from pydantic import Field
@@ -62,9 +64,11 @@ def create(
     options: OutputOptions,
     source: str = "api",
     callback_url: str | None = None,
+    max_credits: int | None = None,
 ) -> tuple[Batch, list[BatchItem]]:
     """A pending batch and its items, written together with the charge (quota first, then credits
-    at the batch's volume discount): a refused charge leaves nothing behind."""
+    at the batch's volume discount): a refused charge (or one above `max_credits`) leaves nothing
+    behind."""
     features.require("batch")
     _check(tier, images)
     backgrounds.check(options)
@@ -92,7 +96,7 @@ def create(
         )
         for index, image in enumerate(images)
     ]
-    billing.charge_new_batch(batch, items)
+    billing.charge_new_batch(batch, items, max_credits)
     return batch, items
 
 
@@ -150,19 +154,30 @@ def create_from_app(
     batch, items = create(
         user_id, tier, list(sources.values()), options=options, source=app, callback_url=callback_url
     )
-    bucket = get_settings().bucket_name
-    for copied, (source, item) in enumerate(zip(sources, items, strict=True)):
-        try:
-            aws.client("s3").copy_object(
-                Bucket=bucket, Key=item.key, CopySource={"Bucket": bucket, "Key": source}
-            )
-        except ClientError:
-            # Items whose original never arrives would stay pending forever: refund them now.
-            not_copied = lifecycle.Failed("COPY_FAILED", f"could not copy {app}'s image into the batch")
-            for left in items[copied:]:
-                lifecycle.end_item(batch.id, left.index, not_copied)
-            raise
+    store_originals(batch, items, [partial(copy_original, source) for source in sources], f"{app}'s image")
     return batch
+
+
+def copy_original(source: str, key: str) -> None:
+    """Copies a stored image to `key`, server-side."""
+    bucket = get_settings().bucket_name
+    aws.client("s3").copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": source})
+
+
+def store_originals(
+    batch: Batch, items: list[BatchItem], stores: list[Callable[[str], None]], what: str
+) -> None:
+    """Puts each item's original at its key (`stores[i](item.key)`), which queues it for
+    inference. When one fails, the items not stored are failed COPY_FAILED and refunded (their
+    original would never arrive), and the failure is raised."""
+    for stored, (store, item) in enumerate(zip(stores, items, strict=True)):
+        try:
+            store(item.key)
+        except ClientError:
+            not_stored = lifecycle.Failed("COPY_FAILED", f"could not copy {what} into the batch")
+            for left in items[stored:]:
+                lifecycle.end_item(batch.id, left.index, not_stored)
+            raise
 
 
 def _stored_images(prefix: str) -> dict[str, int]:

@@ -12,11 +12,22 @@ from . import credits, features, subscriptions
 from .charging import ChargePlan, plan_charge, quota_room
 from .credits import Change, Rejected
 from .db import Write, get_or_none, save, update
+from .errors import OverBudget
 from .models import Batch, BatchItem, BatchItemGroup, Job, Subscription, item_group_key, utcnow
 from .work.status import JOB_OPEN, JobStatus
 
 # records(plan, the subscription paying or None, day): what the charge pays for, and its writes
 Records = Callable[[ChargePlan, Subscription | None, str], list[Write]]
+
+
+def check_budget(plan: ChargePlan, max_credits: int | None) -> None:
+    """OverBudget when the plan's credits exceed `max_credits` (None: no cap)."""
+    if max_credits is not None and plan.credits > max_credits:
+        raise OverBudget(
+            f"the price is {plan.credits} credits, above max_credits {max_credits}: nothing was charged",
+            price=plan.credits,
+            maxCredits=max_credits,
+        )
 
 
 def _charge(
@@ -27,10 +38,13 @@ def _charge(
     records: Records,
     written: Callable[[], bool],
     credits_per_image: int | None = None,
+    max_credits: int | None = None,
 ) -> ChargePlan:
     """Decides who pays for `count` images (the day's quota first, then credits) and writes the
     records with the charge. A refusal is decided again: another request took some of the quota,
-    or spent some of the balance. Rejected if the records were written meanwhile (`written`)."""
+    or spent some of the balance. Rejected if the records were written meanwhile (`written`);
+    OverBudget, with nothing written, when the credits decided exceed `max_credits` (checked on
+    every decision, so a quota taken meanwhile cannot make the charge pass the cap)."""
     sub = subscriptions.get(user_id) if features.enabled("subscriptions") else None
     day = subscriptions.today()
 
@@ -40,6 +54,7 @@ def _charge(
         plan = plan_charge(
             tier, count, quota_room(subscriptions.quota_use(sub, day), tier), credits_per_image
         )
+        check_budget(plan, max_credits)
         writes = records(plan, sub if plan.covered else None, day)
         if plan.covered:
             writes += subscriptions.reserve(sub, day, tier, plan.covered)
@@ -51,10 +66,11 @@ def _charge(
     return change.decided
 
 
-def charge_new_job(job: Job, credits_per_image: int | None = None) -> Job:
+def charge_new_job(job: Job, credits_per_image: int | None = None, max_credits: int | None = None) -> Job:
     """Fills in how the job is paid and writes it together with its charge (the tier's credits
-    unless `credits_per_image` says otherwise). A test job is free: written alone, with no quota
-    and no ledger entry (a change of 0 writes none), so its refund is one of 0 too."""
+    unless `credits_per_image` says otherwise; refused above `max_credits`). A test job is free:
+    written alone, with no quota and no ledger entry (a change of 0 writes none), so its refund is
+    one of 0 too."""
     if job.test:
         job.pricing_type, job.credits_used = "test", 0
         write = save(job, Job.id.does_not_exist())
@@ -77,12 +93,14 @@ def charge_new_job(job: Job, credits_per_image: int | None = None) -> Job:
         records,
         lambda: get_or_none(Job, job.id) is not None,
         credits_per_image,
+        max_credits,
     )
     return job
 
 
-def charge_new_batch(batch: Batch, items: Sequence[BatchItem]) -> ChargePlan:
-    """Writes the batch, its items (with each one's share) and the charge in one transaction."""
+def charge_new_batch(batch: Batch, items: Sequence[BatchItem], max_credits: int | None = None) -> ChargePlan:
+    """Writes the batch, its items (with each one's share) and the charge in one transaction
+    (refused above `max_credits`)."""
 
     def records(plan: ChargePlan, sub: Subscription | None, day: str) -> list[Write]:
         for item, share in zip(items, plan.shares(), strict=True):
@@ -111,6 +129,7 @@ def charge_new_batch(batch: Batch, items: Sequence[BatchItem]) -> ChargePlan:
         f"batch:{batch.id}",
         records,
         lambda: get_or_none(Batch, batch.id, batch.sk) is not None,
+        max_credits=max_credits,
     )
 
 

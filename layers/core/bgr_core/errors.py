@@ -31,6 +31,12 @@ class InsufficientCredits(DomainError):
     code, status = "INSUFFICIENT_CREDITS", 402
 
 
+class OverBudget(DomainError):
+    """The price is above the most the caller said it would spend (`max_credits`): nothing charged."""
+
+    code, status = "MAX_CREDITS_EXCEEDED", 402
+
+
 class NotAcceptable(DomainError):
     code, status = "NOT_ACCEPTABLE", 406
 

@@ -38,19 +38,21 @@ def create(
     job_id: str | None = None,
     credits_per_image: int | None = None,
     callback_url: str | None = None,
+    max_credits: int | None = None,
     background_key: str | None = None,
     test: bool = False,
 ) -> Job:
     """A pending job for an image about to be uploaded (or already stored at `original_key`),
-    written together with its charge: InsufficientCredits leaves nothing behind. `test`: a test
-    key's job (free, watermarked); `background_key`: where its uploaded background image goes."""
+    written together with its charge: InsufficientCredits (or OverBudget, above `max_credits`)
+    leaves nothing behind. `test`: a test key's job (free, watermarked); `background_key`: where
+    its uploaded background image goes."""
     backgrounds.check(options)
     job = _new_job(user_id, tier, filename, options, size_bytes, source, original_key, job_id)
     job.callback_url = webhooks.check_callback_url(callback_url)
     job.background_key, job.test = background_key, test
     if original_key is None:  # the original is still to come, until its upload deadline
         deadlines.await_upload(job)
-    return billing.charge_new_job(job, credits_per_image)
+    return billing.charge_new_job(job, credits_per_image, max_credits)
 
 
 def record_refused(

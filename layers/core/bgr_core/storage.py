@@ -1,6 +1,7 @@
 """The bucket's layout and the S3 calls every function shares.
 
-uploads/, batches/ and drop/ raise events (originals); results/, thumbs/, zips/ and apps/ do not.
+uploads/, batches/ and drop/ raise events (originals); results/, thumbs/, zips/, apps/, direct/
+and staged/ (images uploaded before they are used: the MCP server's uploads) do not.
 """
 
 import math
@@ -52,6 +53,11 @@ def upload_key(user_id: str, job_id: str, filename: str) -> str:
 def direct_key(user_id: str, job_id: str, filename: str) -> str:
     """An original cut out by a direct invoke: under a prefix that raises no event."""
     return f"direct/{user_id}/{job_id}/{safe_filename(filename)}"
+
+
+def staged_key(user_id: str, upload_id: str, filename: str) -> str:
+    """An image uploaded for later use (an upload id), under a prefix that raises no event."""
+    return f"staged/{user_id}/{upload_id}/{safe_filename(filename)}"
 
 
 def batch_item_key(user_id: str, batch_id: str, index: int, filename: str) -> str:

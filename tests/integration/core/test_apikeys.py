@@ -63,10 +63,16 @@ def test_keys_are_listed_newest_first_and_capped(aws):
         apikeys.create("bob", "one too many")
 
 
-def authorize(key: str | None) -> dict:
+def authorize(key: str | None, path: str = "/v1.0/removebg") -> dict:
     function = functions(TEMPLATE)[TEMPLATE.name("ApiKeyAuthorizerFunction")]
-    arn = "arn:aws:execute-api:ap-southeast-1:123456789012:api/dev/POST/v1.0/removebg"
-    event = {"type": "REQUEST", "methodArn": arn, "headers": {"x-api-key": key} if key else {}}
+    arn = f"arn:aws:execute-api:ap-southeast-1:123456789012:api/dev/POST{path}"
+    event = {
+        "type": "REQUEST",
+        "methodArn": arn,
+        "resource": path,
+        "path": path,
+        "headers": {"x-api-key": key} if key else {},
+    }
     return function.load()(event, LambdaContext(function_name="authorizer"))
 
 
@@ -104,3 +110,12 @@ def test_a_test_key_s_job_charges_nothing_and_writes_no_ledger_entry_even_when_f
     assert [e.reason for e in LedgerEntry.query("dave")] == ["admin_grant"]  # the funding only
     assert list(LedgerEntry.query("erin")) == []
     assert JobView.of(jobs.get(job.id)).test
+
+
+def test_on_the_mcp_endpoint_a_refused_key_is_a_401_as_the_mcp_specification_asks(aws):
+    _, key = apikeys.create("alice", "agent")
+    assert authorize(key, "/mcp")["context"]["userId"] == "alice"
+    apikeys.revoke("alice", apikeys.list_for_user("alice")[0].id)
+    for refused in (key, "bgr_unknown"):
+        with pytest.raises(Exception, match=r"^Unauthorized$"):  # API Gateway's 401, not a Deny's 403
+            authorize(refused, "/mcp")

@@ -3,17 +3,21 @@ judged against a table of what it must and must not be able to do. Every functio
 needs its row, so a function added later declares what it may do. The images bucket's policy
 lets nobody but the stack's roles and DropWriterArns write under drop/ (it spends credits)."""
 
+import json
+
 import pytest
-from iam import Principal, allowed, bucket_policy, expanded, listed, roles
+
+from harness import TEMPLATE as SOURCE
+from iam import Principal, allowed, bucket_policy, expanded, listed, refused_calls, roles
 
 TEMPLATE = expanded()
 ROLES = roles(TEMPLATE)
 BUCKET = TEMPLATE.arn("ImagesBucket")
 BUCKET_POLICY = bucket_policy(TEMPLATE, "ImagesBucket")
-PREFIXES = ("uploads", "batches", "drop", "direct", "results", "thumbs", "zips", "apps")
+PREFIXES = ("uploads", "batches", "drop", "direct", "staged", "results", "thumbs", "zips", "apps")
 TABLES = sorted(TEMPLATE.of_type("AWS::DynamoDB::Table"))
 INFERENCE = {"LightInferenceFunction", "MattingInferenceFunction"}
-API = {"UploadFunction", "PricingFunction", "AccountFunction", "RemoveBgFunction"}
+API = {"UploadFunction", "PricingFunction", "AccountFunction", "RemoveBgFunction", "McpFunction"}
 
 
 def arn(name: str) -> str:
@@ -172,6 +176,42 @@ TABLE: dict[str, tuple[list, list]] = {
             ("dynamodb:PutItem", "BatchesTable"),
             ("dynamodb:GetItem", "ApiKeysTable"),
             ("states:StartExecution", "BatchZipStateMachine"),
+        ],
+    ),
+    "McpFunction": (
+        [
+            ("s3:PutObject", "staged/alice/u/a.jpg"),  # create_upload's presigned form
+            ("s3:GetObject", "staged/alice/u/a.jpg"),  # read, HEAD, and the copy's source
+            ("s3:ListBucket", "bucket", {"s3:prefix": "staged/alice/u/"}),
+            ("s3:PutObject", "direct/alice/j/a.jpg"),
+            ("s3:PutObject", "batches/alice/b/000/a.jpg"),
+            ("s3:GetObject", "results/alice/j.png"),
+            ("s3:GetObject", "thumbs/alice/j.webp"),
+            ("s3:GetObject", "zips/alice/b.zip"),  # batch_status links the ZIP
+            ("lambda:InvokeFunction", "LightInferenceFunction"),
+            ("lambda:InvokeFunction", "MattingInferenceFunction"),
+            ("dynamodb:PutItem", "JobsTable"),
+            ("dynamodb:Query", "JobsTable/index/byUser"),
+            ("dynamodb:PutItem", "BatchesTable"),
+            ("dynamodb:Query", "BatchesTable"),
+            ("dynamodb:Query", "UsageTable"),
+            ("dynamodb:GetItem", "SubscriptionsTable"),
+            ("dynamodb:UpdateItem", "RateLimitsTable"),
+            *ENDS_WORK,
+        ],
+        [
+            ("s3:PutObject", "uploads/alice/j/a.jpg"),
+            ("s3:GetObject", "uploads/alice/j/a.jpg"),
+            ("s3:GetObject", "direct/alice/j/a.jpg"),
+            ("s3:GetObject", "apps/avatar-creator/alice/a.png"),
+            ("s3:DeleteObject", "staged/alice/u/a.jpg"),
+            ("s3:ListBucket", "bucket", {"s3:prefix": "results/"}),
+            ("s3:ListBucket", "bucket"),
+            ("dynamodb:GetItem", "ApiKeysTable"),
+            ("dynamodb:PutItem", "SubscriptionsTable"),
+            ("dynamodb:GetItem", "WebhookSecretsTable"),
+            ("dynamodb:PutItem", "IdempotencyTable"),
+            ("lambda:InvokeFunction", "ZipPlanFunction"),
         ],
     ),
     "ApiKeyAuthorizerFunction": (
@@ -435,3 +475,39 @@ def test_the_stacks_own_roles_are_not_denied_by_the_bucket_but_granted_no_drop_w
         assert not allowed(principal, "s3:PutObject", f"{BUCKET}/{DROP_KEY}", resource_policy=statements)
         widened = Principal(principal.arn, WIDE_POLICY)
         assert allowed(widened, "s3:PutObject", f"{BUCKET}/{DROP_KEY}", resource_policy=statements), function
+
+
+def test_a_recorded_call_its_role_does_not_allow_is_reported(tmp_path):
+    """What tests/serving.py checks after every end-to-end run (bgr_local.aws_calls' records)."""
+    local = expanded(stack_name="bgr-local", region="ap-southeast-1")
+    bucket, table = local.name("ImagesBucket"), local.name("SubscriptionsTable")
+    calls = [
+        {"service": "dynamodb", "operation": "GetItem", "params": {"TableName": table}},
+        {"service": "s3", "operation": "PutObject", "params": {"Bucket": bucket, "Key": "results/a/j.png"}},
+        {
+            "service": "s3",
+            "operation": "PostObject",
+            "params": {"Bucket": bucket, "Key": "drop/a/b/x.jpg"},
+        },
+    ]
+    (tmp_path / "PricingFunction.jsonl").write_text("".join(json.dumps(c) + "\n" for c in calls))
+    assert refused_calls(tmp_path, local) == {
+        "PricingFunction": [
+            ("s3:PutObject", f"arn:aws:s3:::{bucket}/results/a/j.png", {}),
+            ("s3:PutObject", f"arn:aws:s3:::{bucket}/drop/a/b/x.jpg", {}),
+        ]
+    }
+
+
+def test_a_function_reads_and_deletes_messages_of_its_own_event_source_only():
+    """SAM's SQS event attaches a managed policy for any queue; each role denies all but its own."""
+    queues = sorted(SOURCE.of_type("AWS::SQS::Queue"))
+    for function in sorted(SOURCE.of_type("AWS::Serverless::Function")):
+        own = {
+            event["Properties"]["Queue"]["Fn::GetAtt"][0]
+            for event in SOURCE.resources[function]["Properties"].get("Events", {}).values()
+            if event["Type"] == "SQS"
+        }
+        for queue in queues:
+            for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage"):
+                assert may(function, action, queue) == (queue in own), (function, action, queue)

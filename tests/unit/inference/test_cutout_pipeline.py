@@ -17,6 +17,9 @@ from bgr_core.errors import ModelNotReady
 from bgr_core.options import OutputOptions
 from cutout import outputs, pipeline, segment
 
+# /tmp inside the test's bwrap sandbox: its own fresh tmpfs, not this machine's (bandit B108)
+SANDBOX_TMP = "/tmp"  # nosec B108
+
 
 def opened(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
@@ -211,7 +214,7 @@ def test_no_tier_imports_a_jit_or_writes_outside_tmp(cat_jpeg):
     root = Path(__file__).resolve().parents[3]
     sandbox = []
     if bwrap := shutil.which("bwrap"):
-        sandbox = [bwrap, "--ro-bind", "/", "/", "--tmpfs", "/tmp", "--dev", "/dev", "--proc", "/proc"]
+        sandbox = [bwrap, "--ro-bind", "/", "/", "--tmpfs", SANDBOX_TMP, "--dev", "/dev", "--proc", "/proc"]
         # the checkout again, read-only, in case it lives under /tmp (a CI clone may)
         sandbox += ["--ro-bind", str(root), str(root), "--setenv", "HOME", "/nonexistent"]
     path = os.pathsep.join(str(root / p) for p in ("layers/core", "functions/inference"))

@@ -23,6 +23,7 @@ from aws_lambda_powertools.event_handler.router import Router
 from pydantic import BaseModel
 
 from . import identity, resolver
+from .paths import MCP
 from .removals import UPLOAD_MODELS
 from .responses import COMPONENTS, WHY, ErrorResponse
 from .routes import account, apikeys, pricing, removebg, upload
@@ -85,6 +86,39 @@ def _error(status: int) -> dict:
     }
 
 
+def _mcp_operation() -> dict:
+    """POST /mcp, which the MCP SDK serves (no resolver route): described here by hand."""
+    rpc = {"type": "object", "required": ["jsonrpc"], "properties": {"jsonrpc": {"const": "2.0"}}}
+    return {
+        "post": {
+            "summary": "The MCP server for agents (streamable HTTP, stateless, JSON): docs/mcp.md",
+            "description": (
+                "One JSON-RPC message per POST (`initialize`, `tools/list`, `tools/call`, ...); send "
+                "`Accept: application/json, text/event-stream`. A tool's refusal is a result with "
+                '`isError` and the API\'s `{"error": {"code", "message"}}` as structuredContent.'
+            ),
+            "operationId": "mcp",
+            "security": [API_KEY],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": rpc}}},
+            "responses": {
+                "200": {
+                    "description": "the JSON-RPC response",
+                    "content": {"application/json": {"schema": rpc}},
+                },
+                "202": {"description": "a notification, accepted"},
+                "400": {
+                    "description": "not a JSON-RPC message",
+                    "content": {"application/json": {"schema": rpc}},
+                },
+                "406": {
+                    "description": "the Accept header takes neither application/json nor text/event-stream"
+                },
+                **{str(status): _error(status) for status in (401, 429, 500, 503)},
+            },
+        }
+    }
+
+
 def describe(app: APIGatewayRestResolver) -> dict:
     routes = {(r.method.lower(), r.openapi_path): r for r in app._static_routes + app._dynamic_routes}
     for route in routes.values():
@@ -117,6 +151,7 @@ def describe(app: APIGatewayRestResolver) -> dict:
                     responses[str(status)] = {**responses.get(str(status), {}), **_error(status)}
     for name in POWERTOOLS_ERROR_SCHEMAS:
         schema["components"]["schemas"].pop(name, None)
+    schema["paths"][MCP] = _mcp_operation()
     return schema
 
 

@@ -3,6 +3,7 @@
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 BGR = "/api/background-remover"
+MCP = "/mcp"  # the MCP server for agents (bgr_core.integrations.mcp_server)
 # Ids are UUIDs and Cognito subs: a longer one is a 422, not a key DynamoDB refuses (2 KB) with a 500.
 MAX_ID_LENGTH = 128
 
