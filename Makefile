@@ -78,8 +78,10 @@ integration: setup
 e2e: setup
 	$(BIN)/pytest -q tests/e2e
 
+# BATCH_N: photos in the batch benchmark (bench/batch.py), 100 by default.
+BATCH_N ?= 100
 bench: setup
-	$(BIN)/python -m bench
+	BENCH_BATCH_N=$(BATCH_N) $(BIN)/python -m bench
 
 # The local runtime (docs/local-runtime.md): moto built from template.yaml, the real handlers.
 API_PORT ?= 3000

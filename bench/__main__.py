@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-MODULES = ("inference", "quality", "zip", "sync", "cost")
+MODULES = ("inference", "quality", "zip", "sync", "cost", "batch", "scale")
 RESULTS = Path(__file__).with_name("results.json")
 
 

@@ -46,20 +46,24 @@ def _write_photo(path: Path, pixels: tuple[int, int]) -> None:
 
 
 def _worker(tier: str, image: Path, repeats: int) -> None:
-    """In a fresh process: the handler's imports, then `repeats` cutouts; prints JSON."""
+    """In a fresh process: the handler's imports, then `repeats` cutouts; prints JSON (each run's
+    seconds and stage timings, the result's size, the model that ran, the peak RSS)."""
     import app  # noqa: F401  (the inference handler: what an instance holds besides the cutout)
 
     from cutout import pipeline
 
     data = image.read_bytes()
-    seconds, model = [], ""
+    seconds, laps, model, size = [], [], "", 0
     for _ in range(repeats):
         started = time.perf_counter()
-        model = pipeline.run(data, tier).model_name
+        result = pipeline.run(data, tier)
         seconds.append(time.perf_counter() - started)
+        laps.append(result.timings)
+        model, size = result.model_name, len(result.image)
     status = Path("/proc/self/status").read_text()
     peak_kb = int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1])
-    print(json.dumps({"seconds": seconds, "peak_rss_mb": peak_kb / 1024, "model": model}))
+    figures = {"seconds": seconds, "laps": laps, "result_bytes": size, "model": model}
+    print(json.dumps(figures | {"peak_rss_mb": peak_kb / 1024}))
 
 
 def _measure(tier: str, image: Path, repeats: int, cores: str | None = None) -> dict:

@@ -1,5 +1,5 @@
-"""bgr remove | batch | cancel | batches | download | quote | credits | jobs | cutout — the API from a
-terminal."""
+"""bgr remove | batch | cancel | batches | download | quote | credits | jobs | cutout | subscribe | buy —
+the API from a terminal."""
 
 import argparse
 import os
@@ -146,6 +146,23 @@ def credits(client: Client, args) -> None:
     print(f"{client.balance()} credits")
 
 
+def _checkout(checkout: dict, what: str) -> None:
+    print(checkout["url"])
+    print(
+        f"open it to pay for {what} (valid until {checkout['expiresAt']}); it arrives once the payment"
+        " provider confirms the payment: `bgr credits` / the web app's Account page show it",
+        file=sys.stderr,
+    )
+
+
+def subscribe(client: Client, args) -> None:
+    _checkout(client.post("/api/background-remover/subscription", {"plan": args.plan})["checkout"], args.plan)
+
+
+def buy(client: Client, args) -> None:
+    _checkout(client.post("/api/credits/checkout", {"pack": args.pack})["checkout"], f"the {args.pack} pack")
+
+
 def _paid(job: dict) -> str:
     """What the job cost: its credits (or the plan's quota), refunded when it failed."""
     paid = "quota" if job["pricingType"] == "subscription" else f"{job['creditsUsed']} cr"
@@ -211,6 +228,12 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--count", type=int, required=True)
     c.set_defaults(run=quote)
     commands.add_parser("credits", help="your credit balance").set_defaults(run=credits)
+    c = commands.add_parser("subscribe", help="print the checkout URL that subscribes you to a plan")
+    c.add_argument("plan", help="starter or pro (GET /pricing lists them)")
+    c.set_defaults(run=subscribe)
+    c = commands.add_parser("buy", help="print the checkout URL of a credit pack")
+    c.add_argument("pack", help="a credit pack's name (GET /pricing lists them: small, medium, ...)")
+    c.set_defaults(run=buy)
     commands.add_parser("jobs", help="your single-image jobs, newest first").set_defaults(run=jobs)
     c = commands.add_parser("cutout", help="one job's cutout (from `bgr jobs`)")
     c.add_argument("job_id")

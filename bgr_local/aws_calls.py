@@ -2,7 +2,7 @@
 API call an instance makes (boto3's and pynamodb's alike, both go through botocore) and every URL
 it presigns is appended to `<dir>/<logical id>.jsonl` as {service, operation, params}, the
 params cut to the names IAM authorizes on (bucket, key, prefix, table, index, queue, function,
-state machine). tests/unit/deploy/test_iam.py checks such a record against the function's
+state machine, parameter). tests/unit/deploy/test_iam.py checks such a record against the function's
 policy in template.yaml."""
 
 import json
@@ -11,7 +11,7 @@ from pathlib import Path
 
 ENV = "BGR_LOCAL_AWS_CALLS"
 _KEPT = ("Bucket", "Key", "Prefix", "CopySource", "TableName", "IndexName", "QueueUrl")
-_KEPT += ("FunctionName", "stateMachineArn", "executionArn")
+_KEPT += ("FunctionName", "stateMachineArn", "executionArn", "Name")  # Name: an SSM parameter's
 
 
 def _params(params: dict) -> dict:

@@ -1,4 +1,5 @@
-"""`make demo`: sample images through the whole pipeline over HTTP and the S3 endpoint — a REST
+"""`make demo`: sample images through the whole pipeline over HTTP and the S3 endpoint — credits
+bought through the local checkout (Stripe's stand-in, its signed events to the webhook), a REST
 upload, a batch with its ZIP, a drop-folder file, a drop that is not an image and one outside a tier
 folder, a cancelled batch, and uploads abandoned until their deadline passes — with real inference
 on a local runtime, then a summary of what ran and what it cost. Results go to out/."""
@@ -24,7 +25,7 @@ SAMPLES = ("astronaut", "chelsea", "coffee")
 # Upload forms valid for 20 s (plus 2 s of grace) so that the demo sees abandoned uploads refunded.
 SHORT_DEADLINES = Template(parameters={"UploadExpirySeconds": "20", "UploadGraceSeconds": "2"})
 USER, ADMIN = "demo-user", "demo-admin"
-GRANT = 200
+PACK = "medium"  # 500 credits
 
 
 @dataclass
@@ -48,6 +49,16 @@ def write_samples(folder: Path) -> list[Path]:
         Image.fromarray(getattr(data, name)()).convert("RGB").save(path, quality=92)
         paths.append(path)
     return paths
+
+
+def buy(user: Client, pack: str) -> dict:
+    """A credit pack as a payer buys it: the checkout, "Pay" on the local checkout's page (which
+    delivers Stripe's signed events to the webhook before sending the payer back)."""
+    checkout = user.post("/api/credits/checkout", {"pack": pack})["checkout"]
+    paid = requests.post(f"{checkout['url']}/pay", allow_redirects=False, timeout=120)
+    if paid.status_code != 303:
+        raise RuntimeError(f"the local checkout refused the payment: {paid.status_code} {paid.text[:200]}")
+    return checkout
 
 
 def single(user: Client, image: Path, tier: str, out: Path) -> Row:
@@ -168,8 +179,8 @@ def run(out: Path) -> None:
         print(
             f"new user {USER}: balance {user.balance()}, subscription {json.dumps(sub)}, jobs {user.jobs()}"
         )
-        granted = admin.grant(USER, GRANT, "demo")
-        print(f"admin {ADMIN} granted {GRANT} credits -> balance {granted['balance']}")
+        checkout = buy(user, PACK)
+        print(f"bought the {PACK} pack at the local checkout ({checkout['id']}) -> balance {user.balance()}")
         started = time.monotonic()
         rows = [single(user, images[0], "standard", out)]
         done, batch_rows, zip_path, batch_s = batch(user, images, "professional", out)
@@ -224,8 +235,9 @@ def _summary(rows, batch_done, zip_path, batch_s, ledger, stats, total_s) -> Non
         f"({zip_path.stat().st_size // 1024} KiB), {batch_s:.1f} s from upload to ZIP"
     )
     charged = -sum(e["delta"] for e in ledger["entries"] if e["delta"] < 0)
-    refunded = sum(e["delta"] for e in ledger["entries"] if e["reason"] == "refund")
-    print(f"\ncredits: granted {GRANT}, charged {charged}, refunded {refunded}, balance {ledger['balance']}")
+    bought = sum(e["delta"] for e in ledger["entries"] if e["reason"] == "pack_purchase")
+    refunded = sum(e["delta"] for e in ledger["entries"] if e["reason"] in ("refund", "settlement"))
+    print(f"\ncredits: bought {bought}, charged {charged}, refunded {refunded}, balance {ledger['balance']}")
     for e in sorted(ledger["entries"], key=lambda e: e["seq"]):
         print(
             f"  #{e['seq']:<3} {e['delta']:>+5}  {e['reason']:<12} {e['reference']:<34} > {e['balanceAfter']}"

@@ -35,8 +35,8 @@ class Instance:
     def __init__(self, function: LocalFunction, environment: dict[str, str]):
         ours, theirs = socket.socketpair()
         with theirs:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", __name__, str(theirs.fileno())],
+            self.process = subprocess.Popen(  # the logical id only names the process (ps, top)
+                [sys.executable, "-m", __name__, str(theirs.fileno()), function.logical_id],
                 env=environment,
                 pass_fds=[theirs.fileno()],
             )

@@ -7,8 +7,10 @@ points boto3 and pynamodb at moto (AWS_ENDPOINT_URL), before any handler, and so
 module, is imported: pynamodb binds table names at import.
 """
 
+import dataclasses
 import logging
 import os
+import resource
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
@@ -16,7 +18,7 @@ import boto3
 import requests
 from moto.server import ThreadedMotoServer
 
-from . import tokens
+from . import checkout, tokens
 from .api_server import ApiServer, LocalApi
 from .functions import Functions, bind_to_lambda
 from .lambdas import bind_to_stepfunctions
@@ -27,6 +29,11 @@ from .stack import Stack
 from .template import ROOT, Template
 from .webapp import WebApp, security_headers
 from .workers import QueueWorker, mappings
+
+# moto keeps an S3 object smaller than this in memory (by default up to 5 MB, so every original
+# and result): larger ones go to a temporary file, so the runtime's memory does not grow with
+# what a batch stores. Each such file stays open, hence the raised limit of open files.
+S3_MEMORY_BYTES = 64 * 1024
 
 # Queues keep the template's 720 s visibility timeout in AWS; locally a failed message comes
 # back (and reaches the DLQ after maxReceiveCount) after this many seconds instead.
@@ -64,6 +71,7 @@ class LocalStack:
     port: int = 5000  # 0: any free port
     template: Template = field(default_factory=Template)
     log_level: str = "INFO"
+    environment: dict[str, str] = field(default_factory=dict)  # the functions' own, on top
 
     def __post_init__(self):
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
@@ -82,6 +90,9 @@ class LocalStack:
 
     def start(self) -> "LocalStack":
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
+        os.environ.setdefault("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", str(S3_MEMORY_BYTES))
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
         self._moto.start()
         self._running = True
         try:
@@ -91,7 +102,8 @@ class LocalStack:
             requests.post(f"{self.url}/moto-api/config", json=config, timeout=10).raise_for_status()
             self._patches.enter_context(serialize_dynamodb_requests())
             self.functions = Functions(
-                self.template, {"POWERTOOLS_LOG_LEVEL": self.log_level, **tokens.verifier_environment()}
+                self.template,
+                {"POWERTOOLS_LOG_LEVEL": self.log_level, **tokens.verifier_environment(), **self.environment},
             )
             self._patches.callback(self.functions.close)
             self._patches.enter_context(bind_to_stepfunctions(self.template, self.functions.invoke))
@@ -125,14 +137,32 @@ class LocalRuntime:
     )
 
     def __post_init__(self):
+        # Payments through the local checkout, unless the parameters say otherwise (empty: off)
+        self.template = dataclasses.replace(
+            self.template, parameters={**checkout.PARAMETERS, **self.template.parameters}
+        )
+        self.payments = all(self.template.parameter(name) for name in checkout.PARAMETERS)
         self.stack = LocalStack(self.host, self.s3_port, self.template, self.log_level)
+        self.checkout: checkout.LocalCheckout | None = None
         self.api: ApiServer | None = None
         self.workers: list[QueueWorker] = []
         self.schedules: list[ScheduleRunner] = []
 
     def start(self) -> "LocalRuntime":
-        self.stack.start()
+        secret = tokens.local_secret()
+        # listening first: the functions' environment names the web app's and the checkout's URLs
+        self.api = ApiServer(None, self.host, self.api_port)
         try:
+            if self.payments:
+                self.checkout = checkout.LocalCheckout(self.host)
+                self.checkout.webhook_url = self.api.url + checkout.WEBHOOK_PATH
+                self.stack.environment.update(
+                    STRIPE_API_BASE=self.checkout.url, CHECKOUT_RETURN_URL=f"{self.api.url}/#/account"
+                )
+            self.stack.start()
+            if self.checkout is not None:
+                self.checkout.store_secrets(self.template.region)
+                self.checkout.start()
             functions = self.stack.functions
             sqs = boto3.client("sqs", region_name=self.template.region)
             for mapping in mappings(self.template):
@@ -146,10 +176,9 @@ class LocalRuntime:
                 ScheduleRunner(schedule, functions, self.template.region, self.schedule_interval_s)
                 for schedule in schedules(self.template)
             ]
-            secret = tokens.local_secret()
-            api = LocalApi(self.template, functions, secret)
-            web = WebApp(secret, headers=security_headers(self.template, self.stack.url))
-            self.api = ApiServer(api, self.host, self.api_port, web).start()
+            self.api.api = LocalApi(self.template, functions, secret)
+            self.api.web = WebApp(secret, headers=security_headers(self.template, self.stack.url))
+            self.api.start()
             for worker in (*self.workers, *self.schedules):
                 worker.start()
         except BaseException:
@@ -169,6 +198,9 @@ class LocalRuntime:
         if self.api is not None:
             self.api.stop()
             self.api = None
+        if self.checkout is not None:
+            self.checkout.stop()
+            self.checkout = None
         self.stack.stop()
 
     def __enter__(self) -> "LocalRuntime":

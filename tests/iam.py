@@ -114,8 +114,8 @@ def roles(template: Template) -> dict[str, Principal]:
         role_logical = role["Fn::GetAtt"][0]
         props = template.resources[role_logical]["Properties"]
         statements = []
-        for policy in props.get("Policies", []):
-            statements += listed(template.resolve(policy["PolicyDocument"])["Statement"])
+        for policy in template.resolve(props.get("Policies", [])):  # Fn::If: this stack's conditions
+            statements += listed(policy["PolicyDocument"]["Statement"])
         for arn in props.get("ManagedPolicyArns", []):
             statements += MANAGED[template.resolve(arn)]  # KeyError: an unknown managed policy
         found[logical] = Principal(_role_arn(template, role_logical), statements)
@@ -246,6 +246,8 @@ def authorized_by(call: dict, region: str, account: str = ACCOUNT) -> list[tuple
         return [("lambda:InvokeFunction", f"arn:aws:lambda:{region}:{account}:function:{name}", {})]
     if service == "stepfunctions":
         return [(f"states:{operation}", params.get("stateMachineArn") or params["executionArn"], {})]
+    if service == "ssm":  # names begin with "/"
+        return [(f"ssm:{operation}", f"arn:aws:ssm:{region}:{account}:parameter{params['Name']}", {})]
     raise NotImplementedError(f"no IAM mapping for {service}:{operation}")
 
 

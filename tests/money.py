@@ -18,3 +18,10 @@ def assert_ledgers_match_balances() -> None:
         assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
         assert all(e.balance_after >= 0 for e in entries)
         assert entries[-1].balance_after == account.balance
+
+
+def subscribe(user: str, plan: str, days: int = 30):
+    """Gives `user` a plan the one way besides a verified payment: an admin's comp."""
+    from bgr_core import subscriptions
+
+    return subscriptions.comp(user, plan, days, admin_id="test", reason="seed")

@@ -11,7 +11,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from bgr_local import aws_calls, tokens
+from bgr_local import aws_calls, checkout, tokens
 from bgr_local.template import Template
 from harness import ROOT
 from iam import expanded, refused_calls
@@ -53,7 +53,9 @@ def serving(log: Path, secret: str, *args: str, **env):
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=STOP_S) == 0, log.read_text()[-3000:]
         local = Template()  # the stack and region `serve` names its resources by
-        refused = refused_calls(calls, expanded(stack_name=local.stack_name, region=local.region))
+        # `serve` names the local checkout's secrets (payments on), as a deployment with Stripe does
+        stack = expanded(stack_name=local.stack_name, region=local.region, **checkout.PARAMETERS)
+        refused = refused_calls(calls, stack)
         assert not refused, f"calls the deployed roles refuse: {refused}"
     finally:
         if process.poll() is None:

@@ -143,7 +143,8 @@ def _run_batch_item(key: str, target: storage.IngestKey) -> Outcome:
         return Outcome("skipped", "item not pending")
     try:
         declared = settlement.declared_size(batch.id, target.index)
-        result = _cutout(key, batch.tier, batch.options, declared, backdrop=backgrounds.load(batch.options))
+        backdrop = backgrounds.load(batch.options)
+        result = _cutout(key, batch.tier, batch.options, declared, backdrop=backdrop, thumbnail=False)
     except InvalidImage as err:
         lifecycle.end_item(batch.id, target.index, lifecycle.Failed(err.code, err.message))
         return Outcome("failed", err.code)
@@ -214,6 +215,7 @@ def _cutout(
     *,
     backdrop: bytes | None = None,
     watermark: bool = False,
+    thumbnail: bool = True,
 ) -> pipeline.CutoutResult:
     """`declared`: the size the upload form was signed for (None for a drop). S3 enforces the
     form's size range; this refuses what got past it (moto, for one, does not enforce it).
@@ -234,7 +236,7 @@ def _cutout(
             )
         data = storage.get_bytes(key)
     started = time.perf_counter()
-    result = pipeline.run(data, tier, options, backdrop=backdrop, watermark=watermark)
+    result = pipeline.run(data, tier, options, backdrop=backdrop, watermark=watermark, thumbnail=thumbnail)
     logger.info(
         "cutout",
         extra={

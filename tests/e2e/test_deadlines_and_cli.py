@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import test_local_runtime as local
-from test_local_runtime import BGR, SECRET, new_user, serving, tokens
+from test_local_runtime import BGR, SECRET, new_user, pay, serving, tokens
 
 from bgr_cli import main as cli
 from bgr_cli.client import upload
@@ -92,6 +92,20 @@ def test_bgr_batch_resumes_after_an_interruption_and_lists_cancels_downloads(
     stranger = tokens.sign("someone", (), secret=SECRET.encode())
     code, out = bgr(capsys, "--base-url", runtime["api"], "--token", stranger, "cancel", abandoned)
     assert str(code).startswith("bgr: not found (NOT_FOUND")
+
+
+def test_bgr_subscribe_and_buy_print_the_checkout_url(runtime, capsys):
+    user_id, user = new_user(runtime)
+    base = ("--base-url", runtime["api"], "--token", tokens.sign(user_id, (), secret=SECRET.encode()))
+    code, out = bgr(capsys, *base, "buy", "small")
+    url = out.splitlines()[0]
+    assert code is None and url.startswith("http://127.0.0.1:") and "/checkout/cs_" in url, out
+    assert pay(url).status_code == 303 and user.balance() == 100
+    code, out = bgr(capsys, *base, "subscribe", "starter")
+    assert code is None and pay(out.splitlines()[0]).status_code == 303
+    assert user.get(f"{BGR}/subscription")["subscription"]["status"] == "active"
+    code, out = bgr(capsys, *base, "subscribe", "starter")  # already subscribed
+    assert str(code).startswith("bgr: error 400"), code
 
 
 def test_bgr_jobs_says_why_a_job_failed_and_that_it_was_refunded_and_cutout_fetches_one(

@@ -46,6 +46,20 @@ def runtime(tmp_path_factory):
         yield urls
 
 
+def pay(checkout_url: str) -> requests.Response:
+    """What a payer does on the local checkout's page: opens it and pays (its answer: the 303
+    back to the app, sent once the payment's events were delivered to the webhook)."""
+    page = requests.get(checkout_url, timeout=30)
+    assert page.status_code == 200 and "Pay Rp" in page.text, page.text
+    return requests.post(f"{checkout_url}/pay", allow_redirects=False, timeout=120)
+
+
+def subscribe_paid(user: Client, plan: str) -> dict:
+    checkout = user.post(f"{BGR}/subscription", {"plan": plan})["checkout"]
+    assert pay(checkout["url"]).status_code == 303
+    return user.get(f"{BGR}/subscription")["subscription"]
+
+
 def client(runtime, user: str | None = None, admin: bool = False) -> Client:
     token = tokens.sign(user, ("admin",) if admin else (), secret=SECRET.encode()) if user else None
     return Client(runtime["api"], token, poll_s=0.3)
@@ -170,9 +184,7 @@ def test_simultaneous_requests_of_two_users_on_two_functions_never_mix(runtime):
     for credits_, plan in ((20, "starter"), (40, None)):
         user_id, user = new_user(runtime, credits=credits_)
         if plan:
-            user.post(
-                f"{BGR}/subscription", {"plan": plan, "paymentId": f"pay-{user_id}", "paymentMethod": "qris"}
-            )
+            subscribe_paid(user, plan)
         user.post(
             f"{BGR}/remove",
             {"tier": "basic", "filename": "a.jpg", "contentType": "image/jpeg", "sizeBytes": 100},
@@ -189,6 +201,38 @@ def test_simultaneous_requests_of_two_users_on_two_functions_never_mix(runtime):
     assert all(first[route] != second[route] for route in ROUTES)  # a mix would show
     counts = hammer(runtime["api"], {u: c.token for u, c in users.items()}, expected, 100)
     assert counts == {"requests": 100, "answered": 100, "resets": 0, "mixed": 0}
+
+
+def test_money_comes_in_through_the_local_checkout_and_its_signed_events(runtime):
+    """The local checkout stands in for Stripe: the deployed adapter creates the session on it,
+    paying delivers Stripe-shaped events signed with the webhook secret the stack reads from SSM,
+    and the deployed webhook function applies them."""
+    assert requests.get(f"{runtime['api']}/health", timeout=30).json()["features"]["payments"] is True
+    _, user = new_user(runtime)
+    checkout = user.post(f"{BGR}/subscription", {"plan": "pro"})["checkout"]
+    assert user.get(f"{BGR}/subscription") == {"subscription": None}  # a checkout changes nothing
+    paid = pay(checkout["url"])
+    assert paid.status_code == 303
+    assert paid.headers["Location"] == f"{runtime['api']}/#/account?checkout=paid&session={checkout['id']}"
+    sub = user.get(f"{BGR}/subscription")["subscription"]
+    assert (sub["plan"], sub["status"], sub["provider"], sub["usable"]) == ("pro", "active", "stripe", True)
+    again = requests.post(f"{checkout['url']}/pay", allow_redirects=False, timeout=60)
+    assert again.status_code == 502 and "no longer open" in again.text  # a checkout pays once
+    bought = user.post("/api/credits/checkout", {"pack": "small"})["checkout"]
+    assert pay(bought["url"]).status_code == 303 and user.balance() == 100
+    (entry,) = user.get("/api/credits/ledger")["entries"]
+    assert (entry["reason"], entry["reference"], entry["actor"]) == ("pack_purchase", bought["id"], "payment")
+    cancelled = user.request("DELETE", f"{BGR}/subscription", json={"reason": "e2e"})["subscription"]
+    assert cancelled["plan"] == "pro"  # the provider's confirmation is what records it:
+    sub = user.get(f"{BGR}/subscription")["subscription"]
+    assert (sub["status"], sub["usable"], sub["cancelReason"]) == ("cancelled", True, "e2e")
+    forged = requests.post(
+        f"{runtime['api']}/api/payments/stripe/webhook",
+        data=json.dumps({"id": "evt_forged", "type": "invoice.paid"}),
+        headers={"Stripe-Signature": "t=1,v1=00"},
+        timeout=30,
+    )
+    assert forged.status_code == 400 and forged.json()["error"]["code"] == "INVALID_SIGNATURE"
 
 
 def test_admin_grants_add_credits_and_only_admins_may(runtime):
@@ -312,7 +356,7 @@ def test_a_waited_cutout_comes_back_as_the_bytes_the_accept_header_asks_for(runt
 
 def test_the_quote_is_public_and_a_valid_token_adds_subscription_cover(runtime):
     user_id, user = new_user(runtime)
-    user.post(f"{BGR}/subscription", {"plan": "starter", "paymentId": "pay-e2e"})
+    subscribe_paid(user, "starter")
     url, body = f"{runtime['api']}{BGR}/pricing/quote", {"tier": "basic", "imageCount": 60}
     anonymous = requests.post(url, json=body, timeout=30).json()["quote"]
     covered = requests.post(url, json=body, headers=bearer(user_id), timeout=30).json()["quote"]

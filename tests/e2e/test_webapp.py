@@ -1,7 +1,7 @@
 """The web app in a real browser: Debian's headless Chromium driven by Playwright against
 `python -m bgr_local serve` on free ports — sign in, admin grant, one removal to its cutout, a
-failed one shown refunded in History, a 5-image batch to its ZIP, a 402 in words. Screenshots are
-left in out/ (webapp-*.png).
+failed one shown refunded in History, a 5-image batch to its ZIP, a 402 in words, a plan and a
+credit pack paid through the local checkout. Screenshots are left in out/ (webapp-*.png).
 
 Every page runs under the security headers CloudFront sends (template.yaml's WebSecurityHeaders,
 which the local runtime sends with its own origins): a Content-Security-Policy violation reported
@@ -228,11 +228,38 @@ def test_no_credits_is_explained_in_words_and_charges_nothing(page, images):
     page.get_by_role("button", name="Remove background").click()
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Not enough credits")
-    expect(alert).to_contain_text("Get credits from an administrator")
+    expect(alert).to_contain_text("Buy credits on the Account page")
     expect(alert).to_contain_text("Nothing was charged")
     shot(page, "402")
     go(page, "History")
     expect(page.get_by_text("No images yet.")).to_be_visible()
+
+
+def test_subscribe_and_buy_credits_through_the_local_checkout(page):
+    sign_in(page)
+    go(page, "Account")
+    expect(page.get_by_text("No subscription: every image is paid in credits.")).to_be_visible()
+    page.get_by_role("button", name="Subscribe to starter").click()
+    # the local checkout, standing in for Stripe's page (its own origin)
+    expect(page.get_by_role("heading", name="Local checkout")).to_be_visible()
+    shot(page, "checkout")
+    page.get_by_role("button", name="Pay Rp 99.000 a month").click()
+    status = page.get_by_role("status")
+    expect(status).to_contain_text("Payment confirmed: your starter plan is active")
+    expect(page.get_by_test_id("plan-status")).to_have_text("active")
+    assert page.evaluate("location.hash") == "#/account"  # the checkout's parameters are gone
+    shot(page, "subscribed")
+    page.get_by_role("button", name="Buy 500 credits").click()
+    page.get_by_role("button", name="Pay Rp 47.500").click()
+    expect(page.get_by_role("status")).to_contain_text("500 credits added to your balance")
+    expect(page.get_by_test_id("balance")).to_have_text("500 credits")
+    expect(page.get_by_role("table", name="Ledger (newest first)")).to_contain_text("Credits bought")
+    page.get_by_role("button", name="Cancel the subscription").click()
+    expect(page.get_by_test_id("plan-status")).to_have_text("cancelled")
+    page.get_by_role("button", name="Subscribe to pro").click()
+    page.get_by_role("link", name="Cancel and go back").click()
+    expect(page.get_by_role("status")).to_contain_text("The checkout was cancelled: nothing was charged.")
+    expect(page.get_by_test_id("plan-status")).to_have_text("cancelled")
 
 
 def test_a_phone_sized_screen(app, browser):

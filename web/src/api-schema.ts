@@ -40,6 +40,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/users/{userId}/subscription": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Comp a plan for some days (admins; recorded with the admin and the reason) */
+        post: operations["comp_api_admin_users__userId__subscription_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/background-remover/jobs/{jobId}": {
         parameters: {
             query?: never;
@@ -190,10 +207,27 @@ export interface paths {
         /** The caller's subscription and today's usage */
         get: operations["get_subscription_api_background_remover_subscription_get"];
         put?: never;
-        /** Subscribe to a plan paid elsewhere */
+        /** Subscribe: a checkout to pay at; the plan is active once the provider says it is paid */
         post: operations["subscribe_api_background_remover_subscription_post"];
-        /** Cancel (usable until currentPeriodEnd) */
+        /** Cancel at period end (usable until currentPeriodEnd): 202 until the provider confirms */
         delete: operations["cancel_api_background_remover_subscription_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/credits/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Buy a credit pack: a checkout to pay at; the credits arrive once it is paid */
+        post: operations["buy_credits_api_credits_checkout_post"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -365,6 +399,23 @@ export interface paths {
         get: operations["account_v1_0_account_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/payments/stripe/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stripe's events (signed: Stripe-Signature); each applied once, in any order */
+        post: operations["stripe_webhook_api_payments_stripe_webhook_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -599,6 +650,42 @@ export interface components {
         CancelRequest: {
             /** Reason */
             reason?: string | null;
+        };
+        /**
+         * Checkout
+         * @description Where the payer goes to pay (the provider's hosted page), and until when it is valid.
+         */
+        Checkout: {
+            /** Id */
+            id: string;
+            /** Url */
+            url: string;
+            /**
+             * Expiresat
+             * Format: date-time
+             */
+            expiresAt: string;
+            /** Mode */
+            mode: string;
+        };
+        /**
+         * CheckoutResponse
+         * @description Send the payer to `checkout.url`; the plan or the credits arrive with the provider's event.
+         */
+        CheckoutResponse: {
+            checkout: components["schemas"]["Checkout"];
+        };
+        /** CompRequest */
+        CompRequest: {
+            /**
+             * Plan
+             * @enum {string}
+             */
+            plan: "starter" | "pro";
+            /** Days */
+            days: number;
+            /** Reason */
+            reason: string;
         };
         /** CreateKeyRequest */
         CreateKeyRequest: {
@@ -881,6 +968,11 @@ export interface components {
              * Format: date-time
              */
             createdAt: string;
+            /**
+             * Shortfall
+             * @description credits a clawback could not take (the balance was lower)
+             */
+            shortfall?: number | null;
         };
         /** OutputOptions */
         OutputOptions: {
@@ -961,6 +1053,27 @@ export interface components {
              */
             shadowOpacity: number;
         };
+        /** PackCheckoutRequest */
+        PackCheckoutRequest: {
+            /**
+             * Pack
+             * @enum {string}
+             */
+            pack: "small" | "medium" | "large" | "xl";
+        };
+        /** PackInfo */
+        PackInfo: {
+            /** Name */
+            name: string;
+            /** Credits */
+            credits: number;
+            /** Listpricerp */
+            listPriceRp: number;
+            /** Discountpercentage */
+            discountPercentage: number;
+            /** Pricerp */
+            priceRp: number;
+        };
         /** PlanInfo */
         PlanInfo: {
             /** Name */
@@ -984,6 +1097,11 @@ export interface components {
             discounts: components["schemas"]["DiscountBracket"][];
             /** Plans */
             plans: components["schemas"]["PlanInfo"][];
+            /**
+             * Packs
+             * @description credit packs: POST /api/credits/checkout {pack}
+             */
+            packs: components["schemas"]["PackInfo"][];
             /** Maxbatchimages */
             maxBatchImages: number;
         };
@@ -1079,10 +1197,6 @@ export interface components {
              * @enum {string}
              */
             plan: "starter" | "pro";
-            /** Paymentid */
-            paymentId: string;
-            /** Paymentmethod */
-            paymentMethod?: string | null;
         };
         /** SubscriptionResponse */
         SubscriptionResponse: {
@@ -1128,6 +1242,11 @@ export interface components {
             lastPaymentId: string | null;
             /** Paymentmethod */
             paymentMethod: string | null;
+            /**
+             * Provider
+             * @description stripe, or comp (given by an admin)
+             */
+            provider: string;
             today?: components["schemas"]["TodayUsage"] | null;
         };
         /** TierInfo */
@@ -1192,6 +1311,16 @@ export interface components {
             };
             /** Expiresat */
             expiresAt: string;
+        };
+        /** WebhookAck */
+        WebhookAck: {
+            /**
+             * Received
+             * @default true
+             */
+            received: boolean;
+            /** Outcome */
+            outcome: string;
         };
         /** WebhookSecretView */
         WebhookSecretView: {
@@ -1488,6 +1617,122 @@ export interface operations {
             };
             /** @description not found, or not yours */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR: the message names the field, the rule and its limit */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED: see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description INTERNAL_ERROR, with a request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description TABLE_MISSING, FEATURE_DISABLED or MODEL_NOT_READY */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    comp_api_admin_users__userId__subscription_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompRequest"];
+            };
+        };
+        responses: {
+            /** @description success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionResponse"];
+                };
+            };
+            /** @description bad input (invalid JSON, unknown form fields, a cursor that is not yours, a refused URL) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no token, or a token that is not valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not allowed (admins only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not found, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not a JPEG, PNG or WebP image, or not a content type this route takes */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2458,7 +2703,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SubscriptionResponse"];
+                    "application/json": components["schemas"]["CheckoutResponse"];
                 };
             };
             /** @description bad input (invalid JSON, unknown form fields, a cursor that is not yours, a refused URL) */
@@ -2548,6 +2793,15 @@ export interface operations {
                     "application/json": components["schemas"]["SubscriptionResponse"];
                 };
             };
+            /** @description asked; recorded when the provider confirms */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionResponse"];
+                };
+            };
             /** @description bad input (invalid JSON, unknown form fields, a cursor that is not yours, a refused URL) */
             400: {
                 headers: {
@@ -2568,6 +2822,93 @@ export interface operations {
             };
             /** @description not found, or not yours */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not a JPEG, PNG or WebP image, or not a content type this route takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_ERROR: the message names the field, the rule and its limit */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description RATE_LIMITED: see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description INTERNAL_ERROR, with a request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description TABLE_MISSING, FEATURE_DISABLED or MODEL_NOT_READY */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    buy_credits_api_credits_checkout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PackCheckoutRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutResponse"];
+                };
+            };
+            /** @description bad input (invalid JSON, unknown form fields, a cursor that is not yours, a refused URL) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no token, or a token that is not valid */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3403,6 +3744,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RemoveBgErrors"];
+                };
+            };
+        };
+    };
+    stripe_webhook_api_payments_stripe_webhook_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAck"];
+                };
+            };
+            /** @description bad input (invalid JSON, unknown form fields, a cursor that is not yours, a refused URL) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description INTERNAL_ERROR, with a request id */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description TABLE_MISSING, FEATURE_DISABLED or MODEL_NOT_READY */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };

@@ -70,7 +70,7 @@ export function explain(error: unknown): Explained {
       return {
         title: "Not enough credits",
         text: `You do not have enough credits for this (${error.message}). Nothing was charged.`,
-        hint: "Get credits from an administrator (grant credits on the Account page when signed in as admin), or subscribe to a plan whose daily quota covers basic and standard images.",
+        hint: "Buy credits on the Account page, or subscribe to a plan whose daily quota covers basic and standard images.",
         link: { href: "#/account", label: "Go to your account" },
       };
     case 403:

@@ -144,7 +144,8 @@ function SignedIn({ config, session, onSignOut }: { config: AppConfig; session: 
     document.getElementById("main")?.focus();
     refreshBalance();
   }, [hash]);
-  const page = PAGES.find((p) => p.hash === hash) ?? PAGES[0];
+  // a checkout sends the payer back to "#/account?checkout=paid&session=cs_...": the page is before "?"
+  const page = PAGES.find((p) => p.hash === hash.split("?")[0]) ?? PAGES[0];
   useEffect(() => {
     document.title = `${page.label} · Background Remover Pro`;
   }, [page]);
@@ -191,7 +192,7 @@ function SignedIn({ config, session, onSignOut }: { config: AppConfig; session: 
         ) : page.hash === "#/history" ? (
           <HistoryPage api={api} />
         ) : page.hash === "#/account" ? (
-          <AccountPage api={api} pricing={pricing} balance={balance} onCharged={refreshBalance} />
+          <AccountPage api={api} pricing={pricing} balance={balance} onCharged={refreshBalance} payments={health ? health.features.payments !== false : true} returned={hash} />
         ) : (
           <SinglePage api={api} pricing={pricing} onCharged={refreshBalance} />
         ))}

@@ -14,3 +14,4 @@ export type Quote = Schemas["Quote"];
 export type Pricing = Schemas["PricingTables"];
 export type Subscription = Schemas["SubscriptionView"];
 export type LedgerEntry = Schemas["LedgerEntryView"];
+export type Checkout = Schemas["Checkout"];

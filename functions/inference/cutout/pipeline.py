@@ -18,7 +18,7 @@ class CutoutResult:
     image: bytes
     content_type: str
     extension: str  # png | webp | jpg
-    thumbnail: bytes  # WebP, THUMBNAIL_SIDE px
+    thumbnail: bytes | None  # WebP, THUMBNAIL_SIDE px; None when not asked for
     width: int
     height: int
     original_size: int  # bytes received
@@ -39,10 +39,12 @@ def run(
     *,
     backdrop: bytes | None = None,
     watermark: bool = False,
+    thumbnail: bool = True,
 ) -> CutoutResult:
     """`backdrop`: the background image's bytes (bg_image_url / bg_image_file); `watermark`: a
-    test key's result. Raises InvalidImage for input that will never process (the backdrop's
-    code prefixed BACKGROUND_), ModelNotReady when no model can run."""
+    test key's result; `thumbnail`: make one (a batch item's result has none). Raises
+    InvalidImage for input that will never process (the backdrop's code prefixed BACKGROUND_),
+    ModelNotReady when no model can run."""
     options = options or OutputOptions()
     settings = get_settings()
     if tier not in settings.tier_models:
@@ -81,16 +83,16 @@ def run(
     picture, box = outputs.fit(picture, box, options.max_pixels)
     if watermark:
         picture = compositing.watermark(picture)
-    thumbnail = background.pool.submit(outputs.thumbnail, picture, icc)  # beside the encode
+    # beside the encode
+    thumb = background.pool.submit(outputs.thumbnail, picture, icc) if thumbnail else None
     encoded = outputs.encode(picture, options.format, icc)
-    thumb = thumbnail.result()
     clock.lap("encode")
 
     return CutoutResult(
         image=encoded.data,
         content_type=encoded.content_type,
         extension=encoded.extension,
-        thumbnail=thumb,
+        thumbnail=thumb.result() if thumb is not None else None,
         width=encoded.width,
         height=encoded.height,
         original_size=len(data),

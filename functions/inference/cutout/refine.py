@@ -23,12 +23,14 @@ written anywhere, so the first cutout of a read-only container costs what every 
 """
 
 import math
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 from PIL import Image, ImageFilter
-from scipy import sparse
-from scipy.sparse import linalg as sparse_linalg
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 # Clean-up: values within this distance of 0 or 255 snap to it (background haze, speckled
 # interiors); the 50 % crossing, where the cutout's edge is, does not move.
@@ -121,6 +123,9 @@ def _closed_form(rgb: np.ndarray, alpha: np.ndarray, unknown: np.ndarray) -> np.
     """Levin et al.'s closed-form matting ("A Closed-Form Solution to Natural Image Matting",
     2008) for the `unknown` pixels, the others fixed, with a weak pull towards `alpha` that makes
     a few Jacobi-preconditioned conjugate-gradient steps from it enough."""
+    from scipy import sparse  # here: the light tiers never load scipy (~0.3 s of a cold start)
+    from scipy.sparse import linalg as sparse_linalg
+
     laplacian = _matting_laplacian(rgb, cv2.dilate(unknown.astype(np.uint8), np.ones((3, 3), np.uint8)))
     flat = alpha.ravel().astype(np.float64)
     free, fixed = np.flatnonzero(unknown), np.flatnonzero(~unknown)
@@ -134,8 +139,10 @@ def _closed_form(rgb: np.ndarray, alpha: np.ndarray, unknown: np.ndarray) -> np.
     return flat.reshape(alpha.shape).astype(np.float32)
 
 
-def _matting_laplacian(rgb: np.ndarray, centres: np.ndarray) -> sparse.csr_matrix:
+def _matting_laplacian(rgb: np.ndarray, centres: np.ndarray) -> "sparse.csr_matrix":
     """The matting Laplacian's terms from the 3×3 windows centred in `centres` (not on the border)."""
+    from scipy import sparse
+
     height, width = centres.shape
     ys, xs = np.nonzero(centres[1:-1, 1:-1])
     window = np.stack([(ys + dy) * width + xs + dx for dy in range(3) for dx in range(3)], 1)

@@ -100,6 +100,9 @@ def _session(path: Path) -> ort.InferenceSession:
             options.inter_op_num_threads = 1
             options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            # Idle pool threads sleep instead of spinning: spinning burns the vCPU share that the
+            # rest of the cutout (and, locally, the other instances and moto) needs.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             options.log_severity_level = 3
             _sessions[path] = ort.InferenceSession(
                 str(path), sess_options=options, providers=["CPUExecutionProvider"]

@@ -2,11 +2,11 @@
 
 from functools import cache
 
-import boto3
-
 from .config import get_settings
 
 
 @cache
 def client(service: str):
+    import boto3  # here: a module that only names storage's constants loads no SDK (~0.2 s)
+
     return boto3.client(service, region_name=get_settings().region)

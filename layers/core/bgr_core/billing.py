@@ -137,7 +137,7 @@ def refund(
     user_id: str, credits_paid: int, reference: str, quota: tuple[str, str, str] | None, writes: list[Write]
 ) -> Change:
     """The change refunding one failed image together with `writes` (the failure's own records):
-    its credits, or its quota (subscription id, day, tier) when the quota paid for it."""
+    its credits, or its quota (user id, day, tier) when the quota paid for it."""
     if quota and not credits_paid:
         writes += subscriptions.release(*quota, count=1)
     return Change(user_id, credits_paid, "refund", reference, "system", writes)
@@ -148,7 +148,7 @@ def commit_failed_job(job: Job, code: str, message: str, only: tuple[str, ...] =
     settled (or is in none of the statuses `only` allows: an expired upload fails only a job not
     started). Only work.lifecycle.end_job calls it, which then emits and announces."""
     now = utcnow()
-    quota = (job.subscription_id, job.usage_date, job.tier) if job.pricing_type == "subscription" else None
+    quota = (job.user_id, job.usage_date, job.tier) if job.pricing_type == "subscription" else None
     mark_failed = update(
         job,
         [

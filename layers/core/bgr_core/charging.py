@@ -76,3 +76,41 @@ def plan_charge(
     covered = min(room, image_count)
     pct = discount_percentage(image_count)
     return ChargePlan(tier, image_count, covered, price(unit, image_count - covered, pct), unit)
+
+
+# Failure codes of images that never arrived (or were cancelled before they were processed): they
+# do not count toward a batch's volume discount.
+NEVER_ARRIVED = frozenset({"UPLOAD_EXPIRED", "CANCELLED", "COPY_FAILED"})
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    pricing_type: str  # credit | subscription
+    share: int  # the credits it paid up front
+    failed: bool
+    arrived: bool
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """A batch re-priced at the bracket of the images that arrived."""
+
+    arrived: int
+    listed: Price  # the arrived images' list price (the batch's settled prices)
+    refund: int  # credits given back now: what never-arrived images paid, less what the bracket lost
+
+
+def settle_batch(credits_per_image: int, outcomes: list[ItemOutcome]) -> Settlement:
+    """The arrived images pay their bracket's price (those the quota covered pay nothing), never
+    more than was charged up front; images that arrived and failed were refunded their own share
+    when they failed, and images that never arrived are refunded here, with the difference."""
+    arrived = [o for o in outcomes if o.arrived]
+    pct = discount_percentage(len(arrived)) if arrived else 0
+    paid_arrived = sum(o.pricing_type == "credit" for o in arrived)
+    charged = sum(o.share for o in outcomes)
+    refunded = sum(o.share for o in arrived if o.failed)
+    owed = min(charged, price(credits_per_image, paid_arrived, pct).final) - refunded
+    held = charged - refunded  # never-arrived images are refunded only here
+    return Settlement(
+        len(arrived), price(credits_per_image, len(arrived), pct), held - max(0, min(owed, held))
+    )

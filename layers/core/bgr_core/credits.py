@@ -45,7 +45,8 @@ class Change:
     actor: str = "system"
     writes: Sequence[Write] = ()
     decided: Any = None  # what the caller decided (a charge's plan, a batch's new status)
-    entry: LedgerEntry | None = None  # the ledger entry written (None when delta is 0)
+    shortfall: int = 0  # credits owed back that the balance did not hold (recorded on the entry)
+    entry: LedgerEntry | None = None  # the ledger entry written (None when delta and shortfall are 0)
 
 
 def balance(user_id: str) -> int:
@@ -64,7 +65,8 @@ def apply(decide: Callable[[int], Change | None]) -> Change | None:
         change = decide(attempt)
         if change is None:
             return None
-        account = get_or_none(CreditAccount, change.user_id) if change.delta else None
+        recorded = bool(change.delta or change.shortfall)
+        account = get_or_none(CreditAccount, change.user_id) if recorded else None
         current = int(account.balance) if account else 0
         if current + change.delta < 0:
             raise InsufficientCredits(
@@ -74,7 +76,7 @@ def apply(decide: Callable[[int], Change | None]) -> Change | None:
             )
         try:
             with transaction() as tx:
-                if change.delta:
+                if recorded:
                     change.entry = _write_change(tx, account, change)
                 for write in change.writes:
                     write(tx)
@@ -128,6 +130,7 @@ def _write_change(tx: TransactWrite, account: CreditAccount | None, change: Chan
         balance_after=new_balance,
         actor=change.actor,
         created_at=now,
+        shortfall=change.shortfall or None,
     )
     tx.save(entry, condition=LedgerEntry.user_id.does_not_exist())
     return entry

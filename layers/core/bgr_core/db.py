@@ -30,6 +30,8 @@ def table_names() -> dict[str, str]:
         "idempotency": s.idempotency_table,
         "apiKeys": s.api_keys_table,
         "webhookSecrets": s.webhook_secrets_table,
+        "paymentEvents": s.payment_events_table,
+        "payments": s.payments_table,
     }
 
 

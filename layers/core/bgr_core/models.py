@@ -54,6 +54,8 @@ class LedgerEntry(Model):
     balance_after = NumberAttribute(attr_name="balanceAfter")
     actor = UnicodeAttribute()
     created_at = UTCDateTimeAttribute(attr_name="createdAt", default=utcnow)
+    # credits a clawback could not take because the balance did not hold them (a refunded pack)
+    shortfall = NumberAttribute(null=True)
 
 
 _RAW_MAP = MapAttribute()  # a map of any JSON-like values
@@ -199,6 +201,8 @@ class Batch(Model):
     subscription_id = UnicodeAttribute(attr_name="subscriptionId", null=True)
     usage_date = UnicodeAttribute(attr_name="usageDate", null=True)
     credits_refunded = NumberAttribute(attr_name="creditsRefunded", default=0)
+    # set when the batch settles: the images that arrived, which its final price is decided by
+    arrived_images = NumberAttribute(attr_name="arrivedImages", null=True)
     zip_status = UnicodeAttribute(attr_name="zipStatus", null=True)  # building | ready | failed
     zip_key = UnicodeAttribute(attr_name="zipKey", null=True)
     zip_size = NumberAttribute(attr_name="zipSize", null=True)
@@ -224,7 +228,8 @@ class BatchItemGroup(Model):
 
 
 class Subscription(Model):
-    """One subscription per user."""
+    """One subscription per user. Only a verified payment event (bgr_core.money.payment_events) or
+    an admin's comp makes it active; `provider` says which."""
 
     class Meta(_Meta):
         table_name = _settings.subscriptions_table
@@ -232,7 +237,7 @@ class Subscription(Model):
     user_id = UnicodeAttribute(hash_key=True, attr_name="userId")
     id = UnicodeAttribute()
     plan = UnicodeAttribute()
-    status = UnicodeAttribute()  # active | cancelled | expired
+    status = UnicodeAttribute()  # active | past_due | cancelled | expired
     monthly_price = NumberAttribute(attr_name="monthlyPrice")
     daily_quota = NumberAttribute(attr_name="dailyQuota")
     professional_daily_quota = NumberAttribute(attr_name="professionalDailyQuota")
@@ -245,19 +250,64 @@ class Subscription(Model):
     auto_renew = BooleanAttribute(attr_name="autoRenew", default=True)
     last_payment_id = UnicodeAttribute(attr_name="lastPaymentId", null=True)
     payment_method = UnicodeAttribute(attr_name="paymentMethod", null=True)
+    provider = UnicodeAttribute(default="stripe")  # stripe | comp
+    provider_subscription_id = UnicodeAttribute(attr_name="providerSubscriptionId", null=True)
+    provider_customer_id = UnicodeAttribute(attr_name="providerCustomerId", null=True)
+    # the provider's time (event.created, unix s) of the newest event applied: an older one that
+    # arrives late never undoes a newer one
+    provider_event_at = NumberAttribute(attr_name="providerEventAt", default=0)
+    comped_by = UnicodeAttribute(attr_name="compedBy", null=True)
+    comp_reason = UnicodeAttribute(attr_name="compReason", null=True)
+    version = NumberAttribute(default=0)  # every change is conditioned on the version read
 
 
 class UsageCounter(Model):
-    """Usage per (subscription, day, tier); the tier `all` row holds the day's total."""
+    """Usage per (user, day, tier); the tier `all` row holds the day's total. Keyed by the user, not
+    by a subscription, so that a new subscription the same day never brings a new day's quota."""
 
     class Meta(_Meta):
         table_name = _settings.usage_table
 
-    subscription_id = UnicodeAttribute(hash_key=True, attr_name="subscriptionId")
+    user_id = UnicodeAttribute(hash_key=True, attr_name="userId")
     day_tier = UnicodeAttribute(range_key=True, attr_name="dayTier")  # "2026-11-22#standard"
     removals_count = NumberAttribute(attr_name="removalsCount", default=0)
     total_credits_equivalent = NumberAttribute(attr_name="totalCreditsEquivalent", default=0)
     expires_at = NumberAttribute(attr_name="expiresAt", null=True)  # TTL
+
+
+class PaymentEvent(Model):
+    """A payment provider's event, recorded in the transaction that applies it: its id's
+    conditional put is what makes a redelivery change nothing."""
+
+    class Meta(_Meta):
+        table_name = _settings.payment_events_table
+
+    id = UnicodeAttribute(hash_key=True)  # evt_...
+    type = UnicodeAttribute()
+    outcome = UnicodeAttribute()  # what it did: activated, renewed, granted, ignored: <why> ...
+    user_id = UnicodeAttribute(attr_name="userId", null=True)
+    created = NumberAttribute()  # the provider's event time (unix s)
+    received_at = UTCDateTimeAttribute(attr_name="receivedAt", default=utcnow)
+    expires_at = NumberAttribute(attr_name="expiresAt")  # TTL: longer than the provider retries
+
+
+class PackPayment(Model):
+    """A credit pack's payment, keyed by the provider's payment (a PaymentIntent id): the paid
+    checkout and the charge's refunds both name it, whichever arrives first."""
+
+    class Meta(_Meta):
+        table_name = _settings.payments_table
+
+    id = UnicodeAttribute(hash_key=True)  # pi_...
+    user_id = UnicodeAttribute(attr_name="userId", null=True)
+    pack = UnicodeAttribute(null=True)
+    credits = NumberAttribute(default=0)  # the pack's credits
+    checkout_id = UnicodeAttribute(attr_name="checkoutId", null=True)  # cs_...: the grant's reference
+    amount = NumberAttribute(null=True)  # what was paid, in the currency's minor unit
+    amount_refunded = NumberAttribute(attr_name="amountRefunded", default=0)
+    granted = NumberAttribute(default=0)  # credits added to the balance
+    clawed_back = NumberAttribute(attr_name="clawedBack", default=0)  # credits refunds took (or owed)
+    version = NumberAttribute(default=0)
 
 
 class RateLimitWindow(Model):
@@ -317,4 +367,6 @@ MODELS: tuple[type[Model], ...] = (
     RateLimitWindow,
     ApiKey,
     WebhookSecret,
+    PaymentEvent,
+    PackPayment,
 )

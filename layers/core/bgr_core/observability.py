@@ -24,7 +24,14 @@ metrics = Metrics()
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 # The balance changes credits.apply makes, by ledger reason.
-CREDIT_METRICS = {"charge": "CreditsCharged", "refund": "CreditsRefunded", "admin_grant": "CreditsGranted"}
+CREDIT_METRICS = {
+    "charge": "CreditsCharged",
+    "refund": "CreditsRefunded",
+    "settlement": "CreditsRefunded",  # a batch re-priced by what arrived gives the difference back
+    "admin_grant": "CreditsGranted",
+    "pack_purchase": "CreditsPurchased",
+    "pack_refund": "CreditsTakenBack",
+}
 
 clock: Callable[[], float] = time.time  # seconds since the epoch; tests replace it
 

@@ -59,6 +59,35 @@ PLANS: dict[str, Plan] = {
 PlanName = Literal[tuple(PLANS)]
 
 
+@dataclass(frozen=True)
+class CreditPack:
+    """Credits bought in one payment: list price at RUPIAH_PER_CREDIT, less the pack's discount."""
+
+    name: str
+    credits: int
+    discount_pct: int
+
+    @property
+    def list_price_rp(self) -> int:
+        return self.credits * RUPIAH_PER_CREDIT
+
+    @property
+    def price_rp(self) -> int:
+        return self.list_price_rp - self.list_price_rp * self.discount_pct // 100
+
+
+CREDIT_PACKS: dict[str, CreditPack] = {
+    p.name: p
+    for p in (
+        CreditPack("small", 100, 0),
+        CreditPack("medium", 500, 5),
+        CreditPack("large", 2_000, 10),
+        CreditPack("xl", 5_000, 15),
+    )
+}
+PackName = Literal[tuple(CREDIT_PACKS)]
+
+
 def discount_percentage(image_count: int) -> int:
     if not 1 <= image_count <= MAX_BATCH_IMAGES:
         raise ValueError(f"a batch holds 1-{MAX_BATCH_IMAGES} images, not {image_count}")

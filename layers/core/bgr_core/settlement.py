@@ -10,10 +10,12 @@ and starts the ZIP (or ends the batch) when the settlement counted the last item
 from collections.abc import Callable
 
 from . import billing, credits, zip_workflow
+from .charging import NEVER_ARRIVED, ItemOutcome, Settlement, settle_batch
 from .credits import Change
 from .db import Write, applied, get_or_none, update
 from .errors import NotFound
 from .models import BATCH_HEADER, ITEM_GROUP_SIZE, Batch, BatchItem, BatchItemGroup, item_group_key, utcnow
+from .pricing import TIERS
 from .work.status import BATCH_FINAL, BATCH_ZIPPED, ITEM_OPEN, BatchStatus, ItemStatus, ZipStatus
 
 # (the batch as the settlement read it, with its new status): what a commit returns
@@ -99,8 +101,11 @@ def commit_failed_item(
     batch_id: str, index: int, code: str, message: str, only: tuple[str, ...] = ITEM_OPEN
 ) -> Settled | None:
     """Marks an item failed and refunds its share (credits, or quota) in the same transaction,
-    once: None when it was already settled (or is in none of the statuses `only` allows)."""
+    once: None when it was already settled (or is in none of the statuses `only` allows). An
+    image that never arrived (NEVER_ARRIVED) gives its quota back now and its credits when the
+    batch settles, re-priced at the bracket of what arrived (so no refund is ever taken back)."""
     slot = _slot(index)
+    arrived = code not in NEVER_ARRIVED
     failed = update(
         _group(batch_id, index),
         [
@@ -114,10 +119,11 @@ def commit_failed_item(
 
     def refund(batch: Batch, item: BatchItem) -> Change:
         paid_by_quota = item.pricing_type == "subscription"
-        quota = (batch.subscription_id, batch.usage_date, batch.tier) if paid_by_quota else None
-        return billing.refund(batch.user_id, int(item.share), f"batch:{batch_id}#{index}", quota, [failed])
+        quota = (batch.user_id, batch.usage_date, batch.tier) if paid_by_quota else None
+        share = int(item.share) if arrived else 0
+        return billing.refund(batch.user_id, share, f"batch:{batch_id}#{index}", quota, [failed])
 
-    return _settle(batch_id, index, ItemStatus.FAILED, only, refund)
+    return _settle(batch_id, index, ItemStatus.FAILED, only, refund, code)
 
 
 def _settle(
@@ -126,9 +132,11 @@ def _settle(
     outcome: ItemStatus,
     settleable: tuple[str, ...],
     change: Callable[[Batch, BatchItem], Change],
+    code: str | None = None,
 ) -> Settled | None:
     """Writes one item's `change` with the header's counts; None when the item is not (or no
-    longer) in a `settleable` status."""
+    longer) in a `settleable` status. The settlement of the last item re-prices the batch by the
+    images that arrived and refunds the difference in the same transaction."""
 
     def decide(attempt: int) -> Change | None:
         batch, item = _header(batch_id), _item(batch_id, index)
@@ -140,7 +148,14 @@ def _settle(
         processed = int(batch.processed_images) + (outcome == ItemStatus.COMPLETED)
         failed = int(batch.failed_images) + (outcome == ItemStatus.FAILED)
         status = _status(int(batch.total_images), processed, failed)
-        settled.writes = [*settled.writes, _count(batch, processed, failed, status, refunded=settled.delta)]
+        final = None
+        if status in BATCH_FINAL:
+            final = _settlement(batch, index, outcome, code)
+            if final.refund:
+                settled.delta += final.refund
+                settled.reason, settled.reference = "settlement", f"batch:{batch_id}"
+        count = _count(batch, processed, failed, status, refunded=settled.delta, final=final)
+        settled.writes = [*settled.writes, count]
         settled.decided = (batch, status)
         return settled
 
@@ -154,13 +169,36 @@ def _settle(
     return batch, status
 
 
-def _count(batch: Batch, processed: int, failed: int, status: BatchStatus, refunded: int) -> Write:
-    """The header's new counts, conditioned on the counts read."""
+def _settlement(batch: Batch, index: int, outcome: ItemStatus, code: str | None) -> Settlement:
+    """The batch re-priced by what arrived, once every item is settled (`index` settling now)."""
+    groups = BatchItemGroup.query(batch.id, BatchItemGroup.sk.startswith("ITEMS#"), consistent_read=True)
+    outcomes = []
+    for item in (item for group in groups for item in group.items):
+        failed, item_code = item.status == ItemStatus.FAILED, item.error_code
+        if int(item.index) == index:
+            failed, item_code = outcome == ItemStatus.FAILED, code
+        arrived = not (failed and item_code in NEVER_ARRIVED)
+        outcomes.append(ItemOutcome(item.pricing_type, int(item.share), failed, arrived))
+    return settle_batch(TIERS[batch.tier].credits, outcomes)
+
+
+def _count(
+    batch: Batch, processed: int, failed: int, status: BatchStatus, refunded: int, final: Settlement | None
+) -> Write:
+    """The header's new counts, conditioned on the counts read; once settled, its prices as
+    re-priced by the images that arrived."""
     actions = [
         Batch.processed_images.set(processed),
         Batch.failed_images.set(failed),
         Batch.status.set(status),
     ]
+    if final is not None:
+        actions += [
+            Batch.arrived_images.set(final.arrived),
+            Batch.original_price.set(final.listed.base),
+            Batch.discount_percentage.set(final.listed.discount_percentage),
+            Batch.final_price.set(final.listed.final),
+        ]
     if refunded:
         actions.append(Batch.credits_refunded.add(refunded))
     if status in BATCH_ZIPPED:

@@ -1,19 +1,27 @@
-"""Subscriptions and their daily quota counters."""
+"""Subscriptions and their daily quota counters.
+
+A subscription becomes active, renews, lapses or ends only through a verified payment event
+(bgr_core.money.payment_events) or an admin's comp (`comp`); nothing a user sends alone does.
+The day's counters belong to the user, so a new subscription the same day shares that day's quota.
+"""
 
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from . import credits
 from .charging import QuotaUse
 from .config import get_settings
-from .db import Write, get_or_none, update
-from .errors import BadRequest, NotFound
+from .credits import Change
+from .db import Write, get_or_none, save, update
+from .errors import BadRequest, Conflict, NotFound
 from .models import Subscription, UsageCounter, utcnow
 from .pricing import PLANS, TIERS
 
 ALL_TIERS = "all"
-PERIOD = timedelta(days=30)
 USAGE_RETENTION = timedelta(days=90)
+USABLE = ("active", "past_due", "cancelled")  # each until currentPeriodEnd
+COMP = "comp"
 
 
 def today(now: datetime | None = None) -> str:
@@ -22,57 +30,108 @@ def today(now: datetime | None = None) -> str:
 
 
 def is_usable(sub: Subscription | None, now: datetime | None = None) -> bool:
-    """Active, or cancelled but still inside the period already paid for."""
-    return bool(sub) and sub.status in ("active", "cancelled") and (now or utcnow()) < sub.current_period_end
+    """Active, past due or cancelled, inside the period already paid for."""
+    return bool(sub) and sub.status in USABLE and (now or utcnow()) < sub.current_period_end
 
 
 def get(user_id: str) -> Subscription | None:
     return get_or_none(Subscription, user_id)
 
 
-def subscribe(user_id: str, plan: str, *, payment_id: str, payment_method: str | None) -> Subscription:
-    """Records a plan paid elsewhere; a usable subscription must be cancelled and run out first."""
-    terms = PLANS.get(plan)
-    if terms is None:
+def terms(plan: str):
+    found = PLANS.get(plan)
+    if found is None:
         raise BadRequest(f"unknown plan {plan!r}; plans: {', '.join(PLANS)}")
+    return found
+
+
+def check_can_subscribe(user_id: str) -> None:
+    """A usable subscription that renews must be cancelled first (it may run out meanwhile)."""
     current = get(user_id)
-    if is_usable(current) and current.status == "active":
+    if is_usable(current) and current.status in ("active", "past_due"):
         raise BadRequest(f"already subscribed to {current.plan}; cancel it first")
-    now = utcnow()
-    sub = Subscription(
+
+
+def new_record(
+    user_id: str, plan: str, *, period_end: datetime, provider: str, now: datetime
+) -> Subscription:
+    """A subscription record active on `plan` until `period_end` (written by whoever decided it)."""
+    t = terms(plan)
+    return Subscription(
         user_id,
         id=str(uuid.uuid4()),
         plan=plan,
         status="active",
-        monthly_price=terms.monthly_price_rp,
-        daily_quota=terms.daily_quota,
-        professional_daily_quota=terms.professional_daily_quota,
-        allowed_tiers=set(terms.allowed_tiers),
+        monthly_price=t.monthly_price_rp,
+        daily_quota=t.daily_quota,
+        professional_daily_quota=t.professional_daily_quota,
+        allowed_tiers=set(t.allowed_tiers),
         subscribed_at=now,
-        current_period_end=now + PERIOD,
-        next_billing_date=now + PERIOD,
-        auto_renew=True,
-        last_payment_id=payment_id,
-        payment_method=payment_method,
+        current_period_end=period_end,
+        provider=provider,
     )
-    sub.save()
-    return sub
 
 
-def cancel(user_id: str, reason: str | None) -> Subscription:
-    """Stops renewal; the subscription stays usable until currentPeriodEnd."""
-    sub = get(user_id)
-    if sub is None or sub.status != "active":
-        raise NotFound("no active subscription")
+def set_plan(sub: Subscription, plan: str) -> None:
+    """The plan's terms on the record (a plan change, as the provider bills it)."""
+    t = terms(plan)
+    sub.plan = plan
+    sub.monthly_price = t.monthly_price_rp
+    sub.daily_quota = t.daily_quota
+    sub.professional_daily_quota = t.professional_daily_quota
+    sub.allowed_tiers = set(t.allowed_tiers)
+
+
+def put(sub: Subscription, read: Subscription | None) -> Write:
+    """Writes `sub` whole, conditioned on the record being as `read` (None: no record yet)."""
+    if read is None:
+        condition = Subscription.user_id.does_not_exist()
+    else:
+        condition = Subscription.version == read.version
+    sub.version = (int(read.version) if read else 0) + 1
+    return save(sub, condition)
+
+
+def comp(user_id: str, plan: str, days: int, *, admin_id: str, reason: str) -> Subscription:
+    """An admin gives a plan for `days` (support cases), recorded with who and why. A usable paid
+    subscription is left alone: it would be replaced without being cancelled at the provider."""
+
+    def decide(attempt: int) -> Change:
+        current = get(user_id)
+        if is_usable(current) and current.provider != COMP and current.status != "cancelled":
+            raise Conflict(
+                f"{user_id} has a paid {current.plan} subscription; cancel it at the provider first"
+            )
+        now = utcnow()
+        sub = new_record(user_id, plan, period_end=now + timedelta(days=days), provider=COMP, now=now)
+        sub.auto_renew = False
+        sub.payment_method = COMP
+        sub.last_payment_id = f"comp:{admin_id}"
+        sub.comped_by, sub.comp_reason = f"admin:{admin_id}", reason
+        return Change(user_id, 0, writes=[put(sub, current)], decided=sub)
+
+    return credits.apply(decide).decided
+
+
+def cancel_comp(sub: Subscription, reason: str | None) -> Subscription:
+    """Ends a comped plan's renewal at once (there is no provider to ask); usable until its end."""
     sub.update(
         actions=[
             Subscription.status.set("cancelled"),
             Subscription.cancelled_at.set(utcnow()),
             Subscription.cancel_reason.set(reason),
             Subscription.auto_renew.set(False),
-            Subscription.next_billing_date.remove(),
-        ]
+            Subscription.version.add(1),
+        ],
+        condition=Subscription.version == sub.version,
     )
+    return sub
+
+
+def require_cancellable(user_id: str) -> Subscription:
+    sub = get(user_id)
+    if sub is None or not is_usable(sub) or sub.status == "cancelled":
+        raise NotFound("no active subscription")
     return sub
 
 
@@ -80,9 +139,9 @@ def _key(day: str, tier: str) -> str:
     return f"{day}#{tier}"
 
 
-def usage(sub: Subscription, day: str) -> dict[str, UsageCounter]:
-    """Today's counters by tier (`all` is the total)."""
-    rows = UsageCounter.query(sub.id, UsageCounter.day_tier.startswith(f"{day}#"), consistent_read=True)
+def usage(user_id: str, day: str) -> dict[str, UsageCounter]:
+    """The user's counters of `day` by tier (`all` is the total)."""
+    rows = UsageCounter.query(user_id, UsageCounter.day_tier.startswith(f"{day}#"), consistent_read=True)
     return {row.day_tier.split("#", 1)[1]: row for row in rows}
 
 
@@ -90,7 +149,7 @@ def quota_use(sub: Subscription | None, day: str) -> QuotaUse | None:
     """What the charging decision needs to know of a subscription today (None: not usable)."""
     if not is_usable(sub):
         return None
-    counters = usage(sub, day)
+    counters = usage(sub.user_id, day)
 
     def used(tier):
         return int(counters[tier].removals_count) if tier in counters else 0
@@ -105,8 +164,8 @@ def quota_use(sub: Subscription | None, day: str) -> QuotaUse | None:
 
 
 def reserve(sub: Subscription, day: str, tier: str, count: int) -> list[Write]:
-    """The writes taking `count` from today's quota; their conditions keep the counters from ever
-    passing the quota, whatever runs concurrently."""
+    """The writes taking `count` from the user's quota of `day`; their conditions keep the counters
+    from ever passing the quota, whatever runs concurrently."""
     limits = {ALL_TIERS: int(sub.daily_quota)}
     if tier == "professional":
         limits[tier] = int(sub.professional_daily_quota)
@@ -117,15 +176,15 @@ def reserve(sub: Subscription, day: str, tier: str, count: int) -> list[Write]:
             condition = UsageCounter.removals_count.does_not_exist() | (
                 UsageCounter.removals_count <= limits[counter_tier] - count
             )
-        counter = UsageCounter(sub.id, _key(day, counter_tier))
+        counter = UsageCounter(sub.user_id, _key(day, counter_tier))
         writes.append(update(counter, _add(count, tier, day), condition))
     return writes
 
 
-def release(subscription_id: str, day: str, tier: str, count: int) -> list[Write]:
-    """The writes giving `count` back to that day's quota (a failed image)."""
+def release(user_id: str, day: str, tier: str, count: int) -> list[Write]:
+    """The writes giving `count` back to the user's quota of that day (a failed image)."""
     return [
-        update(UsageCounter(subscription_id, _key(day, counter_tier)), _add(-count, tier, day))
+        update(UsageCounter(user_id, _key(day, counter_tier)), _add(-count, tier, day))
         for counter_tier in (ALL_TIERS, tier)
     ]
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from bgr_local import stripe_shapes
 from bgr_local.context import LambdaContext
 from harness import ROOT, TEMPLATE
 
@@ -94,3 +95,58 @@ def api(aws):
 def policy_conditions():
     """The conditions of a presigned POST's policy (base64 JSON in its `policy` field)."""
     return lambda fields: json.loads(base64.b64decode(fields["policy"]))["conditions"]
+
+
+@dataclass
+class Stripe:
+    """Payments configured as in AWS (the secrets in SSM SecureString parameters, named by the
+    environment), Stripe's API answered by a stub: `requests` is what the adapter sent."""
+
+    stub: type
+    secret_key: str = "sk_test_" + "k" * 24
+    webhook_secret: str = "whsec_" + "w" * 32
+
+    @property
+    def requests(self) -> list[dict]:
+        return self.stub.requests
+
+    def event(self, event_type: str, data_object: dict, **kwargs) -> dict:
+        return stripe_shapes.event(event_type, data_object, **kwargs)
+
+    def deliver(self, api, event: dict | bytes, *, secret: str | None = None, timestamp=None, signature=None):
+        """POSTs `event` to the webhook, signed as Stripe signs (with `secret`, at `timestamp`)."""
+        payload = event if isinstance(event, bytes) else json.dumps(event).encode()
+        if signature is None:
+            signature = stripe_shapes.signature(payload, secret or self.webhook_secret, timestamp)
+        headers = {"Stripe-Signature": signature} if signature else {}
+        return api("stripe-webhook", body=payload.decode(), headers=headers)
+
+
+@pytest.fixture
+def stripe(aws, settings_env):
+    from aws_lambda_powertools.utilities import parameters
+    from stripe_stub import stub_class
+
+    from bgr_core.aws import client
+    from bgr_core.money import payments
+    from http_stub import base_url, http_server
+
+    handler = stub_class()
+    configured = Stripe(handler)
+    for name, value in (
+        ("/test/stripe/key", configured.secret_key),
+        ("/test/stripe/whsec", configured.webhook_secret),
+    ):
+        client("ssm").put_parameter(Name=name, Value=value, Type="SecureString")
+    with http_server(handler) as server:
+        settings_env(
+            STRIPE_SECRET_KEY_PARAMETER="/test/stripe/key",
+            STRIPE_WEBHOOK_SECRET_PARAMETER="/test/stripe/whsec",
+            STRIPE_API_BASE=base_url(server),
+            CHECKOUT_RETURN_URL="https://app.example.com/#/account",
+        )
+        parameters.clear_caches()
+        payments._stripe.cache_clear()
+        yield configured
+        parameters.clear_caches()
+        payments._stripe.cache_clear()

@@ -1,5 +1,6 @@
 import pytest
 
+import money
 from bgr_core import credits
 from bgr_local import tokens
 
@@ -36,7 +37,7 @@ def test_quote_without_and_with_subscription_cover(api, local_tokens):
         "coveredBySubscription": 0,
         "creditsToCharge": 380,
     }
-    assert api("subscription-post").status == 201
+    money.subscribe("user-1", "starter")
     body = {"tier": "standard", "imageCount": 60}
     covered = api("quote", body=body, headers=bearer()).body["quote"]
     assert covered["coveredBySubscription"] == 50 and covered["creditsToCharge"] == 10 * 8 * 90 // 100
@@ -52,13 +53,12 @@ def test_a_bad_token_on_the_public_quote_is_401_not_anonymous(api, local_tokens)
         assert reply.status == 401 and reply.error == "UNAUTHORIZED", headers
 
 
-def test_subscribe_use_and_cancel(api):
-    created = api("subscription-post")
-    assert created.status == 201
-    sub = created.body["subscription"]
-    assert sub["plan"] == "starter" and sub["status"] == "active" and sub["dailyQuota"] == 50
-    assert sub["lastPaymentId"] == "pay_123" and sub["today"]["remaining"] == 50
-    assert api("subscription-post").status == 400  # already subscribed
+def test_a_comped_plan_covers_images_until_cancelled(api):
+    assert api("admin-subscription").status == 201
+    sub = api("subscription-get").body["subscription"]
+    assert sub["plan"] == "pro" and sub["status"] == "active" and sub["dailyQuota"] == 200
+    assert sub["lastPaymentId"] == "comp:admin-1" and sub["today"]["remaining"] == 200
+    assert api("admin-subscription").status == 201  # an admin may extend a comp
 
     job = api(
         "remove-json", body={"tier": "basic", "filename": "a.png", "contentType": "image/png", "sizeBytes": 9}
@@ -72,7 +72,7 @@ def test_subscribe_use_and_cancel(api):
     assert cancelled["status"] == "cancelled" and cancelled["cancelReason"] == "too expensive"
     assert cancelled["usable"] is True
     assert api("subscription-delete").status == 404
-    assert api("stats").body["stats"]["plan"] == "starter"
+    assert api("stats").body["stats"]["plan"] == "pro"
     assert credits.balance("user-1") == 0
 
 

@@ -1,6 +1,6 @@
 """Batch items whose uploads never come, and batches cancelled by their owner: exact
-refunds (credits or quota, once), the ZIP of what finished, and races between the sweeper, the
-cancel and the items' workers."""
+refunds (quota at once; credits when the batch settles, re-priced by what arrived), the ZIP of
+what finished, and races between the sweeper, the cancel and the items' workers."""
 
 import io
 import threading
@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from workflow import png, wait_for_zip
 
+import money
 from bgr_core import batches, cancellation, credits, expiry, settlement, storage, subscriptions
 from bgr_core.batches import ImageSpec
 from bgr_core.db import transaction
@@ -49,7 +50,10 @@ def complete(batch, index) -> None:
 
 
 def refunds(user="u1") -> list[tuple[int, str]]:
-    return sorted((int(e.delta), e.reference) for e in LedgerEntry.query(user) if e.reason == "refund")
+    """Credits given back: a failed image's own share, or what a batch's settlement returned."""
+    return sorted(
+        (int(e.delta), e.reference) for e in LedgerEntry.query(user) if e.reason in ("refund", "settlement")
+    )
 
 
 def statuses(batch) -> list[tuple[str, str | None]]:
@@ -76,7 +80,7 @@ def test_items_never_uploaded_expire_and_the_batch_settles_partial_with_a_zip(aw
     report = expiry.sweep(utcnow() + LATER)
     assert (report.items_expired, report.waiting) == (2, 1)
     assert statuses(batch)[2:] == [("failed", "UPLOAD_EXPIRED")] * 2
-    assert refunds() == [(8, f"batch:{batch.id}#2"), (8, f"batch:{batch.id}#3")]
+    assert refunds() == []  # held until the batch settles: its price depends on what arrives
     assert in_index() == [batch.id]  # item 1 may still be processed
     start(batch, 1)
     complete(batch, 1)
@@ -89,7 +93,8 @@ def test_items_never_uploaded_expire_and_the_batch_settles_partial_with_a_zip(aw
     )
     assert len(zip_members(done)) == 3  # two cutouts and the manifest
     expiry.sweep(utcnow() + LATER)
-    assert in_index() == [] and credits.balance("u1") == 1000 - 32 + 16 and len(refunds()) == 2
+    assert refunds() == [(16, f"batch:{batch.id}")]
+    assert in_index() == [] and credits.balance("u1") == 1000 - 32 + 16
 
 
 def test_a_batch_nothing_of_which_arrived_fails_fully_refunded(aws):
@@ -107,7 +112,7 @@ def test_a_batch_nothing_of_which_arrived_fails_fully_refunded(aws):
 
 
 def test_quota_covered_items_go_back_to_the_days_quota(aws):
-    sub = subscriptions.subscribe("u1", "starter", payment_id="p", payment_method="card")
+    sub = money.subscribe("u1", "starter")
     fund("u1", 1000)
     with transaction() as tx:  # 48 of the day's 50 already used
         for write in subscriptions.reserve(sub, subscriptions.today(), "basic", 48):
@@ -117,7 +122,7 @@ def test_quota_covered_items_go_back_to_the_days_quota(aws):
     assert batch.credits_charged == 6 and credits.balance("u1") == 994
     expiry.sweep(utcnow() + LATER)
     assert subscriptions.quota_use(sub, subscriptions.today()).used_total == 48
-    assert credits.balance("u1") == 1000 and [d for d, _ in refunds()] == [3, 3]
+    assert credits.balance("u1") == 1000 and [d for d, _ in refunds()] == [6]
 
 
 # -- cancel -------------------------------------------------------------------------------
@@ -132,7 +137,7 @@ def test_cancel_mid_batch_refunds_the_unstarted_and_zips_the_finished(aws):
     cancelled = cancellation.cancel_batch("u1", batch.id)
     assert cancelled.cancelled_at is not None and cancelled.status == "processing"
     assert statuses(batch) == [("completed", None), ("processing", None)] + [("failed", "CANCELLED")] * 3
-    assert refunds() == [(8, f"batch:{batch.id}#{i}") for i in (2, 3, 4)]
+    assert refunds() == []  # when the batch settles
     assert not settlement.start_item(batch.id, 2)  # its worker finds it settled
     complete(batch, 1)  # the running item finishes
     done = wait_for_zip(batch.id)
@@ -144,7 +149,8 @@ def test_cancel_mid_batch_refunds_the_unstarted_and_zips_the_finished(aws):
         done.cancelled_at,
         24,
     )
-    assert credits.balance("u1") == 1000 - 40 + 24 and len(refunds()) == 3 and in_index() == []
+    assert refunds() == [(24, f"batch:{batch.id}")]
+    assert credits.balance("u1") == 1000 - 40 + 24 and in_index() == []
 
 
 def test_cancel_is_idempotent_while_items_run(aws):
@@ -153,11 +159,11 @@ def test_cancel_is_idempotent_while_items_run(aws):
     first = cancellation.cancel_batch("u1", batch.id)
     second = cancellation.cancel_batch("u1", batch.id)
     assert first.cancelled_at == second.cancelled_at and second.failed_images == 1
-    assert refunds() == [(8, f"batch:{batch.id}#1")]
+    assert refunds() == []  # item 0 still runs: the batch settles when it ends
 
 
 def test_cancel_gives_quota_back_and_credits_back(aws):
-    sub = subscriptions.subscribe("u1", "pro", payment_id="p", payment_method="card")
+    sub = money.subscribe("u1", "pro")
     fund("u1", 1000)
     batch, _ = new_batch(3, tier="industry", grant=0)  # industry: always credits
     covered, _ = new_batch(3, tier="professional", grant=0)  # within the pro plan's 50
@@ -166,7 +172,7 @@ def test_cancel_gives_quota_back_and_credits_back(aws):
     cancellation.cancel_batch("u1", covered.id)
     use = subscriptions.quota_use(sub, subscriptions.today())
     assert (use.used_total, use.used_professional) == (0, 0)
-    assert credits.balance("u1") == 1000 and [d for d, _ in refunds()] == [25, 25, 25]
+    assert credits.balance("u1") == 1000 and [d for d, _ in refunds()] == [75]
 
 
 def test_another_users_batch_cannot_be_cancelled(aws):
@@ -214,6 +220,6 @@ def test_cancel_sweeper_and_workers_race_and_every_item_settles_once(aws, run):
     assert all(status in ("completed", "failed") for status, _ in settled)
     failed = [i for i, (status, _) in enumerate(settled) if status == "failed"]
     assert {code for status, code in settled if status == "failed"} <= {"CANCELLED", "UPLOAD_EXPIRED"}
-    assert refunds() == sorted((8, f"batch:{batch.id}#{i}") for i in failed)
+    assert refunds() == ([(8 * len(failed), f"batch:{batch.id}")] if failed else [])
     assert (done.processed_images, done.failed_images) == (12 - len(failed), len(failed))
     assert credits.balance("u1") == 1000 - 96 + 8 * len(failed)

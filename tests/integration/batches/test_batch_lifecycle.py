@@ -4,6 +4,7 @@ import threading
 
 import pytest
 
+import money
 from bgr_core import batches, credits, settlement, subscriptions
 from bgr_core.batches import ImageSpec
 from bgr_core.errors import BadRequest, FeatureDisabled, InsufficientCredits, NotFound, TooLarge
@@ -189,9 +190,9 @@ def test_concurrent_settlements_of_different_items_all_count(aws):
 
 
 def test_quota_paid_item_gives_its_quota_back(aws):
-    sub = subscriptions.subscribe("u1", "starter", payment_id="p", payment_method="card")
+    sub = money.subscribe("u1", "starter")
     batch, items = create(count=2, tier="basic")
     assert batch.credits_charged == 0 and [i.pricing_type for i in items] == ["subscription"] * 2
     assert lifecycle.end_item(batch.id, 0, lifecycle.Failed("X", "boom"))
-    usage = subscriptions.usage(sub, subscriptions.today())
+    usage = subscriptions.usage(sub.user_id, subscriptions.today())
     assert int(usage["all"].removals_count) == 1 and int(usage["basic"].removals_count) == 1

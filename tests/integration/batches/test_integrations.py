@@ -5,11 +5,12 @@ import pytest
 from botocore.exceptions import ClientError
 from workflow import png
 
-from bgr_core import batches, credits, storage
+from bgr_core import batches, credits, settlement, storage
 from bgr_core.aws import client
 from bgr_core.errors import BadRequest, FeatureDisabled, NotFound, UnsupportedMedia
 from bgr_core.models import Batch
 from bgr_core.options import OutputOptions
+from bgr_core.work import lifecycle
 from harness import TEMPLATE
 from money import fund
 from queues import announced_keys, receive
@@ -115,4 +116,7 @@ def test_a_failed_copy_refunds_the_items_that_never_arrived(aws, monkeypatch):
     (batch,) = batches.list_for_user("u1")[0]
     statuses = [item.status for item in batches.items(batch.id)]
     assert statuses == ["pending", "failed", "failed"]
-    assert credits.balance("u1") == 100 - 3
+    assert credits.balance("u1") == 100 - 9  # the two that never arrived: refunded when it settles
+    assert settlement.start_item(batch.id, 0)
+    lifecycle.end_item(batch.id, 0, lifecycle.Failed("CORRUPT_IMAGE", "not an image"))  # arrived, then failed
+    assert credits.balance("u1") == 100 and batches.get(batch.id).arrived_images == 1

@@ -4,9 +4,11 @@ from datetime import timedelta
 
 import pytest
 
+import money
 from bgr_core import billing, credits, subscriptions
 from bgr_core.errors import InsufficientCredits
 from bgr_core.models import Batch, BatchItem, BatchItemGroup, Job, LedgerEntry, UsageCounter, utcnow
+from bgr_core.money import checkout
 from money import fund
 
 
@@ -22,11 +24,11 @@ def new_job(user="u1", tier="standard") -> Job:
 
 
 def subscribe(user="u1", plan="pro"):
-    return subscriptions.subscribe(user, plan, payment_id="pay-1", payment_method="card")
+    return money.subscribe(user, plan)
 
 
 def used(sub, tier="all") -> int:
-    rows = subscriptions.usage(sub, subscriptions.today())
+    rows = subscriptions.usage(sub.user_id, subscriptions.today())
     return int(rows[tier].removals_count) if tier in rows else 0
 
 
@@ -150,7 +152,7 @@ def test_concurrent_single_jobs_fill_the_quota_then_pay(aws):
 
 def test_cancelled_subscription_is_usable_until_period_end(aws):
     subscribe(plan="starter")
-    sub = subscriptions.cancel("u1", "too expensive")
+    sub, _ = checkout.cancel("u1", "too expensive")
     assert sub.status == "cancelled" and subscriptions.is_usable(sub)
     assert not subscriptions.is_usable(sub, utcnow() + timedelta(days=31))
     assert billing.charge_new_job(new_job(tier="basic")).pricing_type == "subscription"
@@ -190,7 +192,7 @@ def test_batch_of_500_is_charged_with_discount_and_shares_in_one_transaction(aws
 def test_batch_uses_quota_first_then_credits_at_the_batch_discount(aws):
     sub = subscribe(plan="pro")
     day = subscriptions.today()
-    UsageCounter(sub.id, f"{day}#all", removals_count=190).save()
+    UsageCounter(sub.user_id, f"{day}#all", removals_count=190).save()
     fund("u1", 500)
     batch, items = make_batch(30)
     plan = billing.charge_new_batch(batch, items)

@@ -4,6 +4,7 @@ with its amount; a change refused or repeated counts nothing."""
 import emf
 import pytest
 
+import money
 from bgr_core import credits, jobs
 from bgr_core.errors import InsufficientCredits
 from bgr_core.options import OutputOptions
@@ -42,9 +43,7 @@ def test_a_refused_charge_counts_nothing(aws, monkeypatch, capsys):
 
 
 def test_an_image_paid_by_quota_moves_no_credits(aws, monkeypatch, capsys):
-    from bgr_core import subscriptions
-
-    subscriptions.subscribe("u2", "starter", payment_id="pay-1", payment_method="card")
+    money.subscribe("u2", "starter")
     published = emf.capture(monkeypatch, capsys)
     job = jobs.create("u2", "basic", "p.jpg", options=OutputOptions())
     assert job.pricing_type == "subscription"

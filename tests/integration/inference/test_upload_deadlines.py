@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+import money
 from bgr_core import credits, deadlines, expiry, jobs, subscriptions
 from bgr_core.api.removals import create_presigned
 from bgr_core.api.requests import UploadRequest
@@ -95,7 +96,7 @@ def test_an_upload_that_came_in_time_waits_for_the_worker(inference, photo_jpeg)
 
 
 def test_expiry_gives_quota_back_to_its_day_and_credits_to_the_balance(inference):
-    sub = subscriptions.subscribe("u1", "starter", payment_id="p", payment_method="card")
+    sub = money.subscribe("u1", "starter")
     fund("u1")
     covered, paid = new_job(tier="basic"), new_job(tier="industry")  # industry is never covered
     assert (covered.pricing_type, paid.pricing_type) == ("subscription", "credit")

@@ -87,3 +87,49 @@ def test_shares_add_up_exactly(count, room):
 def test_single_image_is_full_price_or_free():
     assert plan_charge("industry", 1).credits == 25
     assert plan_charge("basic", 1, room=1).credits == 0
+
+
+def _outcomes(tier: str, declared: int, arrived_ok: int, arrived_failed: int = 0, covered: int = 0):
+    from bgr_core.charging import ItemOutcome
+
+    plan = plan_charge(tier, declared, room=covered)
+    shares = plan.shares()
+    outcomes = []
+    for i, share in enumerate(shares):
+        kind = plan.pricing_type(i)
+        if i < arrived_ok:
+            outcomes.append(ItemOutcome(kind, share, failed=False, arrived=True))
+        elif i < arrived_ok + arrived_failed:
+            outcomes.append(ItemOutcome(kind, share, failed=True, arrived=True))
+        else:
+            outcomes.append(ItemOutcome(kind, share, failed=True, arrived=False))
+    return plan, outcomes
+
+
+@pytest.mark.parametrize(
+    ("tier", "declared", "ok", "failed", "refund", "final"),
+    [
+        ("industry", 201, 1, 0, 3995, 25),  # net -25
+        ("standard", 60, 45, 0, 90, 342),  # 360 - 18
+        ("basic", 25, 22, 3, 0, 72),  # the bracket holds; the 3 were refunded their own shares
+        ("industry", 201, 200, 0, 0, 4250),  # 200 at 15 % lists higher: never more than the 4,020 paid
+        ("standard", 10, 0, 0, 80, 0),  # nothing arrived: all back
+    ],
+)
+def test_a_batch_settles_at_the_bracket_of_what_arrived(tier, declared, ok, failed, refund, final):
+    from bgr_core.charging import settle_batch
+
+    plan, outcomes = _outcomes(tier, declared, ok, failed)
+    settled = settle_batch(TIERS[tier].credits, outcomes)
+    assert (settled.refund, settled.listed.final, settled.arrived) == (refund, final, ok + failed)
+    refunded_on_failure = sum(o.share for o in outcomes if o.failed and o.arrived)
+    assert 0 <= plan.credits - refunded_on_failure - settled.refund <= plan.credits
+
+
+def test_quota_covered_images_that_arrived_count_for_the_bracket_and_pay_nothing():
+    from bgr_core.charging import settle_batch
+
+    plan, outcomes = _outcomes("standard", 30, 25, covered=10)  # 10 by quota, 20 paid at 5 %
+    assert plan.credits == 152
+    settled = settle_batch(8, outcomes)  # 25 arrived (5 %): 15 paid ones owe 114
+    assert (settled.arrived, settled.refund) == (25, 152 - 114)

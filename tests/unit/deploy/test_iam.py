@@ -17,7 +17,23 @@ BUCKET_POLICY = bucket_policy(TEMPLATE, "ImagesBucket")
 PREFIXES = ("uploads", "batches", "drop", "direct", "staged", "results", "thumbs", "zips", "apps")
 TABLES = sorted(TEMPLATE.of_type("AWS::DynamoDB::Table"))
 INFERENCE = {"LightInferenceFunction", "MattingInferenceFunction"}
-API = {"UploadFunction", "PricingFunction", "AccountFunction", "RemoveBgFunction", "McpFunction"}
+API = {
+    "UploadFunction",
+    "PricingFunction",
+    "AccountFunction",
+    "RemoveBgFunction",
+    "McpFunction",
+    "PaymentWebhookFunction",
+}
+# Payments configured: the names of the Stripe secrets' SSM parameters (docs/payments.md)
+PAID = roles(
+    expanded(
+        StripeSecretKeyParameter="/bgr/prod/stripe/secret-key",
+        StripeWebhookSecretParameter="/bgr/prod/stripe/whsec",
+    )
+)
+SECRETS = ("/bgr/prod/stripe/secret-key", "/bgr/prod/stripe/whsec")
+PAYMENTS = {"PricingFunction", "PaymentWebhookFunction"}  # the ones that call Stripe or verify its events
 
 
 def arn(name: str) -> str:
@@ -119,6 +135,30 @@ TABLE: dict[str, tuple[list, list]] = {
         [
             *NO_MONEY,
             ("dynamodb:UpdateItem", "UsageTable"),
+            ("dynamodb:GetItem", "JobsTable"),
+            ("dynamodb:PutItem", "PaymentEventsTable"),  # only the webhook applies events
+            ("dynamodb:PutItem", "PaymentsTable"),
+            ("s3:GetObject", "results/alice/j.png"),
+            ("sqs:SendMessage", "WebhookQueue"),
+        ],
+    ),
+    "PaymentWebhookFunction": (
+        [
+            ("dynamodb:GetItem", "PaymentEventsTable"),
+            ("dynamodb:PutItem", "PaymentEventsTable"),
+            ("dynamodb:GetItem", "PaymentsTable"),
+            ("dynamodb:PutItem", "PaymentsTable"),
+            ("dynamodb:GetItem", "SubscriptionsTable"),
+            ("dynamodb:PutItem", "SubscriptionsTable"),
+            ("dynamodb:PutItem", "CreditAccountsTable"),  # a pack bought before any balance
+            *MONEY,
+        ],
+        [
+            ("dynamodb:DeleteItem", "PaymentEventsTable"),  # an event once applied stays applied
+            ("dynamodb:UpdateItem", "PaymentEventsTable"),
+            ("dynamodb:UpdateItem", "UsageTable"),
+            ("dynamodb:Query", "CreditLedgerTable"),
+            ("dynamodb:UpdateItem", "RateLimitsTable"),
             ("dynamodb:GetItem", "JobsTable"),
             ("s3:GetObject", "results/alice/j.png"),
             ("sqs:SendMessage", "WebhookQueue"),
@@ -404,10 +444,21 @@ def test_only_inference_writes_results_and_thumbnails(function):
 
 
 @pytest.mark.parametrize("function", sorted(TABLE))
-def test_only_an_admins_grant_creates_a_balance(function):
+def test_only_an_admins_grant_or_a_bought_pack_creates_a_balance(function):
     """Every other money path changes a balance that exists (a charge needs one, a refund follows
     a charge)."""
-    assert may(function, "dynamodb:PutItem", "CreditAccountsTable") == (function == "AccountFunction")
+    creators = {"AccountFunction", "PaymentWebhookFunction"}
+    assert may(function, "dynamodb:PutItem", "CreditAccountsTable") == (function in creators)
+
+
+@pytest.mark.parametrize("function", sorted(TABLE))
+def test_only_the_payment_functions_read_the_stripe_secrets_once_they_are_named(function):
+    for name in SECRETS:
+        resource = f"arn:aws:ssm:ap-southeast-3:123456789012:parameter{name}"
+        assert not allowed(ROLES[function], "ssm:GetParameter", resource)  # not named: no grant at all
+        assert allowed(PAID[function], "ssm:GetParameter", resource) == (function in PAYMENTS)
+    other = "arn:aws:ssm:ap-southeast-3:123456789012:parameter/bgr/prod/other"
+    assert not allowed(PAID[function], "ssm:GetParameter", other)
 
 
 @pytest.mark.parametrize("function", sorted(TABLE))

@@ -1,32 +1,130 @@
-/** Credits and ledger, the subscription, the price tables with the break-even, the admin grant,
- * and the integrator sections the API offers (see `optional.tsx`). */
+/** Credits and ledger with the packs to buy, the subscription with the plans to subscribe to, the
+ * price tables with the break-even, the admin grant, and the integrator sections the API offers
+ * (see `optional.tsx`). Buying and subscribing go through the payment provider's checkout: the
+ * page waits, on the way back, until the provider's event has brought the plan or the credits. */
 
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, BGR, type Api } from "../api";
-import { ErrorBox, Section, credits, rupiah, when } from "../components";
+import { ErrorBox, Section, credits, rupiah, usePoll, when } from "../components";
 import { OptionalSections } from "../optional";
-import type { LedgerEntry, Pricing, Subscription } from "../types";
+import type { Checkout, LedgerEntry, Pricing, Subscription } from "../types";
 
-const REASONS: Record<string, string> = { admin_grant: "Credits granted", charge: "Charge", refund: "Refund" };
+const REASONS: Record<string, string> = {
+  admin_grant: "Credits granted",
+  charge: "Charge",
+  refund: "Refund",
+  settlement: "Batch settled at the discount of the images that arrived",
+  pack_purchase: "Credits bought",
+  pack_refund: "Payment refunded: credits taken back",
+};
 
 type Stats = { totalSingleRemovals: number; totalBatches: number; hasSubscription: boolean; plan: string | null; balance: number };
 
-export function AccountPage({ api, pricing, balance, onCharged }: { api: Api; pricing: Pricing; balance: number | null; onCharged: () => void }) {
+/** What this browser sent the payer to pay for (kept across the trip to the checkout). */
+type Paying = { kind: "plan"; plan: string } | { kind: "pack"; credits: number };
+type Pending = Paying & { id: string };
+const PENDING = "bgr.checkout";
+const WAIT_MS = 120_000;
+
+async function goToCheckout(api: Api, path: string, body: object, pending: Paying): Promise<void> {
+  const { checkout } = await api.post<{ checkout: Checkout }>(path, body);
+  sessionStorage.setItem(PENDING, JSON.stringify({ ...pending, id: checkout.id }));
+  location.assign(checkout.url);
+}
+
+type Props = { api: Api; pricing: Pricing; balance: number | null; onCharged: () => void; payments: boolean; returned: string };
+
+export function AccountPage({ api, pricing, balance, onCharged, payments, returned }: Props) {
+  const [changed, setChanged] = useState(0); // bumped when a payment's event has arrived
   return (
     <>
-      <CreditsSection api={api} balance={balance} />
+      <CheckoutReturn
+        api={api}
+        returned={returned}
+        onArrived={() => {
+          onCharged();
+          setChanged((n) => n + 1);
+        }}
+      />
+      <CreditsSection api={api} balance={balance} pricing={pricing} payments={payments} />
       {api.session.admin && <GrantSection api={api} onGranted={onCharged} />}
-      <SubscriptionSection api={api} pricing={pricing} />
+      <SubscriptionSection key={changed} api={api} pricing={pricing} payments={payments} />
       <PricingSection pricing={pricing} />
       <OptionalSections api={api} />
     </>
   );
 }
 
-function CreditsSection({ api, balance }: { api: Api; balance: number | null }) {
+/** Back from the checkout: waits for the provider's event (the plan active, or the pack's ledger
+ * entry) and says so; a cancelled checkout charged nothing. */
+function CheckoutReturn({ api, returned, onArrived }: { api: Api; returned: string; onArrived: () => void }) {
+  const outcome = new URLSearchParams(returned.split("?")[1] ?? "").get("checkout");
+  const [pending] = useState<Pending | null>(() => JSON.parse(sessionStorage.getItem(PENDING) ?? "null"));
+  const [state, setState] = useState<"waiting" | "arrived" | "late">("waiting");
+  const [started] = useState(Date.now());
+  useEffect(() => {
+    if (outcome) {
+      sessionStorage.removeItem(PENDING);
+      history.replaceState(null, "", "#/account");
+    }
+  }, []);
+  usePoll(
+    async () => {
+      if (!pending) return true;
+      let arrived = false;
+      if (pending.kind === "plan") {
+        const { subscription: sub } = await api.get<{ subscription: Subscription | null }>(`${BGR}/subscription`);
+        arrived = !!sub && sub.status === "active" && sub.plan === pending.plan && sub.provider !== "comp";
+      } else {
+        const { entries } = await api.get<{ entries: LedgerEntry[] }>("/api/credits/ledger?limit=20");
+        arrived = entries.some((e) => e.reason === "pack_purchase" && e.reference === pending.id);
+      }
+      if (arrived) {
+        setState("arrived");
+        onArrived();
+        return true;
+      }
+      if (Date.now() - started > WAIT_MS) {
+        setState("late");
+        return true;
+      }
+      return false;
+    },
+    1500,
+    outcome === "paid" && !!pending,
+  );
+  if (outcome === "cancelled")
+    return (
+      <p class="note" role="status">
+        The checkout was cancelled: nothing was charged.
+      </p>
+    );
+  if (outcome !== "paid" || !pending) return null;
+  const what = pending.kind === "plan" ? `your ${pending.plan} plan` : credits(pending.credits);
+  if (state === "waiting")
+    return (
+      <p class="note" role="status" aria-busy="true">
+        Waiting for the payment to be confirmed: {what} will be here as soon as the payment provider says it is paid.
+      </p>
+    );
+  if (state === "late")
+    return (
+      <p class="note" role="status">
+        The payment is not confirmed yet. {what} will show here once the payment provider's confirmation arrives; nothing is charged twice.
+      </p>
+    );
+  return (
+    <p class="note" role="status">
+      Payment confirmed: {pending.kind === "plan" ? `${what} is active` : `${what} added to your balance`}.
+    </p>
+  );
+}
+
+function CreditsSection({ api, balance, pricing, payments }: { api: Api; balance: number | null; pricing: Pricing; payments: boolean }) {
   const [stats, setStats] = useState<Stats | null>(null);
   const [ledger, setLedger] = useState<LedgerEntry[] | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [buyError, setBuyError] = useState<unknown>(null);
   useEffect(() => {
     api.get<{ stats: Stats }>(`${BGR}/stats`).then((r) => setStats(r.stats), setError);
     api.get<{ entries: LedgerEntry[] }>("/api/credits/ledger?limit=50").then((r) => setLedger(r.entries), setError);
@@ -43,10 +141,32 @@ function CreditsSection({ api, balance }: { api: Api; balance: number | null }) 
         </p>
       )}
       {balance === 0 && (
-        <p class="note">
-          No credits yet. An administrator can grant some; a plan's daily quota covers basic and standard images without credits.
-        </p>
+        <p class="note">No credits yet. Buy a pack below; a plan's daily quota covers basic and standard images without credits.</p>
       )}
+      {payments ? (
+        <ul class="offers" aria-label="Credit packs">
+          {pricing.packs.map((p) => (
+            <li key={p.name}>
+              <span>
+                <strong>{credits(p.credits)}</strong> for {rupiah(p.priceRp)}
+                {p.discountPercentage ? <span class="muted"> ({p.discountPercentage}% off {rupiah(p.listPriceRp)})</span> : null}
+              </span>
+              <button
+                class="primary"
+                onClick={() => {
+                  setBuyError(null);
+                  goToCheckout(api, "/api/credits/checkout", { pack: p.name }, { kind: "pack", credits: p.credits }).catch(setBuyError);
+                }}
+              >
+                Buy {credits(p.credits)}
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p class="muted">Payments are switched off on this service: credits cannot be bought here right now.</p>
+      )}
+      <ErrorBox error={buyError} />
       <ErrorBox error={error} />
       {ledger && (
         <table class="ledger">
@@ -67,6 +187,7 @@ function CreditsSection({ api, balance }: { api: Api; balance: number | null }) 
                 <td>
                   {REASONS[e.reason] ?? e.reason}
                   {e.reference ? <span class="muted"> · {e.reference}</span> : null}
+                  {e.shortfall ? <span class="muted"> · {credits(e.shortfall)} could not be taken back</span> : null}
                 </td>
                 <td>{e.balanceAfter}</td>
               </tr>
@@ -129,11 +250,10 @@ function GrantSection({ api, onGranted }: { api: Api; onGranted: () => void }) {
   );
 }
 
-function SubscriptionSection({ api, pricing }: { api: Api; pricing: Pricing }) {
+function SubscriptionSection({ api, pricing, payments }: { api: Api; pricing: Pricing; payments: boolean }) {
   const [sub, setSub] = useState<Subscription | null | undefined>(undefined);
-  const [plan, setPlan] = useState(pricing.plans[0]?.name ?? "starter");
-  const [payment, setPayment] = useState("");
   const [error, setError] = useState<unknown>(null);
+  const [asked, setAsked] = useState(false);
   const [off, setOff] = useState(false);
   const load = () =>
     api.get<{ subscription: Subscription | null }>(`${BGR}/subscription`).then(
@@ -143,10 +263,20 @@ function SubscriptionSection({ api, pricing }: { api: Api; pricing: Pricing }) {
   useEffect(() => {
     load();
   }, [api]);
-  async function act(call: () => Promise<{ subscription: Subscription | null }>) {
+  async function cancel() {
     setError(null);
     try {
-      setSub((await call()).subscription);
+      await api.del(`${BGR}/subscription`, { reason: "cancelled in the web app" });
+      setAsked(true);
+      await load();
+    } catch (err) {
+      setError(err);
+    }
+  }
+  async function subscribe(plan: string) {
+    setError(null);
+    try {
+      await goToCheckout(api, `${BGR}/subscription`, { plan }, { kind: "plan", plan });
     } catch (err) {
       setError(err);
     }
@@ -157,15 +287,16 @@ function SubscriptionSection({ api, pricing }: { api: Api; pricing: Pricing }) {
         <p class="muted">Subscriptions are switched off on this service.</p>
       </Section>
     );
-  const active = sub && sub.status === "active";
+  const renews = sub && sub.usable && (sub.status === "active" || sub.status === "past_due");
   return (
     <Section title="Subscription">
       {sub && (
         <dl class="facts-list">
           <dt>Plan</dt>
           <dd>
-            {sub.plan} ({rupiah(sub.monthlyPrice)} a month) · {sub.status}
-            {sub.cancelledAt && sub.usable ? ` — usable until ${when(sub.currentPeriodEnd)}` : ""}
+            {sub.plan} ({rupiah(sub.monthlyPrice)} a month) · <span data-testid="plan-status">{sub.status}</span>
+            {sub.provider === "comp" ? " · given by an administrator" : ""}
+            {sub.status === "cancelled" && sub.usable ? ` — usable until ${when(sub.currentPeriodEnd)}` : ""}
           </dd>
           <dt>Today</dt>
           <dd>
@@ -174,44 +305,47 @@ function SubscriptionSection({ api, pricing }: { api: Api; pricing: Pricing }) {
           </dd>
           <dt>Tiers covered</dt>
           <dd>{sub.allowedTiers.join(", ")}</dd>
-          <dt>{active ? "Renews" : "Period ends"}</dt>
+          <dt>{sub.autoRenew && sub.nextBillingDate ? "Renews" : "Period ends"}</dt>
           <dd>{when(sub.nextBillingDate ?? sub.currentPeriodEnd)}</dd>
         </dl>
       )}
+      {sub?.status === "past_due" && (
+        <p class="note">The last renewal payment failed. The plan stays usable until {when(sub.currentPeriodEnd)}; the payment provider will try again.</p>
+      )}
       {sub === null && <p class="muted">No subscription: every image is paid in credits.</p>}
-      {active ? (
-        <button class="danger" onClick={() => act(() => api.del(`${BGR}/subscription`, { reason: "cancelled in the web app" }))}>
-          Cancel the subscription
-        </button>
+      {renews ? (
+        <>
+          <button class="danger" onClick={cancel}>
+            Cancel the subscription
+          </button>
+          {asked && sub?.status !== "cancelled" && (
+            <p class="note" role="status">
+              Cancellation asked: it shows here once the payment provider confirms. The plan stays usable until {when(sub?.currentPeriodEnd)}.
+            </p>
+          )}
+        </>
       ) : (
-        sub !== undefined && (
-          <form
-            class="grid-form"
-            onSubmit={(e) => {
-              e.preventDefault();
-              act(() => api.post(`${BGR}/subscription`, { plan, paymentId: payment, paymentMethod: "web" }));
-            }}
-          >
-            <label>
-              Plan{" "}
-              <select value={plan} onChange={(e) => setPlan(e.currentTarget.value)}>
-                {pricing.plans.map((p) => (
-                  <option key={p.name} value={p.name}>
-                    {p.name}: {rupiah(p.monthlyPriceRp)} a month, {p.dailyQuota} images a day
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label>
-              Payment reference{" "}
-              <input value={payment} required placeholder="e.g. the receipt number" onInput={(e) => setPayment(e.currentTarget.value)} />
-            </label>
-            <button class="primary" type="submit">
-              Subscribe
-            </button>
-            <p class="muted">Payment is taken elsewhere; the reference of that payment is recorded with the plan.</p>
-          </form>
-        )
+        sub !== undefined &&
+        (payments ? (
+          <ul class="offers" aria-label="Plans">
+            {pricing.plans.map((p) => (
+              <li key={p.name}>
+                <span>
+                  <strong>{p.name}</strong>: {rupiah(p.monthlyPriceRp)} a month, {p.dailyQuota} images a day
+                  {p.professionalDailyQuota ? ` (${p.professionalDailyQuota} professional)` : ""}
+                </span>
+                <button class="primary" onClick={() => subscribe(p.name)}>
+                  Subscribe to {p.name}
+                </button>
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <p class="muted">Payments are switched off on this service: plans cannot be bought here right now.</p>
+        ))
+      )}
+      {sub !== undefined && !renews && payments && (
+        <p class="muted">You pay on the payment provider's page and come back here; the plan is active once the payment is confirmed.</p>
       )}
       <ErrorBox error={error} />
     </Section>

@@ -18,7 +18,8 @@ from ..errors import DomainError, TableMissing
 logger = Logger()
 # An unknown path: API Gateway answers it with the same text (template.yaml GatewayResponses).
 NO_ROUTE = (
-    "no such route; every route is listed at /api/docs (paths begin /api/background-remover, /api or /v1.0)"
+    "no such route; every route is listed at /api/docs"
+    " (paths begin /api/background-remover, /api, /v1.0 or /mcp)"
 )
 
 

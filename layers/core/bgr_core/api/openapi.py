@@ -26,7 +26,7 @@ from . import identity, resolver
 from .paths import MCP
 from .removals import UPLOAD_MODELS
 from .responses import COMPONENTS, WHY, ErrorResponse
-from .routes import account, apikeys, pricing, removebg, upload
+from .routes import account, apikeys, payments, pricing, removebg, upload
 
 TITLE = "Background Remover Pro"
 VERSION = "1.0.0"
@@ -172,7 +172,15 @@ def docs():
     return Response(200, "text/html", swagger_html())
 
 
-ROUTERS = (upload.router, pricing.router, account.router, apikeys.router, removebg.router, router)
+ROUTERS = (
+    upload.router,
+    pricing.router,
+    account.router,
+    apikeys.router,
+    removebg.router,
+    payments.router,
+    router,
+)
 
 
 @cache

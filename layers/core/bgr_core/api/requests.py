@@ -8,7 +8,7 @@ from pydantic import Field
 from .. import batches
 from ..contract import Schema
 from ..options import OutputOptions
-from ..pricing import MAX_BATCH_IMAGES, PlanName, TierName
+from ..pricing import MAX_BATCH_IMAGES, PackName, PlanName, TierName
 
 CallbackUrl = Annotated[
     str | None,
@@ -52,8 +52,16 @@ class QuoteRequest(Schema):
 
 class SubscribeRequest(Schema):
     plan: PlanName
-    payment_id: Annotated[str, Field(min_length=1, max_length=200)]
-    payment_method: Annotated[str | None, Field(max_length=100)] = None
+
+
+class PackCheckoutRequest(Schema):
+    pack: PackName
+
+
+class CompRequest(Schema):
+    plan: PlanName
+    days: Annotated[int, Field(ge=1, le=366)]
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
 class CancelRequest(Schema):

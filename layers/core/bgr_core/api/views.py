@@ -11,8 +11,17 @@ from .. import batches, storage
 from ..charging import ChargePlan
 from ..contract import Schema
 from ..models import Batch, BatchItem, Job, LedgerEntry, Subscription, UsageCounter
+from ..money.payments import Checkout
 from ..options import OutputOptions
-from ..pricing import MAX_BATCH_IMAGES, PLANS, RUPIAH_PER_CREDIT, TIERS, VOLUME_DISCOUNTS, TierName
+from ..pricing import (
+    CREDIT_PACKS,
+    MAX_BATCH_IMAGES,
+    PLANS,
+    RUPIAH_PER_CREDIT,
+    TIERS,
+    VOLUME_DISCOUNTS,
+    TierName,
+)
 from ..stats import Stats
 from ..subscriptions import ALL_TIERS
 from ..work.status import BatchStatus, ItemStatus, JobStatus, ZipStatus
@@ -215,11 +224,20 @@ class PlanInfo(Schema):
     allowed_tiers: list[str]
 
 
+class PackInfo(Schema):
+    name: str
+    credits: int
+    list_price_rp: int
+    discount_percentage: int
+    price_rp: int
+
+
 class PricingTables(Schema):
     rupiah_per_credit: int
     tiers: list[TierInfo]
     discounts: list[DiscountBracket]
     plans: list[PlanInfo]
+    packs: list[PackInfo] = Field(description="credit packs: POST /api/credits/checkout {pack}")
     max_batch_images: int
 
     @classmethod
@@ -250,6 +268,16 @@ class PricingTables(Schema):
                     allowed_tiers=list(p.allowed_tiers),
                 )
                 for p in PLANS.values()
+            ],
+            packs=[
+                PackInfo(
+                    name=p.name,
+                    credits=p.credits,
+                    list_price_rp=p.list_price_rp,
+                    discount_percentage=p.discount_pct,
+                    price_rp=p.price_rp,
+                )
+                for p in CREDIT_PACKS.values()
             ],
             max_batch_images=MAX_BATCH_IMAGES,
         )
@@ -321,6 +349,7 @@ class SubscriptionView(Schema):
     auto_renew: bool
     last_payment_id: str | None
     payment_method: str | None
+    provider: str = Field(description="stripe, or comp (given by an admin)")
     today: TodayUsage | None = None
 
     @classmethod
@@ -348,6 +377,7 @@ class SubscriptionView(Schema):
             auto_renew=bool(sub.auto_renew),
             last_payment_id=sub.last_payment_id,
             payment_method=sub.payment_method,
+            provider=sub.provider,
         )
         if day is not None and usage is not None:
             view.today = _today(sub, day, usage)
@@ -379,6 +409,17 @@ class SubscriptionResponse(Schema):
     subscription: SubscriptionView | None
 
 
+class CheckoutResponse(Schema):
+    """Send the payer to `checkout.url`; the plan or the credits arrive with the provider's event."""
+
+    checkout: Checkout
+
+
+class WebhookAck(Schema):
+    received: bool = True
+    outcome: str
+
+
 # -- account ----------------------------------------------------------------------------------
 class StatsResponse(Schema):
     stats: Stats
@@ -396,6 +437,9 @@ class LedgerEntryView(Schema):
     balance_after: int
     actor: str
     created_at: datetime
+    shortfall: int | None = Field(
+        None, description="credits a clawback could not take (the balance was lower)"
+    )
 
     @classmethod
     def of(cls, entry: LedgerEntry) -> "LedgerEntryView":

@@ -1,4 +1,4 @@
-"""Public price tables, quotes and subscriptions (the pricing function)."""
+"""Public price tables, quotes, subscriptions and checkouts (the pricing function)."""
 
 from typing import Annotated
 
@@ -8,15 +8,25 @@ from aws_lambda_powertools.event_handler.router import Router
 
 from ... import quotes, subscriptions
 from ...config import get_settings
+from ...money import checkout
 from .. import features
-from ..identity import TokenUser, User
-from ..paths import BGR
-from ..requests import CancelRequest, QuoteRequest, SubscribeRequest
+from ..identity import Admin, TokenUser, User
+from ..paths import BGR, path_id
+from ..requests import CancelRequest, CompRequest, PackCheckoutRequest, QuoteRequest, SubscribeRequest
 from ..responses import errors
-from ..views import PricingTables, Quote, QuoteResponse, SubscriptionResponse, SubscriptionView, respond
+from ..views import (
+    CheckoutResponse,
+    PricingTables,
+    Quote,
+    QuoteResponse,
+    SubscriptionResponse,
+    SubscriptionView,
+    respond,
+)
 
 router = Router()
 subscriptions_on = [features.required("subscriptions")]
+payments_on = [features.required("payments")]
 
 
 @router.get(f"{BGR}/pricing", summary="Tiers, volume discounts and plans (public)")
@@ -35,7 +45,7 @@ def quote(request: Annotated[QuoteRequest, Body()], user: TokenUser) -> QuoteRes
 
 def _view(sub) -> SubscriptionView:
     day = subscriptions.today()
-    return SubscriptionView.of(sub, subscriptions.is_usable(sub), day, subscriptions.usage(sub, day))
+    return SubscriptionView.of(sub, subscriptions.is_usable(sub), day, subscriptions.usage(sub.user_id, day))
 
 
 @router.get(
@@ -48,24 +58,49 @@ def get_subscription(user: User) -> SubscriptionResponse:
 
 @router.post(
     f"{BGR}/subscription",
-    summary="Subscribe to a plan paid elsewhere",
+    summary="Subscribe: a checkout to pay at; the plan is active once the provider says it is paid",
     status_code=201,
     responses=errors(400),
-    middlewares=subscriptions_on,
+    middlewares=subscriptions_on + payments_on,
 )
-def subscribe(request: Annotated[SubscribeRequest, Body()], user: User) -> Response[SubscriptionResponse]:
-    sub = subscriptions.subscribe(
-        user.user_id, request.plan, payment_id=request.payment_id, payment_method=request.payment_method
-    )
-    return respond(SubscriptionResponse(subscription=_view(sub)), 201)
+def subscribe(request: Annotated[SubscribeRequest, Body()], user: User) -> Response[CheckoutResponse]:
+    return respond(CheckoutResponse(checkout=checkout.subscribe(user.user_id, request.plan)), 201)
 
 
 @router.delete(
     f"{BGR}/subscription",
-    summary="Cancel (usable until currentPeriodEnd)",
-    responses=errors(404),
+    summary="Cancel at period end (usable until currentPeriodEnd): 202 until the provider confirms",
+    responses={**errors(404), 202: {"description": "asked; recorded when the provider confirms"}},
     middlewares=subscriptions_on,
 )
-def cancel(user: User, request: Annotated[CancelRequest | None, Body()] = None) -> SubscriptionResponse:
-    sub = subscriptions.cancel(user.user_id, request.reason if request else None)
-    return SubscriptionResponse(subscription=_view(sub))
+def cancel(
+    user: User, request: Annotated[CancelRequest | None, Body()] = None
+) -> Response[SubscriptionResponse]:
+    sub, awaiting = checkout.cancel(user.user_id, request.reason if request else None)
+    return respond(SubscriptionResponse(subscription=_view(sub)), 202 if awaiting else 200)
+
+
+@router.post(
+    "/api/credits/checkout",
+    summary="Buy a credit pack: a checkout to pay at; the credits arrive once it is paid",
+    status_code=201,
+    middlewares=payments_on,
+)
+def buy_credits(request: Annotated[PackCheckoutRequest, Body()], user: User) -> Response[CheckoutResponse]:
+    return respond(CheckoutResponse(checkout=checkout.buy(user.user_id, request.pack)), 201)
+
+
+@router.post(
+    "/api/admin/users/<userId>/subscription",
+    summary="Comp a plan for some days (admins; recorded with the admin and the reason)",
+    status_code=201,
+    responses=errors(409),
+    middlewares=subscriptions_on,
+)
+def comp(
+    user_id: Annotated[str, path_id("userId")], request: Annotated[CompRequest, Body()], admin: Admin
+) -> Response[SubscriptionResponse]:
+    sub = subscriptions.comp(
+        user_id, request.plan, request.days, admin_id=admin.user_id, reason=request.reason
+    )
+    return respond(SubscriptionResponse(subscription=_view(sub)), 201)

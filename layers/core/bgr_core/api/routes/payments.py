@@ -1,0 +1,22 @@
+"""The payment provider's webhook (the payment webhook function): public by design, and nothing
+in a request is read before its signature is verified."""
+
+from aws_lambda_powertools.event_handler.router import Router
+
+from ...money import payment_events, payments
+from ..responses import errors
+from ..views import WebhookAck
+
+router = Router()
+
+
+@router.post(
+    "/api/payments/stripe/webhook",
+    summary="Stripe's events (signed: Stripe-Signature); each applied once, in any order",
+    responses=errors(400),
+)
+def stripe_webhook() -> WebhookAck:
+    event = router.current_event
+    provider = payments.provider()
+    verified = provider.verify(event.decoded_body.encode(), event.headers.get("Stripe-Signature"))
+    return WebhookAck(outcome=payment_events.handle(verified))
