@@ -1,5 +1,6 @@
 """The X-Api-Key Lambda authorizer (REQUEST type): an active key's user becomes the principal and
-`context.userId`, which handlers read from requestContext.authorizer like Cognito's claims.
+`context.userId`, which handlers read from requestContext.authorizer like Cognito's claims, and
+`context.keyMode` (live, or test for a sandbox key).
 
 An unknown or revoked key is denied (API Gateway answers 403, the ACCESS_DENIED gateway response),
 except on the MCP endpoint, where the MCP specification wants a 401 for an invalid credential: there
@@ -38,5 +39,5 @@ def handler(event: dict, context) -> dict:
         record.user_id,
         "Allow",
         event["methodArn"],
-        {"userId": record.user_id, "keyId": record.id},
+        {"userId": record.user_id, "keyId": record.id, "keyMode": "test" if record.test else "live"},
     )

@@ -16,6 +16,7 @@ from aws_lambda_powertools import Logger
 from bgr_core import batches, deadlines, expiry, features, jobs, settlement, storage
 from bgr_core.credits import TooManyInFlight
 from bgr_core.errors import BadRequest, DomainError, FeatureDisabled, InsufficientCredits, InvalidImage
+from bgr_core.integrations import backgrounds
 from bgr_core.models import Job
 from bgr_core.options import OutputOptions
 from bgr_core.pricing import TIERS
@@ -118,7 +119,10 @@ def _run_job(
             return Outcome("skipped", f"job already {job.status}")
     try:
         declared = _declared(job.original_size)
-        result = _cutout(job.original_key, job.tier, job.options, declared, data)
+        backdrop = backgrounds.load(job.options, job.background_key)
+        result = _cutout(
+            job.original_key, job.tier, job.options, declared, data, backdrop=backdrop, watermark=job.test
+        )
     except InvalidImage as err:
         lifecycle.end_job(job, lifecycle.Failed(err.code, err.message))
         return Outcome("failed", err.code, err.message)
@@ -160,7 +164,8 @@ def _run_batch_item(key: str, target: storage.IngestKey) -> Outcome:
         return Outcome("skipped", "item not pending")
     try:
         declared = settlement.declared_size(batch.id, target.index)
-        result = _cutout(key, batch.tier, batch.options, declared, thumbnail=False)
+        backdrop = backgrounds.load(batch.options)
+        result = _cutout(key, batch.tier, batch.options, declared, backdrop=backdrop, thumbnail=False)
     except InvalidImage as err:
         lifecycle.end_item(batch.id, target.index, lifecycle.Failed(err.code, err.message))
         return Outcome("failed", err.code)
@@ -229,6 +234,8 @@ def _cutout(
     declared: int | None,
     data: bytes | None = None,
     *,
+    backdrop: bytes | None = None,
+    watermark: bool = False,
     thumbnail: bool = True,
 ) -> pipeline.CutoutResult:
     """`declared`: the size the upload form was signed for (None for a drop). S3 enforces the
@@ -250,7 +257,7 @@ def _cutout(
             )
         data = storage.get_bytes(key)
     started = time.perf_counter()
-    result = pipeline.run(data, tier, options, thumbnail=thumbnail)
+    result = pipeline.run(data, tier, options, backdrop=backdrop, watermark=watermark, thumbnail=thumbnail)
     logger.info(
         "cutout",
         extra={

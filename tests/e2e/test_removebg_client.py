@@ -10,7 +10,9 @@ import os
 import subprocess
 import sys
 import uuid
+import zipfile
 
+import numpy as np
 import pytest
 import removebg.removebg as removebg_module
 import requests
@@ -49,12 +51,24 @@ def photo() -> bytes:
     return buffer.getvalue()
 
 
+YELLOW = (250, 230, 0)
+B64_JPEG = base64.b64encode(b"\xff\xd8\xff\xe0 not much of a JPEG").decode()
+
+
+def yellow_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 200), YELLOW).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 @pytest.fixture(scope="module")
 def image_server(photo):
     class Handler(QuietHandler):
         def do_GET(self):
             if self.path == "/moved":
                 self.answer(302, headers={"Location": "/chelsea.jpg"})
+            elif self.path == "/yellow.png":
+                self.answer(200, yellow_png(), {"Content-Type": "image/png"})
             else:
                 self.answer(200, photo, {"Content-Type": "image/jpeg"})
 
@@ -67,7 +81,7 @@ def bearer(user_id: str, admin: bool = False) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
-def new_key(runtime, credits: int) -> tuple[str, str]:
+def new_key(runtime, credits: int, test: bool = False) -> tuple[str, str]:
     """A new user with `credits`, and an API key created through the API (shown once)."""
     user_id = f"rbg-{uuid.uuid4().hex[:8]}"
     api = runtime["api"]
@@ -75,7 +89,8 @@ def new_key(runtime, credits: int) -> tuple[str, str]:
         grant = {"amount": credits, "reason": "e2e"}
         admin = bearer("e2e-admin", admin=True)
         requests.post(f"{api}/api/admin/users/{user_id}/credits", json=grant, headers=admin, timeout=30)
-    created = requests.post(f"{api}/api/keys", json={"name": "e2e"}, headers=bearer(user_id), timeout=30)
+    body = {"name": "e2e", "test": test}
+    created = requests.post(f"{api}/api/keys", json=body, headers=bearer(user_id), timeout=30)
     assert created.status_code == 201, created.text
     return user_id, created.json()["key"]
 
@@ -186,16 +201,18 @@ def test_json_answers_headers_options_and_the_account(runtime, photo):
     ("field", "value", "code"),
     [
         ("size", "huge", "invalid_parameter"),
-        ("format", "zip", "invalid_parameter"),
+        ("format", "tiff", "invalid_parameter"),
         ("bg_color", "not-a-colour", "invalid_parameter"),
-        ("roi", "10% 10% 90% 90%", "unsupported_parameter"),
+        ("roi", "10% 10% 90%", "invalid_parameter"),
+        ("shadow_type", "3D", "unsupported_parameter"),
+        ("bg_image_url", "http://10.1.2.3/bg.jpg", "invalid_image_url"),
         ("image_url", "http://10.1.2.3/private.jpg", "invalid_image_url"),
         ("image_url", "file:///etc/passwd", "invalid_image_url"),
     ],
 )
 def test_bad_values_get_remove_bg_400s_and_cost_nothing(runtime, photo, field, value, code):
     user_id, key = new_key(runtime, credits=5)
-    fields = {field: value} if field == "image_url" else {field: value, "image_file_b64": "aGk="}
+    fields = {field: value} if field == "image_url" else {field: value, "image_file_b64": B64_JPEG}
     url, headers = f"{runtime['api']}/v1.0/removebg", {"X-Api-Key": key}
     reply = requests.post(url, headers=headers, data=fields, timeout=60)
     assert reply.status_code == 400 and reply.json()["errors"][0]["code"] == code, reply.text
@@ -228,13 +245,14 @@ def test_keys_are_listed_without_the_key_revoked_and_made_by_make_apikey(runtime
     assert account.status_code == 200 and account.json()["data"]["attributes"]["credits"]["total"] == 3
 
 
-def npm_client(runtime, mode: str, key: str, source: str) -> dict:
-    """The npm client's result (base64img as its length) or its rejection ({ok: false, errors})."""
+def npm_client(runtime, mode: str, key: str, source: str, **options) -> dict:
+    """The npm client's result (base64img as its length, unless `keep_image`) or its rejection
+    ({ok: false, errors}); `options`: the client's own options (scale, position, bg_image_url, ...)."""
     folder = ROOT / "tests" / "e2e" / "removebg_npm"
     ran = subprocess.run(
         ["node", "drive.js", mode, key, source],
         cwd=folder,
-        env={**os.environ, "BASE_URL": runtime["api"]},
+        env={**os.environ, "BASE_URL": runtime["api"], "OPTIONS": json.dumps(options)},
         capture_output=True,
         text=True,
         timeout=180,
@@ -266,3 +284,100 @@ def test_the_published_npm_client_gets_json_answers_with_the_headers(runtime, ph
     assert refused["errors"][0]["code"] == "insufficient_credits"
     refused = npm_client(runtime, "base64", key, base64.b64encode(b"no image").decode())
     assert refused["errors"][0]["code"] == "invalid_image"
+
+
+def removal(runtime, key: str, photo: bytes, **fields) -> requests.Response:
+    return requests.post(
+        f"{runtime['api']}/v1.0/removebg",
+        headers={"X-Api-Key": key},
+        files={"image_file": ("chelsea.jpg", photo, "image/jpeg")},
+        data=fields,
+        timeout=120,
+    )
+
+
+def opaque_box(image: Image.Image) -> tuple[int, int, int, int] | None:
+    return image.getchannel("A").point(lambda v: 255 if v >= 8 else 0).getbbox()
+
+
+def test_remove_bg_s_options_as_remove_bg_documents_them(runtime, photo, image_server):
+    user_id, key = new_key(runtime, credits=30)
+    zipped = removal(runtime, key, photo, size="preview", format="zip")
+    assert zipped.status_code == 200 and zipped.headers["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(zipped.content)) as archive:
+        colour = Image.open(io.BytesIO(archive.read("color.jpg")))
+        matte = Image.open(io.BytesIO(archive.read("alpha.png")))
+    assert (colour.format, matte.format, matte.mode) == ("JPEG", "PNG", "L") and colour.size == matte.size
+    assert (int(zipped.headers["X-Width"]), int(zipped.headers["X-Height"])) == matte.size
+
+    placed = removal(runtime, key, photo, size="preview", scale="50%", position="0% 0%")
+    cutout = Image.open(io.BytesIO(placed.content))
+    left, top, right, bottom = opaque_box(cutout)
+    assert (left, top) == (0, 0) and placed.headers["X-Foreground-Left"] == "0"
+    assert max((right - left) / cutout.width, (bottom - top) / cutout.height) == pytest.approx(0.5, abs=0.02)
+
+    nothing = removal(runtime, key, photo, size="preview", roi="0px 0px 2px 2px")
+    assert Image.open(io.BytesIO(nothing.content)).getchannel("A").getextrema() == (0, 0)
+    assert "X-Foreground-Width" not in nothing.headers
+
+    shadowed = removal(runtime, key, photo, size="preview", shadow_type="drop", shadow_opacity="80")
+    plain = removal(runtime, key, photo, size="preview")
+    more = np.asarray(Image.open(io.BytesIO(shadowed.content)).getchannel("A")).astype(int).sum()
+    assert more > np.asarray(Image.open(io.BytesIO(plain.content)).getchannel("A")).astype(int).sum()
+
+    on_yellow = removal(runtime, key, photo, size="preview", bg_image_url=f"{image_server}/yellow.png")
+    assert on_yellow.status_code == 200 and on_yellow.headers["Content-Type"] == "image/jpeg"  # auto
+    pixels = np.asarray(Image.open(io.BytesIO(on_yellow.content)).convert("RGB"), dtype=np.int16)
+    assert (np.abs(pixels - YELLOW).max(axis=2) <= 16).mean() > 0.1
+
+    as_file = requests.post(
+        f"{runtime['api']}/v1.0/removebg",
+        headers={"X-Api-Key": key},
+        files={"image_file": ("chelsea.jpg", photo, "image/jpeg"), "bg_image_file": ("bg.png", yellow_png())},
+        data={"size": "preview", "format": "png"},
+        timeout=120,
+    )
+    assert as_file.status_code == 200 and Image.open(io.BytesIO(as_file.content)).mode == "RGB"
+    refused = removal(runtime, key, photo, shadow_type="car")
+    assert refused.status_code == 400 and "none, drop, auto" in refused.json()["errors"][0]["detail"]
+    assert balance(runtime, user_id) == 30 - 7  # seven previews of a credit each, nothing refused
+
+
+def test_a_test_key_runs_the_pipeline_free_at_preview_size_and_watermarked(runtime, client, photo, tmp_path):
+    user_id, key = new_key(runtime, credits=0, test=True)
+    assert key.startswith("bgr_test_")
+    source = tmp_path / "chelsea.jpg"
+    source.write_bytes(photo)
+    client(key).remove_background_from_img_file(str(source), size="full")
+    assert_cutout(f"{source}_no_bg.png", max_pixels=250_000)  # preview, whatever was asked
+    answered = removal(runtime, key, photo, size="full", format="jpg")
+    assert answered.status_code == 200 and answered.headers["X-Credits-Charged"] == "0"
+    jobs = requests.get(f"{runtime['api']}/api/background-remover/jobs", headers=bearer(user_id), timeout=30)
+    listed = jobs.json()["jobs"]
+    assert len(listed) == 2 and all(j["test"] and j["creditsUsed"] == 0 for j in listed)
+    assert balance(runtime, user_id) == 0
+    _, live = new_key(runtime, credits=3)
+    plain = removal(runtime, live, photo, size="preview", format="jpg")
+    marked = removal(runtime, key, photo, size="preview", format="jpg")
+    a = np.asarray(Image.open(io.BytesIO(plain.content)), dtype=np.int16)
+    b = np.asarray(Image.open(io.BytesIO(marked.content)), dtype=np.int16)
+    assert a.shape == b.shape and (np.abs(a - b).max(axis=2) > 40).mean() > 0.01  # the watermark
+
+
+def test_the_published_npm_client_sends_scale_position_and_a_background(runtime, image_server):
+    user_id, key = new_key(runtime, credits=5)
+    result = npm_client(
+        runtime,
+        "url",
+        key,
+        f"{image_server}/chelsea.jpg",
+        scale="50%",
+        position="0% 0%",
+        bg_image_url=f"{image_server}/yellow.png",
+        keep_image=True,
+    )
+    assert result["ok"], result
+    picture = Image.open(io.BytesIO(base64.b64decode(result["base64img"]))).convert("RGB")
+    pixels = np.asarray(picture, dtype=np.int16)
+    assert (np.abs(pixels - YELLOW).max(axis=2) <= 16).mean() > 0.5  # the subject at most a quarter
+    assert result["creditsCharged"] == "1" and balance(runtime, user_id) == 4

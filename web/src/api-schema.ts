@@ -713,6 +713,12 @@ export interface components {
              * @description days until it expires; none: never
              */
             expiresIn?: number | null;
+            /**
+             * Test
+             * @description a sandbox key (bgr_test_...): preview size, free, watermarked, jobs test: true
+             * @default false
+             */
+            test: boolean;
         };
         /** CreatedKey */
         CreatedKey: {
@@ -887,6 +893,12 @@ export interface components {
             creditsUsed: number;
             /** Pricingtype */
             pricingType: string;
+            /**
+             * Test
+             * @description made with a test key: free, preview size, watermarked
+             * @default false
+             */
+            test: boolean;
             /** Modelname */
             modelName: string | null;
             /** Originalsize */
@@ -946,6 +958,11 @@ export interface components {
              */
             prefix: string;
             /**
+             * Test
+             * @description a sandbox key
+             */
+            test: boolean;
+            /**
              * Createdat
              * Format: date-time
              */
@@ -996,11 +1013,11 @@ export interface components {
         OutputOptions: {
             /**
              * Format
-             * @description jpg has no transparency: white or bgColor
+             * @description jpg has no transparency: white or bgColor; zip: color.jpg + alpha.png
              * @default png
              * @enum {string}
              */
-            format: "png" | "webp" | "jpg";
+            format: "png" | "webp" | "jpg" | "zip";
             /**
              * Channels
              * @description rgba cutout, or the alpha mask only
@@ -1013,6 +1030,11 @@ export interface components {
              * @description flatten onto this colour (#rrggbb) instead of transparency
              */
             bgColor?: string | null;
+            /**
+             * Bgimageurl
+             * @description composite onto this image (≤ 10 MB), centred and resized to fill the canvas preserving its aspect ratio; not with bgColor
+             */
+            bgImageUrl?: string | null;
             /**
              * Crop
              * @description crop to the subject
@@ -1037,6 +1059,34 @@ export interface components {
              * @description scale the output down to at most this many pixels
              */
             maxPixels?: number | null;
+            /**
+             * Roi
+             * @description `x1 y1 x2 y2`, each in px or %: only this region can be foreground
+             */
+            roi?: string | null;
+            /**
+             * Scale
+             * @description the subject's larger side as this % of the canvas's; none: its original size
+             */
+            scale?: number | null;
+            /**
+             * Position
+             * @description `original`, `center`, or `X%` / `X% Y%` of the free space left of and above the subject (0% 0%: the top-left corner); default: center when scale is given, else original
+             */
+            position?: string | null;
+            /**
+             * Shadowtype
+             * @description a drop shadow under the subject (auto: drop)
+             * @default none
+             * @enum {string}
+             */
+            shadowType: "none" | "drop" | "auto";
+            /**
+             * Shadowopacity
+             * @description the shadow's opacity, %
+             * @default 50
+             */
+            shadowOpacity: number;
         };
         /** PackCheckoutRequest */
         PackCheckoutRequest: {
@@ -2219,10 +2269,10 @@ export interface operations {
                     options?: string;
                     /**
                      * Format
-                     * @description jpg has no transparency: white or bgColor
+                     * @description jpg has no transparency: white or bgColor; zip: color.jpg + alpha.png
                      * @enum {string}
                      */
-                    format?: "png" | "webp" | "jpg";
+                    format?: "png" | "webp" | "jpg" | "zip";
                     /**
                      * Bgcolor
                      * @description flatten onto this colour (#rrggbb) instead of transparency

@@ -3,7 +3,16 @@
 import type { Options, Pricing, Quote, Tier } from "./types";
 import { credits, rupiah } from "./components";
 
-export const DEFAULT_OPTIONS: Options = { format: "png", channels: "rgba", bgColor: null, crop: false, margin: 0, marginUnit: "px" };
+export const DEFAULT_OPTIONS: Options = {
+  format: "png",
+  channels: "rgba",
+  bgColor: null,
+  crop: false,
+  margin: 0,
+  marginUnit: "px",
+  shadowType: "none",
+  shadowOpacity: 50,
+};
 
 export function TierPicker(props: {
   pricing: Pricing;

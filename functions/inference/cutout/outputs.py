@@ -4,17 +4,17 @@ Nothing leaves here unless it decodes back as the image it claims to be.
 """
 
 import io
+import zipfile
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 from PIL import Image
 
-from bgr_core.options import OutputOptions
-from cutout import png
+from bgr_core.options import MEDIA_TYPES, OutputOptions
+from cutout import compositing, png
 
 THUMBNAIL_SIDE = 256
-_CONTENT_TYPES = {"png": "image/png", "webp": "image/webp", "jpg": "image/jpeg"}
 _PIL_FORMATS = {"png": "PNG", "webp": "WEBP", "jpg": "JPEG"}
 _CROP_THRESHOLD = 8  # alpha below this is not subject when cropping
 
@@ -46,12 +46,49 @@ def compose(image: Image.Image, alpha: Image.Image, options: OutputOptions) -> I
         flat = Image.new("RGB", image.size, options.bg_color or "#ffffff")
         flat.paste(image.convert("RGB") if image.mode != "RGB" else image, mask=alpha)
         return flat
+    return _transparent(image, alpha)
+
+
+def _transparent(image: Image.Image, alpha: Image.Image) -> Image.Image:
     # Fully transparent pixels lose their colour: what was removed cannot be recovered from the
     # file, and the PNG is ~30 % smaller. (OpenCV does this ~3× faster than Pillow's paste.)
     a = np.asarray(alpha)
     shown = cv2.threshold(a, 0, 255, cv2.THRESH_BINARY)[1]
     colours = [cv2.bitwise_and(channel, shown) for channel in cv2.split(np.asarray(image))[:3]]
     return Image.fromarray(cv2.merge([*colours, a]))
+
+
+def render(
+    image: Image.Image,
+    alpha: Image.Image,
+    options: OutputOptions,
+    background: Image.Image | None = None,
+    icc: bytes | None = None,
+) -> tuple[Image.Image, tuple[int, int, int, int] | None]:
+    """compose() with every option (compositing's order), and the subject's box in the result:
+    an RGBA, L or RGB picture; for a ZIP always RGBA, its colour (flattened onto the background,
+    if any) and its matte, which become color.jpg and alpha.png."""
+    alpha = compositing.region(alpha, options)
+    box = crop_box(alpha, options)
+    if box is not None:
+        image, alpha = image.crop(box), alpha.crop(box)
+    image, alpha = compositing.place(image, alpha, options, subject_box(alpha, 0))
+    subject = subject_box(alpha, 0)
+    found = subject and (subject[0], subject[1], subject[2] - subject[0], subject[3] - subject[1])
+    if options.channels == "alpha":
+        return alpha, found
+    rgb = image.convert("RGB") if image.mode != "RGB" else image
+    if options.shadow_type != "none":
+        rgb, alpha = compositing.under(rgb, alpha, compositing.shadow(alpha, options.shadow_opacity))
+    flat = compositing.backdrop(rgb.size, options, background, icc)
+    if flat is not None:
+        flat.paste(rgb, mask=alpha)
+        rgb = flat
+    if options.format == "zip":
+        zipped = rgb.copy()
+        zipped.putalpha(alpha)
+        return zipped, found
+    return (rgb if flat is not None else _transparent(rgb, alpha)), found
 
 
 def subject_box(alpha: Image.Image, margin: int) -> tuple[int, int, int, int] | None:
@@ -103,33 +140,57 @@ def fit(picture: Image.Image, box, max_pixels: int | None):
     return picture, box
 
 
-def encode(image: Image.Image, fmt: str) -> Encoded:
+def encode(image: Image.Image, fmt: str, icc: bytes | None = None) -> Encoded:
+    """`icc`: the input's ICC profile, kept with every picture that has colour (not a mask)."""
+    icc = icc if image.mode != "L" else None
+    if fmt == "zip":
+        return _zip(image, icc)
     if fmt == "png":
-        data = png.encode(np.asarray(image))
+        data = png.encode(np.asarray(image), icc_profile=icc)
     elif fmt == "jpg":
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=90)
-        data = buffer.getvalue()
+        data = _jpeg(image, icc)
     else:
         buffer = io.BytesIO()
         # A bare mask compresses best, and exactly, losslessly; pictures use lossy colour.
-        image.save(buffer, "WEBP", lossless=image.mode == "L", quality=90, method=4)
+        extra = {"icc_profile": icc} if icc else {}
+        image.save(buffer, "WEBP", lossless=image.mode == "L", quality=90, method=4, **extra)
         data = buffer.getvalue()
     verify(data, fmt, image.size, _webp_mode(image) if fmt == "webp" else image.mode)
-    return Encoded(data, _CONTENT_TYPES[fmt], fmt, *image.size)
+    return Encoded(data, MEDIA_TYPES[fmt], fmt, *image.size)
 
 
-def thumbnail(image: Image.Image) -> bytes:
-    """A WebP at most THUMBNAIL_SIDE px on its longer side (never enlarged)."""
+def _jpeg(image: Image.Image, icc: bytes | None) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90, **({"icc_profile": icc} if icc else {}))
+    return buffer.getvalue()
+
+
+def _zip(image: Image.Image, icc: bytes | None) -> Encoded:
+    """remove.bg's ZIP: color.jpg (the colour, with the input's profile) and alpha.png (the matte),
+    both at the output's size."""
+    colour, matte = image.convert("RGB"), image.getchannel("A")
+    members = {"color.jpg": _jpeg(colour, icc), "alpha.png": png.encode(np.asarray(matte))}
+    verify(members["color.jpg"], "jpg", image.size, "RGB")
+    verify(members["alpha.png"], "png", image.size, "L")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # both are compressed already
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return Encoded(buffer.getvalue(), MEDIA_TYPES["zip"], "zip", *image.size)
+
+
+def thumbnail(image: Image.Image, icc: bytes | None = None) -> bytes:
+    """A WebP at most THUMBNAIL_SIDE px on its longer side (never enlarged), in the input's colours."""
     scale = min(1.0, THUMBNAIL_SIDE / max(image.size))
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
     # Box-reduce to about twice the size first. (resize's own reducing_gap is ignored for RGBA.)
     small = image.reduce(max(1, int(1 / scale / 2)))
     small = small.resize(size, Image.Resampling.LANCZOS)
     if small.mode == "L":
-        small = small.convert("RGB")
+        small, icc = small.convert("RGB"), None
     buffer = io.BytesIO()
-    small.save(buffer, "WEBP", quality=80, method=0)  # 3× faster than 2, ~12 % larger
+    extra = {"icc_profile": icc} if icc else {}
+    small.save(buffer, "WEBP", quality=80, method=0, **extra)  # 3× faster than 2, ~12 % larger
     data = buffer.getvalue()
     verify(data, "webp", size, _webp_mode(small))
     return data

@@ -6,8 +6,11 @@ from dataclasses import dataclass, field
 from PIL import ImageChops
 
 from bgr_core.config import get_settings
+from bgr_core.errors import InvalidImage
 from bgr_core.options import OutputOptions
-from cutout import background, decode, outputs, refine, segment
+from cutout import background, colour, compositing, decode, outputs, refine, segment
+
+BACKDROP_MAX_BYTES = 10 * 1024 * 1024  # remove.bg's limit for bg_image_file
 
 
 @dataclass(frozen=True)
@@ -30,10 +33,18 @@ class CutoutResult:
 
 
 def run(
-    data: bytes, tier: str, options: OutputOptions | None = None, *, thumbnail: bool = True
+    data: bytes,
+    tier: str,
+    options: OutputOptions | None = None,
+    *,
+    backdrop: bytes | None = None,
+    watermark: bool = False,
+    thumbnail: bool = True,
 ) -> CutoutResult:
-    """Raises InvalidImage for input that will never process, ModelNotReady when no model can run.
-    `thumbnail`: make one (a batch item's result has none)."""
+    """`backdrop`: the background image's bytes (bg_image_url / bg_image_file); `watermark`: a
+    test key's result; `thumbnail`: make one (a batch item's result has none). Raises
+    InvalidImage for input that will never process (the backdrop's code prefixed BACKGROUND_),
+    ModelNotReady when no model can run."""
     options = options or OutputOptions()
     settings = get_settings()
     if tier not in settings.tier_models:
@@ -43,6 +54,8 @@ def run(
     clock = _Stopwatch()
 
     image = decode.load_image(data)
+    icc = colour.profile_of(image)
+    scenery = _backdrop(backdrop)
     own_alpha = image.getchannel("A") if image.mode == "RGBA" else None
     clock.lap("decode")
 
@@ -61,12 +74,18 @@ def run(
         alpha = ImageChops.multiply(alpha, own_alpha)
     clock.lap("refine")
 
-    box = outputs.foreground(alpha, options)
-    picture = outputs.compose(image, alpha, options)
+    if options.plain and scenery is None and not (icc and options.bg_color):
+        box = outputs.foreground(alpha, options)
+        picture = outputs.compose(image, alpha, options)
+    else:
+        picture, box = outputs.render(image, alpha, options, scenery, icc)
     del image  # not needed past here: its memory (36 MB at 12 MP) is free for the encode
     picture, box = outputs.fit(picture, box, options.max_pixels)
-    thumb = background.pool.submit(outputs.thumbnail, picture) if thumbnail else None  # beside the encode
-    encoded = outputs.encode(picture, options.format)
+    if watermark:
+        picture = compositing.watermark(picture)
+    # beside the encode
+    thumb = background.pool.submit(outputs.thumbnail, picture, icc) if thumbnail else None
+    encoded = outputs.encode(picture, options.format, icc)
     clock.lap("encode")
 
     return CutoutResult(
@@ -82,6 +101,17 @@ def run(
         foreground=box,
         timings=clock.laps,
     )
+
+
+def _backdrop(data: bytes | None):
+    if data is None:
+        return None
+    try:
+        return decode.load_image(data, max_bytes=BACKDROP_MAX_BYTES)
+    except InvalidImage as err:
+        raise InvalidImage(
+            f"BACKGROUND_{err.code}", f"the background image: {err.message}", err.status
+        ) from err
 
 
 class _Stopwatch:

@@ -2,10 +2,11 @@
 
 A key is 256 random bits; only its SHA-256 is stored (a key of that entropy needs no slow hash)
 and it is looked up by that hash, so the key is shown once, at creation, and never again.
+A revoked key is no longer listed and authenticates nothing. A test key (`bgr_test_...`) is a
+sandbox: its jobs run the same pipeline at preview size, charge nothing and are watermarked.
 A key may expire (`expires_in_days`; none by default): past its expiry it authenticates nothing.
-A revoked key is no longer listed and authenticates nothing. The limit of unrevoked keys is a
-conditional counter written in the same transaction as the key (and as its revocation), so
-concurrent creations never pass it.
+The limit of unrevoked keys is a conditional counter written in the same transaction as the key
+(and as its revocation), so concurrent creations never pass it.
 """
 
 import hashlib
@@ -20,7 +21,8 @@ from .errors import Conflict, NotFound
 from .models import ApiKey, ApiKeyCount, utcnow
 
 KEY_PREFIX = "bgr_"
-SHOWN_PREFIX_LENGTH = len(KEY_PREFIX) + 8
+TEST_KEY_PREFIX = "bgr_test_"
+SHOWN_CHARACTERS = 8  # of the random part, after the prefix
 MAX_ACTIVE_KEYS = 20
 LAST_USED_PRECISION = timedelta(minutes=1)  # one write a minute at most, not one per request
 
@@ -30,17 +32,25 @@ def _hash(key: str) -> str:
 
 
 def create(
-    user_id: str, name: str, now: datetime | None = None, expires_in_days: int | None = None
+    user_id: str,
+    name: str,
+    now: datetime | None = None,
+    expires_in_days: int | None = None,
+    *,
+    test: bool = False,
 ) -> tuple[ApiKey, str]:
-    """A new key for `user_id`: the record and the key itself (the only time it exists)."""
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    """A new key for `user_id` (a test key when `test`): the record and the key itself (the only
+    time it exists)."""
+    prefix = TEST_KEY_PREFIX if test else KEY_PREFIX
+    key = prefix + secrets.token_urlsafe(32)
     now = now or utcnow()
     record = ApiKey(
         _hash(key),
         id=uuid.uuid4().hex[:16],
         user_id=user_id,
         name=name,
-        prefix=key[:SHOWN_PREFIX_LENGTH],
+        prefix=key[: len(prefix) + SHOWN_CHARACTERS],
+        test=test,
         created_at=now,
         expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
     )

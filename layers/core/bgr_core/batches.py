@@ -17,6 +17,7 @@ from .config import get_settings
 from .contract import Schema
 from .db import get_or_none, owned, page_by_user
 from .errors import BadRequest, NotFound, TooLarge, UnsupportedMedia
+from .integrations import backgrounds
 from .models import (
     BATCH_HEADER,
     Batch,
@@ -70,6 +71,7 @@ def create(
     behind."""
     features.require("batch")
     _check(tier, images)
+    backgrounds.check(options)
     webhooks.check_callback_url(callback_url)
     batch_id = uuid.uuid4().hex
     batch = Batch(

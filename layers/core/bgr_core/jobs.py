@@ -7,6 +7,7 @@ import uuid
 from . import billing, deadlines, storage, webhooks
 from .db import applied, get_or_none, owned, page_by_user
 from .errors import DomainError
+from .integrations import backgrounds
 from .models import Job, utcnow
 from .options import OutputOptions
 from .work import lifecycle
@@ -38,12 +39,17 @@ def create(
     credits_per_image: int | None = None,
     callback_url: str | None = None,
     max_credits: int | None = None,
+    background_key: str | None = None,
+    test: bool = False,
 ) -> Job:
     """A pending job for an image about to be uploaded (or already stored at `original_key`),
     written together with its charge: InsufficientCredits (or OverBudget, above `max_credits`)
-    leaves nothing behind."""
+    leaves nothing behind. `test`: a test key's job (free, watermarked); `background_key`: where
+    its uploaded background image goes."""
+    backgrounds.check(options)
     job = _new_job(user_id, tier, filename, options, size_bytes, source, original_key, job_id)
     job.callback_url = webhooks.check_callback_url(callback_url)
+    job.background_key, job.test = background_key, test
     if original_key is None:  # the original is still to come, until its upload deadline
         deadlines.await_upload(job)
     return billing.charge_new_job(job, credits_per_image, max_credits)
@@ -91,6 +97,17 @@ def store_original(job: Job, data: bytes, content_type: str) -> None:
     except Exception:
         lifecycle.end_job(
             job, lifecycle.Failed("UPLOAD_FAILED", "the image could not be stored; it was refunded")
+        )
+        raise
+
+
+def store_background(job: Job, data: bytes, content_type: str) -> None:
+    """Stores the job's uploaded background image; a store that fails refunds the job."""
+    try:
+        storage.put_image(job.background_key, data, content_type)
+    except Exception:
+        lifecycle.end_job(
+            job, lifecycle.Failed("UPLOAD_FAILED", "the background could not be stored; refunded")
         )
         raise
 

@@ -128,6 +128,8 @@ class Job(Model):
     subscription_id = UnicodeAttribute(attr_name="subscriptionId", null=True)
     usage_date = UnicodeAttribute(attr_name="usageDate", null=True)
     options = OptionsAttribute(default=OutputOptions)
+    background_key = UnicodeAttribute(attr_name="backgroundKey", null=True)  # an uploaded bg image
+    test = BooleanAttribute(default=False)  # made with a test key: preview size, free, watermarked
     original_key = UnicodeAttribute(attr_name="originalKey")
     original_size = NumberAttribute(attr_name="originalSize", null=True)
     processed_size = NumberAttribute(attr_name="processedSize", null=True)
@@ -339,6 +341,7 @@ class ApiKey(Model):
     user_id = UnicodeAttribute(attr_name="userId")
     name = UnicodeAttribute()
     prefix = UnicodeAttribute()  # the key's first characters, to recognise it
+    test = BooleanAttribute(default=False)  # a sandbox key (bgr_test_...): free, watermarked, preview
     created_at = UTCDateTimeAttribute(attr_name="createdAt", default=utcnow)
     last_used_at = UTCDateTimeAttribute(attr_name="lastUsedAt", null=True)
     expires_at = UTCDateTimeAttribute(attr_name="expiresAt", null=True)  # None: never

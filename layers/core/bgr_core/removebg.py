@@ -3,17 +3,19 @@ source, the output options, the tier and the price.
 
 Fields and values follow remove.bg's documentation: `size` (preview, full, auto, and the legacy
 small, regular, medium, hd, 4k, 50MP), `type`, `type_level`, `format` (auto, png, jpg, webp),
-`channels`, `bg_color` (hex or a colour name), `crop`, `crop_margin` (px or %, one value), `roi`,
-`scale`, `position` and `add_shadow` at their defaults. What is not supported here (another
-`roi`, `scale` or `position`, a background image, a ZIP, shadows) is refused with a 400 naming
-it, before anything is charged. Unknown field names are ignored, as remove.bg does.
+`channels`, `bg_color` (hex or a colour name), `bg_image_url` / `bg_image_file` (not with
+`bg_color`), `crop`, `crop_margin` (px or %, one value), `roi`, `scale`, `position`,
+`shadow_type` (none, drop, auto; 3D and car are refused naming what is supported),
+`shadow_opacity` and the deprecated `add_shadow` (a drop shadow). A value outside what remove.bg
+documents is refused with a 400 naming the field, before anything is charged. Unknown field
+names are ignored, as remove.bg does.
 """
 
 import base64
 import binascii
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PIL import ImageColor
 
@@ -37,10 +39,12 @@ SIZES: dict[str, int | None] = {
 PREVIEW_SIZES = ("preview", "small", "regular")
 TYPES = ("auto", "person", "product", "animal", "car", "transportation", "graphic", "other")
 TYPE_LEVELS = ("none", "latest", "1", "2")
-FORMATS = ("auto", "png", "jpg", "webp")
+FORMATS = ("auto", "png", "jpg", "webp", "zip")
 CHANNELS = ("rgba", "alpha")
 SOURCES = ("image_file", "image_file_b64", "image_url")
-UNSUPPORTED = ("bg_image_url", "bg_image_file", "shadow_type", "shadow_opacity")
+SHADOW_TYPES = ("none", "drop", "auto")  # remove.bg's 3d and car need a 3D model of the subject
+REMOVEBG_SHADOW_TYPES = (*SHADOW_TYPES, "3d", "car")
+_LENGTH = r"(\d+(?:\.\d+)?)(px|%)?"
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False, "": False}
 
 
@@ -64,6 +68,7 @@ class Request:
     image: bytes | None  # image_file, image_file_b64 decoded; None for image_url
     image_url: str | None
     filename: str
+    background: bytes | None  # bg_image_file
     tier: str
     size: str
     type: str
@@ -79,6 +84,12 @@ class Request:
     def reported_type(self) -> str:
         """X-Type: the type asked for (nothing is detected here), `other` for auto."""
         return "other" if self.type == "auto" else self.type
+
+
+def sandboxed(req: Request) -> Request:
+    """A test key's request: the same options at preview size (it is charged nothing)."""
+    options = req.options.model_copy(update={"max_pixels": PREVIEW_PIXELS})
+    return replace(req, size="preview", options=options)
 
 
 def _text(fields: dict, name: str, default: str) -> str:
@@ -134,17 +145,60 @@ def crop_margin(value) -> tuple[int, str]:
     return amount, unit
 
 
-def _default_only(fields: dict, name: str, defaults: tuple[str, ...]) -> None:
-    value = fields.get(name)
-    if value is None or value == "":
-        return
-    if re.sub(r"\s+", " ", str(value).strip().lower()) not in defaults:
+def roi(value) -> str | None:
+    """`x1 y1 x2 y2`, each in px (the default unit) or %, x1 < x2 and y1 < y2 where comparable."""
+    parts = str(value).strip().lower().split()
+    matches = [re.fullmatch(_LENGTH, p) for p in parts]
+    if len(parts) != 4 or not all(matches):
+        raise invalid("roi", f"{value!r}: roi is `x1 y1 x2 y2`, each in px or % (e.g. 10% 10% 90% 90%)")
+    lengths = [(float(m.group(1)), m.group(2) or "px") for m in matches]
+    if any(unit == "%" and amount > 100 for amount, unit in lengths):
+        raise invalid("roi", f"{value!r}: percentages are at most 100%")
+    for start, end in ((lengths[0], lengths[2]), (lengths[1], lengths[3])):
+        if start[1] == end[1] and start[0] >= end[0]:
+            raise invalid("roi", f"{value!r}: x1 must be less than x2 and y1 less than y2")
+    return " ".join(f"{amount:g}{unit}" for amount, unit in lengths)
+
+
+def scale(value) -> int | None:
+    text = str(value).strip().lower()
+    if text == "original":
+        return None
+    match = re.fullmatch(r"(\d+)\s*%", text)
+    if not match or not 10 <= int(match.group(1)) <= 100:
+        raise invalid("scale", f"{value!r}: scale is `original` or from 10% to 100%")
+    return int(match.group(1))
+
+
+def position(value) -> str:
+    text = re.sub(r"\s+", " ", str(value).strip().lower())
+    values = text.split()
+    if text in ("original", "center") or (
+        1 <= len(values) <= 2 and all(re.fullmatch(r"\d{1,3}%", v) and int(v[:-1]) <= 100 for v in values)
+    ):
+        return text
+    raise invalid("position", f"{value!r}: position is original, center, or one or two values 0%-100%")
+
+
+def shadow_type(fields: dict) -> str:
+    kind = _choice(fields, "shadow_type", REMOVEBG_SHADOW_TYPES, "none")
+    if kind not in SHADOW_TYPES:
         raise RemoveBgError(
-            f"Unsupported value for {name}",
+            "Unsupported value for shadow_type",
             "unsupported_parameter",
-            f"{name} {value!r} is not supported here; only {defaults[0]!r}",
-            field=name,
+            f"shadow_type {kind!r} is not supported here; supported: {', '.join(SHADOW_TYPES)}",
+            field="shadow_type",
         )
+    if kind == "none" and _boolean(fields, "add_shadow"):  # deprecated: a shadow of the subject
+        return "auto"
+    return kind
+
+
+def shadow_opacity(value) -> int:
+    text = str(value).strip()
+    if not re.fullmatch(r"\d{1,3}", text) or int(text) > 100:
+        raise invalid("shadow_opacity", f"{value!r}: shadow_opacity is a whole number from 0 to 100")
+    return int(text)
 
 
 def parse(fields: dict, files: dict[str, tuple[str, bytes]]) -> Request:
@@ -156,18 +210,13 @@ def parse(fields: dict, files: dict[str, tuple[str, bytes]]) -> Request:
         )
     if len(given) > 1:
         raise RemoveBgError("Multiple images given", "multiple_sources", f"send one of {', '.join(given)}")
-    for name in UNSUPPORTED:
-        if fields.get(name) or name in files:
-            raise RemoveBgError(
-                f"Unsupported parameter {name}", "unsupported_parameter", f"{name} is not supported here"
-            )
-    if _boolean(fields, "add_shadow"):
+    backgrounds = [name for name in ("bg_image_url", "bg_image_file") if fields.get(name) or name in files]
+    if len(backgrounds) > 1:
         raise RemoveBgError(
-            "Unsupported parameter add_shadow", "unsupported_parameter", "shadows are not supported here"
+            "Multiple backgrounds given", "multiple_sources", "send one of bg_image_url, bg_image_file"
         )
-    _default_only(fields, "roi", ("0% 0% 100% 100%",))
-    _default_only(fields, "scale", ("original", "100%"))
-    _default_only(fields, "position", ("original",))
+    if backgrounds and fields.get("bg_color"):
+        raise invalid(backgrounds[0], f"{backgrounds[0]} and bg_color cannot be given together")
 
     source = given[0]
     image, url, filename = None, None, "image"
@@ -191,18 +240,28 @@ def parse(fields: dict, files: dict[str, tuple[str, bytes]]) -> Request:
     fmt = _choice(fields, "format", FORMATS, "auto")
     color = bg_color(str(fields["bg_color"])) if fields.get("bg_color") else None
     if fmt == "auto":  # remove.bg: PNG where there is transparency, else JPEG
-        fmt = "jpg" if color and channels == "rgba" else "png"
+        fmt = "jpg" if (color or backgrounds) and channels == "rgba" else "png"
     if fmt == "jpg" and channels == "alpha":
         fmt = "png"  # a mask keeps every level losslessly
     crop = _boolean(fields, "crop")
     margin, unit = crop_margin(fields["crop_margin"]) if fields.get("crop_margin") else (0, "px")
+    background_url = str(fields["bg_image_url"]).strip() if "bg_image_url" in backgrounds else None
+    if background_url and not re.match(r"https?://", background_url, re.IGNORECASE):
+        raise invalid("bg_image_url", "bg_image_url must be an http or https URL")
     options = OutputOptions(
         format=fmt,
         channels=channels,
         bg_color=color,
+        bg_image_url=background_url,
         crop=crop,
         margin=margin,
         margin_unit=unit,
         max_pixels=SIZES[size],
+        roi=roi(fields["roi"]) if fields.get("roi") else None,
+        scale=scale(fields["scale"]) if fields.get("scale") else None,
+        position=position(fields["position"]) if fields.get("position") else None,
+        shadow_type=shadow_type(fields),
+        shadow_opacity=shadow_opacity(fields["shadow_opacity"]) if fields.get("shadow_opacity") else 50,
     )
-    return Request(source, image, url, filename, tier, size, kind, options)
+    background = files["bg_image_file"][1] if "bg_image_file" in backgrounds else None
+    return Request(source, image, url, filename, background, tier, size, kind, options)

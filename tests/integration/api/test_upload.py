@@ -138,7 +138,22 @@ def test_output_options_as_plain_form_fields(api):
         "margin": 12,
         "marginUnit": "px",
         "maxPixels": None,
+        "bgImageUrl": None,
+        "roi": None,
+        "scale": None,
+        "position": None,
+        "shadowType": "none",
+        "shadowOpacity": 50,
     }
+    placed = multipart(
+        api,
+        png(),
+        fields={"options": '{"format": "zip", "scale": 50, "position": "0% 0%", "shadowType": "drop"}'},
+    )
+    assert placed.status == 202, placed.raw["body"]
+    assert placed.body["job"]["options"]["scale"] == 50 and placed.body["job"]["options"]["format"] == "zip"
+    refused = multipart(api, png(), fields={"options": '{"shadowType": "3D"}'})
+    assert refused.status == 422 and credits.balance("user-1") == 10 - 2 * 3
     as_json = multipart(
         api, png(), fields={"options": '{"format": "webp", "crop": true}', "channels": "alpha"}
     )

@@ -7,12 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bgr_core import apikeys
+from bgr_core import apikeys, credits, jobs
+from bgr_core.api.identity import identity_of
+from bgr_core.api.views import JobView
 from bgr_core.errors import Conflict, NotFound
-from bgr_core.models import ApiKey
+from bgr_core.models import ApiKey, LedgerEntry
+from bgr_core.options import OutputOptions
+from bgr_core.work import lifecycle
 from bgr_local.context import LambdaContext
 from bgr_local.lambdas import functions
 from harness import TEMPLATE
+from money import fund
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -120,6 +125,33 @@ def test_a_key_may_expire_and_is_listed_with_its_expiry(aws):
 def test_the_authorizer_denies_an_expired_key(aws):
     _, key = apikeys.create("erin", "ci", now=datetime.now(UTC) - timedelta(days=2), expires_in_days=1)
     assert authorize(key)["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+
+
+def test_a_test_key_is_marked_as_one_to_the_handlers(aws):
+    record, key = apikeys.create("carol", "sandbox", test=True)
+    assert key.startswith("bgr_test_") and record.prefix == key[:17] and record.test
+    allowed = authorize(key)
+    assert allowed["context"] == {"userId": "carol", "keyId": record.id, "keyMode": "test"}
+    _, live = apikeys.create("carol", "production")
+    assert authorize(live)["context"]["keyMode"] == "live"
+    event = {"requestContext": {"authorizer": allowed["context"]}}
+    assert (
+        identity_of(event).test and not identity_of({"requestContext": {"authorizer": {"userId": "c"}}}).test
+    )
+
+
+def test_a_test_key_s_job_charges_nothing_and_writes_no_ledger_entry_even_when_failed(aws):
+    fund("dave", 5)
+    job = jobs.create("dave", "premium", "a.jpg", options=OutputOptions(), size_bytes=10, test=True)
+    stored = jobs.get(job.id)
+    assert (stored.test, stored.pricing_type, stored.credits_used) == (True, "test", 0)
+    broke = jobs.create("erin", "premium", "a.jpg", options=OutputOptions(), size_bytes=10, test=True)
+    assert jobs.get(broke.id).status == "pending"  # no balance needed
+    assert lifecycle.end_job(stored, lifecycle.Failed("CORRUPT_IMAGE", "bad"))
+    assert jobs.get(job.id).status == "failed" and credits.balance("dave") == 5
+    assert [e.reason for e in LedgerEntry.query("dave")] == ["admin_grant"]  # the funding only
+    assert list(LedgerEntry.query("erin")) == []
+    assert JobView.of(jobs.get(job.id)).test
 
 
 def test_on_the_mcp_endpoint_a_refused_key_is_a_401_as_the_mcp_specification_asks(aws):

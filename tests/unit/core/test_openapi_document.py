@@ -57,6 +57,6 @@ def test_remove_documents_its_multipart_and_json_bodies():
     form = body["multipart/form-data"]["schema"]
     assert form["required"] == ["image", "tier"] and form["additionalProperties"] is False
     assert form["properties"]["cropMargin"]["maximum"] == 500
-    assert form["properties"]["format"]["enum"] == ["png", "webp", "jpg"]
+    assert form["properties"]["format"]["enum"] == ["png", "webp", "jpg", "zip"]
     assert body["application/json"]["schema"] == {"$ref": "#/components/schemas/UploadRequest"}
     assert "UploadRequest" in DOCUMENT["components"]["schemas"]

@@ -66,7 +66,7 @@ def test_crop_margin_in_px_or_percent(given, margin, unit):
     [
         ({"size": "huge"}, "invalid_parameter"),
         ({"type": "spaceship"}, "invalid_parameter"),
-        ({"format": "zip"}, "invalid_parameter"),
+        ({"format": "tiff"}, "invalid_parameter"),
         ({"channels": "rgb"}, "invalid_parameter"),
         ({"tier": "gold"}, "invalid_parameter"),
         ({"crop": "maybe"}, "invalid_parameter"),
@@ -74,11 +74,19 @@ def test_crop_margin_in_px_or_percent(given, margin, unit):
         ({"crop_margin": "60%"}, "invalid_parameter"),
         ({"bg_color": "81d4fa77"}, "invalid_parameter"),
         ({"bg_color": "nope"}, "invalid_parameter"),
-        ({"roi": "10% 10% 90% 90%"}, "unsupported_parameter"),
-        ({"scale": "50%"}, "unsupported_parameter"),
-        ({"position": "center"}, "unsupported_parameter"),
-        ({"bg_image_url": "https://example.com/bg.jpg"}, "unsupported_parameter"),
-        ({"add_shadow": "true"}, "unsupported_parameter"),
+        ({"roi": "10% 10% 90%"}, "invalid_parameter"),
+        ({"roi": "90% 10% 10% 90%"}, "invalid_parameter"),
+        ({"roi": "0% 0% 120% 100%"}, "invalid_parameter"),
+        ({"scale": "5%"}, "invalid_parameter"),
+        ({"scale": "big"}, "invalid_parameter"),
+        ({"position": "left"}, "invalid_parameter"),
+        ({"position": "10% 20% 30%"}, "invalid_parameter"),
+        ({"shadow_type": "3D"}, "unsupported_parameter"),
+        ({"shadow_type": "car"}, "unsupported_parameter"),
+        ({"shadow_type": "neon"}, "invalid_parameter"),
+        ({"shadow_opacity": "150"}, "invalid_parameter"),
+        ({"bg_image_url": "https://example.com/bg.jpg", "bg_color": "red"}, "invalid_parameter"),
+        ({"bg_image_url": "ftp://example.com/bg.jpg"}, "invalid_parameter"),
         ({"image_url": "https://example.com/a.jpg"}, "multiple_sources"),
         ({"image_file_b64": "not base64!"}, "invalid_parameter"),
     ],
@@ -92,6 +100,41 @@ def test_unknown_or_unsupported_values_are_400s_naming_them(fields, code):
 def test_defaults_spelled_out_are_accepted_and_unknown_fields_ignored():
     req = parse(roi="0% 0% 100% 100%", scale="original", position="original", add_shadow=False, x_extra="1")
     assert req.options.crop is False
+
+
+def test_remove_bg_s_options_read_into_output_options():
+    options = parse(
+        roi="10px 20px 50% 100%",
+        scale="50%",
+        position="0% 100%",
+        shadow_type="drop",
+        shadow_opacity="30",
+        format="zip",
+        bg_image_url="https://example.com/bg.jpg",
+    ).options
+    assert (options.roi, options.scale, options.position) == ("10px 20px 50% 100%", 50, "0% 100%")
+    assert (options.shadow_type, options.shadow_opacity, options.format) == ("drop", 30, "zip")
+    assert options.bg_image_url == "https://example.com/bg.jpg" and options.placement == (0.0, 1.0)
+    assert parse(scale="40%").options.placement == (0.5, 0.5)  # scaling implies center
+    assert parse(scale="40%", position="original").options.placement is None
+    assert parse(add_shadow="true").options.shadow_type == "auto"  # deprecated: a drop shadow
+    assert parse(bg_image_url="https://example.com/bg.jpg").options.format == "jpg"  # auto: opaque
+
+
+def test_the_shadow_refusal_names_what_is_supported():
+    with pytest.raises(removebg.RemoveBgError) as refused:
+        parse(shadow_type="3D")
+    assert "none, drop, auto" in refused.value.detail and refused.value.details["field"] == "shadow_type"
+
+
+def test_a_background_file_comes_with_the_request():
+    req = removebg.parse({}, {"image_file": ("cat.jpg", b"data"), "bg_image_file": ("bg.png", b"bg")})
+    assert req.background == b"bg" and req.options.format == "jpg"
+    with pytest.raises(removebg.RemoveBgError) as refused:
+        removebg.parse(
+            {"bg_image_url": "https://e.com/b.jpg"}, {"image_file": ("a", b"1"), "bg_image_file": ("b", b"2")}
+        )
+    assert refused.value.code == "multiple_sources"
 
 
 def test_no_image_at_all():

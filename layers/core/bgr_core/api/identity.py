@@ -17,6 +17,7 @@ ADMIN_GROUP = "admin"
 class Identity:
     user_id: str
     groups: frozenset[str]
+    test: bool = False  # an API key's sandbox (bgr_core.apikeys): free, preview size, watermarked
 
     @property
     def is_admin(self) -> bool:
@@ -40,7 +41,7 @@ def identity_of(event: dict) -> Identity | None:
     # The API key authorizer's context (functions/authorizer): a key acts as its user, never admin.
     user_id = authorizer.get("userId")
     if isinstance(user_id, str) and user_id.strip():
-        return Identity(user_id, frozenset())
+        return Identity(user_id, frozenset(), test=authorizer.get("keyMode") == "test")
     return None
 
 

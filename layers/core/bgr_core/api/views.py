@@ -44,6 +44,7 @@ class JobView(Schema):
     filename: str | None
     credits_used: int
     pricing_type: str
+    test: bool = Field(False, description="made with a test key: free, preview size, watermarked")
     model_name: str | None
     original_size: int | None
     processed_size: int | None

@@ -24,12 +24,16 @@ class CreateKeyRequest(Schema):
     expires_in: Annotated[
         int | None, Field(ge=1, le=3650, description="days until it expires; none: never")
     ] = None
+    test: bool = Field(
+        False, description="a sandbox key (bgr_test_...): preview size, free, watermarked, jobs test: true"
+    )
 
 
 class KeyView(Schema):
     id: str
     name: str
     prefix: str = Field(description="the key's first characters")
+    test: bool = Field(description="a sandbox key")
     created_at: datetime
     last_used_at: datetime | None
     expires_at: datetime | None = Field(description="when it stops working; null: never")
@@ -55,7 +59,9 @@ class KeyList(Schema):
     responses=errors(409),  # at the limit of active keys
 )
 def create_key(request: Annotated[CreateKeyRequest, Body()], user: User) -> Response[CreatedKey]:
-    record, key = apikeys.create(user.user_id, request.name, expires_in_days=request.expires_in)
+    record, key = apikeys.create(
+        user.user_id, request.name, expires_in_days=request.expires_in, test=request.test
+    )
     return respond(CreatedKey(api_key=KeyView.of(record), key=key), 201)
 
 

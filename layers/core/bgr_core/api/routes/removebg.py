@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from ... import charging, credits, direct, features, jobs, outbound, removebg, storage, subscriptions
 from ...errors import DomainError
+from ...integrations import backgrounds
 from ...storage import MAX_IMAGE_BYTES
 from ...work.status import JobStatus
 from .. import ratelimit
@@ -49,7 +50,10 @@ _TITLES = {
     "UNSUPPORTED_FORMAT": ("Unsupported image format", "unknown_format", 400),
     "UNSUPPORTED_MEDIA_TYPE": ("Unsupported image format", "unknown_format", 400),
     "BAD_DIMENSIONS": ("Invalid image dimensions", "invalid_dimensions", 400),
+    "BACKGROUND_URL_FETCH_FAILED": ("Failed to download background image", "failed_download", 400),
 }
+_BACKGROUND = ("Invalid background image", "invalid_bg_image", 400)  # the other BACKGROUND_ codes
+_FAILED = ("Failed to process image", "processing_failed", 400)
 
 
 def errors_body(title: str, code: str, detail: str = "") -> dict:
@@ -160,12 +164,17 @@ def _image(req: removebg.Request) -> bytes:
 def remove_background(request: Request, user: KeyUser):
     event = request.resolved_event
     req = removebg.parse(*read_form(event))
+    if user.test:
+        req = removebg.sandboxed(req)
     data = _image(req)
     kind = sniff(data)
     if kind is None:
         raise removebg.RemoveBgError(
             "Invalid image", "invalid_image", "the file is not a JPEG, PNG or WebP image"
         )
+    backdrop = req.background and sniff(req.background)
+    if req.background is not None and not backdrop:
+        raise removebg.invalid("bg_image_file", "bg_image_file is not a JPEG, PNG or WebP image")
     job_id = uuid.uuid4().hex
     job = jobs.create(
         user.user_id,
@@ -176,10 +185,16 @@ def remove_background(request: Request, user: KeyUser):
         original_key=storage.direct_key(user.user_id, job_id, req.filename),
         job_id=job_id,
         credits_per_image=req.credits_per_image,
+        background_key=backgrounds.key(user.user_id, job_id) if backdrop else None,
+        test=user.test,
     )
+    if backdrop:
+        jobs.store_background(job, req.background, backdrop)
     done = direct.run(job, data, kind)
     if done.status != JobStatus.COMPLETED:  # failed, and refunded
-        title, code, _ = _TITLES.get(done.error_code, ("Failed to process image", "processing_failed", 400))
+        title, code, _ = _TITLES.get(
+            done.error_code, _BACKGROUND if done.error_code.startswith("BACKGROUND_") else _FAILED
+        )
         return _error(400, title, code, done.error_message)
     result = done.result()
     headers = {
@@ -209,8 +224,7 @@ def remove_background(request: Request, user: KeyUser):
                 foreground_height=box[3],
             )
         return Response(200, content_types.APPLICATION_JSON, {"data": data_json}, headers)
-    content_type = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}[req.options.format]
-    return Response(200, content_type, result, headers)
+    return Response(200, req.options.media_type, result, headers)
 
 
 @router.get(
