@@ -72,11 +72,13 @@ def charge_new_job(job: Job, credits_per_image: int | None = None, max_credits: 
     """Fills in how the job is paid and writes it together with its charge (the tier's credits
     unless `credits_per_image` says otherwise; refused above `max_credits`). A test job is free:
     written alone, with no quota and no ledger entry (a change of 0 writes none), so its refund is
-    one of 0 too."""
+    one of 0 too. It is in flight like any other (the cap holds free work too)."""
     if job.test:
         job.pricing_type, job.credits_used = "test", 0
         write = save(job, Job.id.does_not_exist())
-        free = Change(job.user_id, 0, "charge", f"job:{job.id}", f"user:{job.user_id}", [write])
+        free = Change(
+            job.user_id, 0, "charge", f"job:{job.id}", f"user:{job.user_id}", [write], 1
+        )  # in flight
         credits.apply(lambda attempt: None if attempt else free)
         return job
 

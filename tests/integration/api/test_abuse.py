@@ -7,12 +7,12 @@ import base64
 import json
 
 import pytest
+from removebg_events import removebg_event
 from test_upload import png
 
 from bgr_core import apikeys, credits
 from bgr_core.api import openapi
 from bgr_core.models import Job
-from conftest import removebg_event
 from money import fund
 
 DOCUMENT = json.loads(openapi.document())

@@ -6,10 +6,10 @@ import base64
 import re
 
 import boto3
+from removebg_events import removebg_event
 from test_upload import multipart, png
 
 from bgr_core.models import Job
-from conftest import removebg_event
 from harness import TEMPLATE
 from money import fund
 
