@@ -32,7 +32,14 @@ BATCH_TIMEOUT_S = 300
 def runtime(tmp_path_factory):
     # image_url fetches refuse loopback unless allowed explicitly: the image server below is local
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with serving(log, SECRET, "--parameter", 'OutboundAllowNetworks=["127.0.0.0/8"]') as urls:
+    with serving(
+        log,
+        SECRET,
+        "--parameter",
+        'OutboundAllowNetworks=["127.0.0.0/8"]',
+        "--parameter",
+        'OutboundAllowPorts=["1024-65535"]',
+    ) as urls:
         yield urls
 
 

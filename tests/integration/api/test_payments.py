@@ -114,7 +114,7 @@ def test_without_its_secrets_money_in_is_switched_off_and_health_says_so(api):
     for name in ("subscription-post", "credits-checkout", "stripe-webhook"):
         reply = api(name)
         assert (reply.status, reply.error) == (503, "FEATURE_DISABLED"), name
-    assert api("health").body["features"]["payments"] is False
+    assert api("admin-health").body["features"]["payments"] is False
 
 
 def test_a_provider_failure_is_503_and_tells_nothing_of_stripe(api, stripe):

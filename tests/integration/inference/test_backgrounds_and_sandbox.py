@@ -32,7 +32,7 @@ def png(colour, size=(64, 48)) -> bytes:
 @pytest.fixture
 def scenery(aws, settings_env):
     """A loopback server with a yellow background image (loopback allowed for these tests)."""
-    settings_env(OUTBOUND_ALLOW_NETWORKS='["127.0.0.0/8"]')
+    settings_env(OUTBOUND_ALLOW_NETWORKS='["127.0.0.0/8"]', OUTBOUND_ALLOW_PORTS='["1024-65535"]')
 
     class Handler(QuietHandler):
         def do_GET(self):

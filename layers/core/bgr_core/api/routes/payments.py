@@ -18,5 +18,5 @@ router = Router()
 def stripe_webhook() -> WebhookAck:
     event = router.current_event
     provider = payments.provider()
-    verified = provider.verify(event.decoded_body.encode(), event.headers.get("Stripe-Signature"))
+    verified = provider.verify((event.decoded_body or "").encode(), event.headers.get("Stripe-Signature"))
     return WebhookAck(outcome=payment_events.handle(verified))
