@@ -209,7 +209,11 @@ def test_money_comes_in_through_the_local_checkout_and_its_signed_events(runtime
     """The local checkout stands in for Stripe: the deployed adapter creates the session on it,
     paying delivers Stripe-shaped events signed with the webhook secret the stack reads from SSM,
     and the deployed webhook function applies them."""
-    assert requests.get(f"{runtime['api']}/health", timeout=30).json()["features"]["payments"] is True
+    admin = tokens.sign("e2e-admin", ("admin",), secret=SECRET.encode())
+    health = requests.get(
+        f"{runtime['api']}/api/admin/health", headers={"Authorization": f"Bearer {admin}"}, timeout=30
+    )
+    assert health.json()["features"]["payments"] is True
     _, user = new_user(runtime)
     checkout = user.post(f"{BGR}/subscription", {"plan": "pro"})["checkout"]
     assert user.get(f"{BGR}/subscription") == {"subscription": None}  # a checkout changes nothing
