@@ -63,9 +63,9 @@ def apikey(args) -> None:
     except requests.ConnectionError:
         sys.exit(f"no local runtime at {args.endpoint_url}: start `make serve` first (S3_PORT=...)")
     use_endpoint(Template(), args.endpoint_url, "WARNING")
-    from bgr_core import apikeys
+    from bgr_core.integrations import api_keys
 
-    print(apikeys.create(args.user, args.name)[1])
+    print(api_keys.create(args.user, args.name)[1])
 
 
 def invoke(args) -> None:

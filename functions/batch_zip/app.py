@@ -8,10 +8,10 @@ import contextlib
 import json
 import posixpath
 
-from bgr_core import aws, batches, observability, storage
-from bgr_core.config import get_settings
-from bgr_core.models import Batch, BatchItem
-from bgr_core.work import lifecycle
+from bgr_core.platform import aws_clients, observability, storage
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.models import Batch, BatchItem
+from bgr_core.work import batches, lifecycle
 from bgr_core.work.status import ItemStatus, ZipStatus
 from zipper import finalize_zip, plan_segments, write_segment, zip_names
 
@@ -51,7 +51,7 @@ def plan(event: dict, context) -> dict:
     ]
     segments = plan_segments(results)
     plan_key = _parts(batch) + PLAN
-    aws.client("s3").put_object(
+    aws_clients.client("s3").put_object(
         Bucket=_bucket(), Key=plan_key, Body=json.dumps(segments).encode(), ContentType="application/json"
     )
     return {"planKey": plan_key, "segments": [segment["index"] for segment in segments]}
@@ -62,7 +62,7 @@ def segment(event: dict, context) -> dict:
     """{planKey, segment} -> {key, metadataKey, size}: one segment object of stored ZIP entries."""
     planned = json.loads(storage.get_bytes(event["planKey"]))[event["segment"]]
     key = f"{posixpath.dirname(event['planKey'])}/segment-{planned['index']:03d}"
-    return write_segment(aws.client("s3"), _bucket(), key, planned["entries"])
+    return write_segment(aws_clients.client("s3"), _bucket(), key, planned["entries"])
 
 
 def _manifest(batch: Batch, items: list[BatchItem]) -> bytes:
@@ -98,7 +98,7 @@ def finalize(event: dict, context) -> dict:
     batch = _batch(event)
     manifest = _manifest(batch, batches.items(batch.id))
     key = storage.zip_key(batch.user_id, batch.id)
-    built = finalize_zip(aws.client("s3"), _bucket(), key, event["segments"], manifest)
+    built = finalize_zip(aws_clients.client("s3"), _bucket(), key, event["segments"], manifest)
     lifecycle.end_batch(batch, lifecycle.ZipReady(built["key"], built["size"]))
     storage.delete(event["planKey"])
     return {"zipKey": built["key"], "zipSize": built["size"]}
@@ -115,9 +115,13 @@ def _reason(error: dict) -> str:
 @observability.handler
 def failed(event: dict, context) -> dict:
     """{batchId, error} -> the batch's ZIP marked failed (results untouched) and its parts removed,
-    so that bgr_core.zip_workflow.rerun() starts clean."""
+    so that bgr_core.work.zip_workflow.rerun() starts clean."""
     batch = _batch(event)
     lifecycle.end_batch(batch, lifecycle.ZipFailed(_reason(event.get("error") or {})))
-    pages = aws.client("s3").get_paginator("list_objects_v2").paginate(Bucket=_bucket(), Prefix=_parts(batch))
+    pages = (
+        aws_clients.client("s3")
+        .get_paginator("list_objects_v2")
+        .paginate(Bucket=_bucket(), Prefix=_parts(batch))
+    )
     storage.delete(*(obj["Key"] for page in pages for obj in page.get("Contents", ())))
     return {"zipStatus": ZipStatus.FAILED}
