@@ -24,9 +24,10 @@ from bgr_core.platform.errors import (
     InsufficientCredits,
     InvalidImage,
 )
+from bgr_core.platform.lambda_payloads import MAX_INLINE_RESULT_BYTES
 from bgr_core.platform.models import Job
 from bgr_core.work import batches, jobs, lifecycle, settlement, upload_deadlines, upload_sweep
-from bgr_core.work.output_options import OutputOptions
+from bgr_core.work.output_options import MEDIA_TYPES, OutputOptions
 from bgr_core.work.status import JOB_FINAL, JobStatus
 from cutout import background, pipeline
 
@@ -48,10 +49,6 @@ class Outcome:
 
     def as_dict(self) -> dict:
         return {"status": self.status, "reason": self.reason}
-
-
-# Lambda's synchronous payloads are at most 6 MB: a result up to this size comes back inline.
-INLINE_RESULT_BYTES = 4 * 1024 * 1024
 
 
 def process_job(job_id: str, image_b64: str | None = None, deadline: str | None = None) -> dict:
@@ -83,7 +80,7 @@ def process_job(job_id: str, image_b64: str | None = None, deadline: str | None 
             contentType=result.content_type,
             resultKey=job.result_key,
             image=base64.b64encode(result.image).decode()
-            if len(result.image) <= INLINE_RESULT_BYTES
+            if len(result.image) <= MAX_INLINE_RESULT_BYTES
             else None,
         )
     return answer
@@ -137,10 +134,9 @@ def _run_job(
     if _past(deadline):  # its caller has given up (and refunded it, or is about to): write nothing
         lifecycle.end_job(job, TIMED_OUT)
         return Outcome("failed", TIMED_OUT.code, TIMED_OUT.message)
-    folder = "drop" if job.source == "drop" else ""
-    result_key = storage.result_key(job.user_id, job.id, result.extension, folder=folder)
+    result_key = storage.job_result_key(job.user_id, job.id, result.extension, drop=job.source == "drop")
     thumb_key = storage.thumbnail_key(job.user_id, job.id)
-    thumb = background.pool.submit(storage.put_image, thumb_key, result.thumbnail, "image/webp")
+    thumb = background.pool.submit(storage.put_image, thumb_key, result.thumbnail, MEDIA_TYPES["webp"])
     storage.put_image(result_key, result.image, result.content_type)
     thumb.result()
     completed = lifecycle.Completed(
@@ -177,9 +173,7 @@ def _run_batch_item(key: str, target: storage.IngestKey) -> Outcome:
     except InvalidImage as err:
         lifecycle.end_item(batch.id, target.index, lifecycle.Failed(err.code, err.message))
         return Outcome("failed", err.code)
-    result_key = storage.result_key(
-        batch.user_id, f"{target.index:03d}", result.extension, folder=f"batches/{batch.id}"
-    )
+    result_key = storage.item_result_key(batch.user_id, batch.id, target.index, result.extension)
     storage.put_image(result_key, result.image, result.content_type)
     completed = lifecycle.Completed(
         result_key=result_key,

@@ -64,7 +64,7 @@ def run(
 
     alpha = refine.clean_mask(pred, image.size)
     refinement = "cleanup"
-    if plan.refinement.startswith("matting"):
+    if plan.matting:
         matted = refine.matte(image, alpha, segment.MODELS[model_name].side)
         if matted is not None:
             alpha, refinement = matted, "matting"

@@ -41,7 +41,7 @@ def start(batch, index) -> None:
 
 
 def complete(batch, index) -> None:
-    key = storage.result_key(batch.user_id, f"{index:03d}", "png", folder=f"batches/{batch.id}")
+    key = storage.item_result_key(batch.user_id, batch.id, index, "png")
     storage.put_image(key, png(index), "image/png")
     lifecycle.end_item(
         batch.id,

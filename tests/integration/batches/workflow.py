@@ -34,7 +34,7 @@ def process(batch: Batch, corrupt: frozenset[int] = frozenset(), result=png) -> 
                 batch.id, index, lifecycle.Failed("CORRUPT_IMAGE", "the image cannot be decoded")
             )
             continue
-        key = storage.result_key(batch.user_id, f"{index:03d}", "png", folder=f"batches/{batch.id}")
+        key = storage.item_result_key(batch.user_id, batch.id, index, "png")
         results[index] = result(index)
         storage.put_image(key, results[index], "image/png")
         completed = lifecycle.Completed(

@@ -15,14 +15,13 @@ from bgr_core.dispatch import sync_inference
 from bgr_core.money.pricing import TierName
 from bgr_core.platform import storage
 from bgr_core.platform.errors import BadRequest, NotAcceptable
+from bgr_core.platform.lambda_payloads import MAX_INLINE_RESULT_BYTES
 from bgr_core.platform.models import Job
 from bgr_core.work import jobs
-from bgr_core.work.output_options import OutputOptions
+from bgr_core.work.output_options import MEDIA_TYPES, OutputOptions
 
-IMAGE_FORMATS = {"image/png": "png", "image/webp": "webp"}
+IMAGE_FORMATS = {MEDIA_TYPES[f]: f for f in ("png", "webp")}
 IMAGE_CONTENT = {media: {"schema": {"type": "string", "format": "binary"}} for media in IMAGE_FORMATS}
-# A Lambda proxy response is at most 6 MB, base64 included: bigger cutouts are a redirect instead.
-MAX_INLINE_RESULT_BYTES = 4 * 1024 * 1024
 
 
 # Output options may come as plain form fields (as users try them) as well as the `options` JSON.
@@ -160,7 +159,7 @@ def cutout_response(job: Job, headers: dict[str, str]) -> Response:
         return Response(303, headers={**headers, "Location": storage.presigned_download(job.result_key)})
     return Response(
         200,
-        content_type=f"image/{job.options.format}",
+        content_type=MEDIA_TYPES[job.options.format],
         body=storage.get_bytes(job.result_key),
         headers=headers,
     )

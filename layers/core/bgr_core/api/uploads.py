@@ -6,9 +6,9 @@ from email.parser import BytesParser
 from email.policy import HTTP
 
 from bgr_core.platform.errors import BadRequest, TooLarge, UnsupportedMedia
+from bgr_core.platform.lambda_payloads import MAX_INLINE_BYTES
 from bgr_core.platform.storage import megabytes
 
-MAX_INLINE_BYTES = 5 * 1024 * 1024  # Lambda's 6 MB payload limit, less base64 and form overhead
 INLINE_TOO_LARGE = f"in-request images are at most {megabytes(MAX_INLINE_BYTES)}; use a presigned upload"
 
 

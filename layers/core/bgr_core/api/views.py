@@ -7,6 +7,7 @@ from typing import Literal
 from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import Field
 
+from bgr_core.money import subscriptions
 from bgr_core.money.account_summary import Stats
 from bgr_core.money.charge_decision import ChargePlan
 from bgr_core.money.payments import Checkout
@@ -386,15 +387,13 @@ class SubscriptionView(Schema):
 
 
 def _today(sub: Subscription, day: str, usage: dict[str, UsageCounter]) -> TodayUsage:
-    def used(tier: str) -> int:
-        return int(usage[tier].removals_count) if tier in usage else 0
-
+    quota = subscriptions.quota_of(sub, usage)
     return TodayUsage(
         date=day,
-        used=used(ALL_TIERS),
-        remaining=max(int(sub.daily_quota) - used(ALL_TIERS), 0),
-        professional_used=used("professional"),
-        professional_remaining=max(int(sub.professional_daily_quota) - used("professional"), 0),
+        used=quota.used_total,
+        remaining=quota.remaining,
+        professional_used=quota.used_professional,
+        professional_remaining=quota.professional_remaining,
         by_tier={
             tier: TierUsage(
                 removals_count=int(row.removals_count),

@@ -25,17 +25,16 @@ import boto3
 from aws_lambda_powertools import Logger
 from botocore.config import Config
 
+from bgr_core.dispatch import tier_routing
 from bgr_core.platform import storage
 from bgr_core.platform.config import get_settings
 from bgr_core.platform.errors import DomainError, ServiceUnavailable
+from bgr_core.platform.lambda_payloads import MAX_INVOKE_IMAGE_BYTES
 from bgr_core.platform.models import Job
 from bgr_core.work import jobs, lifecycle, upload_deadlines
 from bgr_core.work.status import JOB_FINAL, JobStatus
 
 INVOKE_TIMEOUT_S = 28  # API Gateway gives up at 29 s
-# Lambda's synchronous payloads are at most 6 MB: an original up to this size (4/3 of it in
-# base64) goes in the payload, a larger one through S3.
-INLINE_IMAGE_BYTES = 4 * 1024 * 1024
 
 
 logger = Logger(child=True)
@@ -48,8 +47,8 @@ class CutoutFailed(ServiceUnavailable):
 
 def function_for(tier: str) -> str:
     settings = get_settings()
-    light = not settings.tier_models[tier].refinement.startswith("matting")
-    name = settings.inference_function_light if light else settings.inference_function_matting
+    matting = tier_routing.tier_class(tier) == tier_routing.MATTING
+    name = settings.inference_function_matting if matting else settings.inference_function_light
     if not name:
         raise ServiceUnavailable(f"no inference function is configured for the {tier} tier")
     return name
@@ -84,7 +83,7 @@ def run(job: Job, data: bytes, content_type: str) -> Answer:
     job.original_key first); completed, or failed and refunded."""
     deadline = upload_deadlines.clock() + timedelta(seconds=INVOKE_TIMEOUT_S)
     payload = {"jobId": job.id, "deadline": deadline.isoformat()}
-    if len(data) <= INLINE_IMAGE_BYTES:
+    if len(data) <= MAX_INVOKE_IMAGE_BYTES:
         payload["image"] = base64.b64encode(data).decode()
     else:
         jobs.store_original(job, data, content_type)

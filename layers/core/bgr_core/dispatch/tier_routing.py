@@ -13,7 +13,7 @@ LIGHT, MATTING = "light", "matting"
 
 def tier_class(tier: str | None) -> str:
     plan = get_settings().tier_models.get(tier or "")
-    return MATTING if plan is not None and plan.refinement.startswith("matting") else LIGHT
+    return MATTING if plan is not None and plan.matting else LIGHT
 
 
 def object_class(key: str) -> str:

@@ -22,7 +22,7 @@ from bgr_core.platform import features, storage
 from bgr_core.platform.contract import Schema
 from bgr_core.platform.errors import BadRequest, InvalidImage, UnsupportedMedia
 from bgr_core.work import batches, jobs
-from bgr_core.work.output_options import OutputOptions
+from bgr_core.work.output_options import MEDIA_TYPES, OutputOptions
 from bgr_core.work.status import BATCH_FINAL, BATCH_ZIPPED, ZIP_FINAL, ItemStatus
 
 SOURCE = "mcp"  # the jobs' and batches' source, as `api` is the REST API's
@@ -144,7 +144,7 @@ def remove_background(
             done.result_key, f"{posixpath.splitext(job.filename)[0]}.{job.options.format}"
         ),
         result_bytes=len(done.image) if done.image is not None else storage.object_size(done.result_key),
-        content_type=f"image/{'jpeg' if job.options.format == 'jpg' else job.options.format}",
+        content_type=MEDIA_TYPES[job.options.format],
         width=done.width,
         height=done.height,
         foreground=box,

@@ -26,15 +26,22 @@ class QuotaUse:
             used_professional,
         )
 
+    @property
+    def remaining(self) -> int:
+        return max(self.daily_quota - self.used_total, 0)
+
+    @property
+    def professional_remaining(self) -> int:
+        return max(self.professional_daily_quota - self.used_professional, 0)
+
 
 def quota_room(usage: QuotaUse | None, tier: str) -> int:
     """How many more images of `tier` today's quota covers (0 without a usable subscription)."""
     if usage is None or tier not in usage.allowed_tiers:
         return 0
-    room = usage.daily_quota - usage.used_total
     if tier == "professional":
-        room = min(room, usage.professional_daily_quota - usage.used_professional)
-    return max(room, 0)
+        return min(usage.remaining, usage.professional_remaining)
+    return usage.remaining
 
 
 @dataclass(frozen=True)

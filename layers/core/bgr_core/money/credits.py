@@ -1,5 +1,6 @@
-"""Credits: the one atomic path through which every balance change goes, and the one place a
-write that depends on what it read is retried.
+"""Credits: the one atomic path through which every balance change goes, built on the
+optimistic transaction loop of bgr_core.platform.transactions (writes that move no credit use
+that loop directly).
 
 A change is one DynamoDB transaction: the account (conditioned on the version read, so
 concurrent writers never lose an update nor go negative), a ledger entry keyed by the new
@@ -15,20 +16,15 @@ concurrently (TooManyInFlight, nothing written, beyond it), and the change that 
 (completed, or failed and refunded) takes it off in the same transaction, so it happens once.
 """
 
-import random
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
-
 from bgr_core.money.pricing import MAX_BATCH_IMAGES
-from bgr_core.platform import observability
+from bgr_core.platform import observability, transactions
 from bgr_core.platform.config import get_settings
-from bgr_core.platform.dynamodb import Write, get_or_none, transaction
-from bgr_core.platform.errors import Conflict, InsufficientCredits, RateLimited, ServiceUnavailable
+from bgr_core.platform.dynamodb import Write, get_or_none, save, update
+from bgr_core.platform.errors import Conflict, InsufficientCredits, RateLimited
 from bgr_core.platform.models import CreditAccount, LedgerEntry, utcnow
 
 # Each refusal means another writer of the same records succeeded: at most every other item of
@@ -74,8 +70,10 @@ def ledger(user_id: str, limit: int = 50) -> list[LedgerEntry]:
 
 def apply(decide: Callable[[int], Change | None]) -> Change | None:
     """Writes the change `decide` returns, atomically, deciding again whenever a condition refuses
-    it; returns the change written, or None once `decide` finds nothing to do."""
-    for attempt in range(MAX_ATTEMPTS):
+    it (platform.transactions' loop); returns the change written, or None once `decide` finds
+    nothing to do."""
+
+    def decide_writes(attempt: int) -> tuple[Change, list[Write]] | None:
         change = decide(attempt)
         if change is None:
             return None
@@ -90,29 +88,20 @@ def apply(decide: Callable[[int], Change | None]) -> Change | None:
                 balance=current,
             )
         _check_in_flight(account, change.in_flight)
-        try:
-            with transaction() as tx:
-                if recorded:
-                    change.entry = _write_change(tx, account, change)
-                elif change.in_flight:
-                    _write_in_flight(tx, change.user_id, change.in_flight)
-                for write in change.writes:
-                    write(tx)
-            observability.credits_moved(change.reason, change.delta)
-            return change
-        except TransactWriteError as exc:
-            if not _contended(exc):
-                raise
-            time.sleep(random.uniform(0, 0.01))
-    raise ServiceUnavailable(f"the records of {change.user_id} are too busy to change now; retry")
+        if recorded:
+            account_writes = _change_writes(account, change)
+        elif change.in_flight:
+            account_writes = [_in_flight_write(change.user_id, change.in_flight)]
+        else:
+            account_writes = []
+        return change, [*account_writes, *change.writes]
 
-
-def _contended(exc: TransactWriteError) -> bool:
-    """Refused by a condition or a concurrent transaction (decide again), not as malformed."""
-    return exc.cause_response_code == "TransactionCanceledException" and all(
-        r is None or r.code in ("None", "ConditionalCheckFailed", "TransactionConflict")
-        for r in exc.cancellation_reasons or ()
+    change = transactions.apply(
+        decide_writes, attempts=MAX_ATTEMPTS, busy="the account's records are too busy to change now; retry"
     )
+    if change is not None:
+        observability.credits_moved(change.reason, change.delta)
+    return change
 
 
 def _in_flight_cap() -> int:
@@ -140,7 +129,7 @@ def _in_flight_actions(count: int) -> tuple[list, Any]:
     return actions, room
 
 
-def _write_in_flight(tx: TransactWrite, user_id: str, count: int) -> None:
+def _in_flight_write(user_id: str, count: int) -> Write:
     """The count alone (a change of no credits: an image the quota paid for, or a completion),
     creating the account as one with no balance yet where there is none."""
     actions, condition = _in_flight_actions(count)
@@ -148,37 +137,39 @@ def _write_in_flight(tx: TransactWrite, user_id: str, count: int) -> None:
         CreditAccount.balance.set(CreditAccount.balance | 0),
         CreditAccount.version.set(CreditAccount.version | 0),
     ]
-    tx.update(CreditAccount(user_id), actions=actions, condition=condition)
+    return update(CreditAccount(user_id), actions, condition)
 
 
 def _version(account: CreditAccount | None) -> int:
     return int(account.version) if account else 0
 
 
-def _write_change(tx: TransactWrite, account: CreditAccount | None, change: Change) -> LedgerEntry:
+def _change_writes(account: CreditAccount | None, change: Change) -> list[Write]:
+    """The account's new balance and version, and the ledger entry keyed by that version (set on
+    the change)."""
     user_id = change.user_id
     now = utcnow()
     new_balance = (int(account.balance) if account else 0) + change.delta
     new_version = _version(account) + 1
     if account is None:
-        tx.save(
+        account_write = save(
             CreditAccount(
                 user_id, balance=new_balance, version=new_version, updated_at=now, in_flight=change.in_flight
             ),
-            condition=CreditAccount.user_id.does_not_exist(),
+            CreditAccount.user_id.does_not_exist(),
         )
     else:
         in_flight, room = _in_flight_actions(change.in_flight) if change.in_flight else ([], None)
         same_version = CreditAccount.version == account.version
-        tx.update(
+        account_write = update(
             account,
-            actions=[
+            [
                 CreditAccount.balance.set(new_balance),
                 CreditAccount.version.set(new_version),
                 CreditAccount.updated_at.set(now),
                 *in_flight,
             ],
-            condition=same_version if room is None else same_version & room,
+            same_version if room is None else same_version & room,
         )
     entry = LedgerEntry(
         user_id,
@@ -191,8 +182,8 @@ def _write_change(tx: TransactWrite, account: CreditAccount | None, change: Chan
         created_at=now,
         shortfall=change.shortfall or None,
     )
-    tx.save(entry, condition=LedgerEntry.user_id.does_not_exist())
-    return entry
+    change.entry = entry
+    return [account_write, save(entry, LedgerEntry.user_id.does_not_exist())]
 
 
 def grant(user_id: str, amount: int, *, admin_id: str, reason: str) -> LedgerEntry:

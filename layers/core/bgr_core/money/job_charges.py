@@ -147,13 +147,18 @@ def charge_new_batch(batch: Batch, items: Sequence[BatchItem], max_credits: int 
 
 
 def refund(
-    user_id: str, credits_paid: int, reference: str, quota: tuple[str, str, str] | None, writes: list[Write]
+    user_id: str,
+    credits_paid: int,
+    reference: str,
+    paid: tuple[str | None, str | None, str],
+    writes: list[Write],
 ) -> Change:
     """The change refunding one failed image together with `writes` (the failure's own records):
-    its credits, or its quota (user id, day, tier) when the quota paid for it. The image is no
-    longer in flight."""
-    if quota and not credits_paid:
-        writes += subscriptions.release(*quota, count=1)
+    its credits, or, when the quota paid for it, that quota: `paid` is the image's (pricing
+    type, usage day, tier). The image is no longer in flight."""
+    pricing_type, day, tier = paid
+    if pricing_type == "subscription" and not credits_paid:
+        writes += subscriptions.release(user_id, day, tier, count=1)
     return Change(user_id, credits_paid, "refund", reference, "system", writes, in_flight=-1)
 
 
@@ -162,7 +167,6 @@ def commit_failed_job(job: Job, code: str, message: str, only: tuple[str, ...] =
     settled (or is in none of the statuses `only` allows: an expired upload fails only a job not
     started). Only work.lifecycle.end_job calls it, which then emits and announces."""
     now = utcnow()
-    quota = (job.user_id, job.usage_date, job.tier) if job.pricing_type == "subscription" else None
     mark_failed = update(
         job,
         [
@@ -181,6 +185,7 @@ def commit_failed_job(job: Job, code: str, message: str, only: tuple[str, ...] =
             job.refresh(consistent_read=True)
             if job.refunded_at is not None or job.status not in only:
                 return None
-        return refund(job.user_id, int(job.credits_used), f"job:{job.id}", quota, [mark_failed])
+        paid = (job.pricing_type, job.usage_date, job.tier)
+        return refund(job.user_id, int(job.credits_used), f"job:{job.id}", paid, [mark_failed])
 
     return credits.apply(decide) is not None

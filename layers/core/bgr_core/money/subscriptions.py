@@ -9,10 +9,9 @@ import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bgr_core.money import credits
 from bgr_core.money.charge_decision import QuotaUse
-from bgr_core.money.credits import Change
 from bgr_core.money.pricing import PLANS, TIERS
+from bgr_core.platform import transactions
 from bgr_core.platform.config import get_settings
 from bgr_core.platform.dynamodb import Write, get_or_none, save, update
 from bgr_core.platform.errors import BadRequest, Conflict, NotFound
@@ -96,7 +95,7 @@ def comp(user_id: str, plan: str, days: int, *, admin_id: str, reason: str) -> S
     """An admin gives a plan for `days` (support cases), recorded with who and why. A usable paid
     subscription is left alone: it would be replaced without being cancelled at the provider."""
 
-    def decide(attempt: int) -> Change:
+    def decide(attempt: int) -> tuple[Subscription, list[Write]]:
         current = get(user_id)
         if is_usable(current) and current.provider != COMP and current.status != "cancelled":
             raise Conflict(
@@ -108,9 +107,9 @@ def comp(user_id: str, plan: str, days: int, *, admin_id: str, reason: str) -> S
         sub.payment_method = COMP
         sub.last_payment_id = f"comp:{admin_id}"
         sub.comped_by, sub.comp_reason = f"admin:{admin_id}", reason
-        return Change(user_id, 0, writes=[put(sub, current)], decided=sub)
+        return sub, [put(sub, current)]
 
-    return credits.apply(decide).decided
+    return transactions.apply(decide)
 
 
 def cancel_comp(sub: Subscription, reason: str | None) -> Subscription:
@@ -147,9 +146,11 @@ def usage(user_id: str, day: str) -> dict[str, UsageCounter]:
 
 def quota_use(sub: Subscription | None, day: str) -> QuotaUse | None:
     """What the charging decision needs to know of a subscription today (None: not usable)."""
-    if not is_usable(sub):
-        return None
-    counters = usage(sub.user_id, day)
+    return quota_of(sub, usage(sub.user_id, day)) if is_usable(sub) else None
+
+
+def quota_of(sub: Subscription, counters: dict[str, UsageCounter]) -> QuotaUse:
+    """The subscription's terms and what `counters` (one day's, by tier) have used of them."""
 
     def used(tier):
         return int(counters[tier].removals_count) if tier in counters else 0

@@ -16,6 +16,11 @@ class TierModel(BaseModel):
     model: str
     refinement: str = Field(pattern="^(cleanup|matting|matting\\+decontaminate)$")
 
+    @property
+    def matting(self) -> bool:
+        """The tier's cutout is matted (and served by the matting function)."""
+        return self.refinement.startswith("matting")
+
 
 DEFAULT_TIER_MODELS = {
     "basic": TierModel(model="u2netp", refinement="cleanup"),

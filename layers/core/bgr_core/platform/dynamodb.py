@@ -48,7 +48,7 @@ def transaction() -> TransactWrite:
     return TransactWrite(connection=_connection())
 
 
-# One write of a transaction, to be made later (bgr_core.money.credits.apply writes a change's list).
+# One write of a transaction, to be made later (bgr_core.platform.transactions.apply writes a list).
 Write = Callable[[TransactWrite], None]
 
 

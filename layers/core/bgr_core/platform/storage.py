@@ -64,9 +64,13 @@ def batch_item_key(user_id: str, batch_id: str, index: int, filename: str) -> st
     return f"batches/{user_id}/{batch_id}/{index:03d}/{safe_filename(filename)}"
 
 
-def result_key(user_id: str, record_id: str, extension: str, *, folder: str = "") -> str:
-    """results/<user>/[<folder>/]<id>.<ext>: folder is `drop` or `batches/<batchId>`."""
-    return f"results/{user_id}/{folder + '/' if folder else ''}{record_id}.{extension}"
+def job_result_key(user_id: str, job_id: str, extension: str, *, drop: bool = False) -> str:
+    """results/<user>/[drop/]<jobId>.<ext>: a drop's result in its own folder."""
+    return f"results/{user_id}/{'drop/' if drop else ''}{job_id}.{extension}"
+
+
+def item_result_key(user_id: str, batch_id: str, index: int, extension: str) -> str:
+    return f"results/{user_id}/batches/{batch_id}/{index:03d}.{extension}"
 
 
 def thumbnail_key(user_id: str, record_id: str) -> str:

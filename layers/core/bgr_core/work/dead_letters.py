@@ -27,9 +27,8 @@ def _settle(created: CreatedObject) -> str:
     if target.kind == "batch":
         if not lifecycle.end_item(target.batch_id, target.index, GAVE_UP):
             return "batch item already settled"
-        folder = f"batches/{target.batch_id}"
         storage.delete(
-            *(storage.result_key(target.user_id, f"{target.index:03d}", e, folder=folder) for e in EXTENSIONS)
+            *(storage.item_result_key(target.user_id, target.batch_id, target.index, e) for e in EXTENSIONS)
         )
         return "batch item failed"
     job_id = target.job_id if target.kind == "upload" else jobs.drop_job_id(created.key, created.etag)
@@ -38,9 +37,9 @@ def _settle(created: CreatedObject) -> str:
         return "no job"
     if not lifecycle.end_job(job, GAVE_UP):
         return f"job already {job.status}"
-    folder = "drop" if job.source == "drop" else ""
+    drop = job.source == "drop"
     storage.delete(
-        *(storage.result_key(job.user_id, job.id, e, folder=folder) for e in EXTENSIONS),
+        *(storage.job_result_key(job.user_id, job.id, e, drop=drop) for e in EXTENSIONS),
         storage.thumbnail_key(job.user_id, job.id),
     )
     return "job failed"

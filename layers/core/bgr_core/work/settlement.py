@@ -127,10 +127,9 @@ def commit_failed_item(
     )
 
     def refund(batch: Batch, item: BatchItem) -> Change:
-        paid_by_quota = item.pricing_type == "subscription"
-        quota = (batch.user_id, batch.usage_date, batch.tier) if paid_by_quota else None
         share = int(item.share) if arrived else 0
-        return job_charges.refund(batch.user_id, share, f"batch:{batch_id}#{index}", quota, [failed])
+        paid = (item.pricing_type, batch.usage_date, batch.tier)
+        return job_charges.refund(batch.user_id, share, f"batch:{batch_id}#{index}", paid, [failed])
 
     return _settle(batch_id, index, ItemStatus.FAILED, only, refund, code)
 
