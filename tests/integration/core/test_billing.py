@@ -6,6 +6,7 @@ import pytest
 
 import money
 from bgr_core.money import checkout, credits, job_charges, subscriptions
+from bgr_core.platform.dynamodb import transaction
 from bgr_core.platform.errors import InsufficientCredits
 from bgr_core.platform.models import Batch, BatchItem, BatchItemGroup, Job, LedgerEntry, UsageCounter, utcnow
 from money import fund
@@ -116,7 +117,7 @@ def test_50_concurrent_quota_increments_against_20(aws):
 
     def take():
         try:
-            with job_charges.credits.transaction() as tx:
+            with transaction() as tx:
                 for write in subscriptions.reserve(sub, day, "basic", 1):
                     write(tx)
             wins.append(True)
