@@ -7,7 +7,6 @@ retry, and abort_zip (the workflow's failure path) removes it.
 """
 
 import ctypes
-import ctypes.util
 import functools
 import json
 from collections.abc import Iterator
@@ -55,9 +54,8 @@ def _fix_mmap_threshold() -> None:
     """Keeps part buffers out of the heap. glibc raises its mmap threshold to the size of each
     mmapped block it frees, so after the first part every part buffer would come from heaps that
     do not shrink back, and the peak memory would creep up segment after segment; a fixed
-    threshold maps and unmaps every buffer. Elsewhere than glibc, nothing to do."""
-    name = ctypes.util.find_library("c")
-    mallopt = getattr(ctypes.CDLL(name), "mallopt", None) if name else None
+    threshold maps and unmaps every buffer. Without glibc's mallopt, nothing to do."""
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # the process's own symbols: libc's
     if mallopt is not None:
         mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
