@@ -229,8 +229,8 @@ def run() -> dict[str, float]:
 
     template = Template()
     os.environ.update(template.environment("LightInferenceFunction"))
-    from bgr_core.config import get_settings
-    from bgr_core.routing import tier_class
+    from bgr_core.dispatch.tier_routing import tier_class
+    from bgr_core.platform.config import get_settings
 
     definition = json.loads((ROOT / "infra/batch_zip.asl.json").read_text())
     zip_ = Zip(int(definition["States"]["Segments"]["MaxConcurrency"]), MAX_SEGMENTS)

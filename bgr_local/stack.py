@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import boto3
 
+from .state_dir import StateDir
 from .template import ACCOUNT, Template
 
 # Resources that exist only in a real deployment (no state the handlers touch locally):
@@ -40,6 +41,7 @@ DEPLOYMENT_ONLY = {
 @dataclass
 class Stack:
     template: Template
+    state: StateDir | None = None  # what a previous `serve --state-dir` saved, put back
 
     def client(self, service: str):
         return boto3.client(service, region_name=self.template.region)
@@ -68,6 +70,8 @@ class Stack:
             if "GlobalSecondaryIndexes" in props:
                 kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
             ddb.create_table(**kwargs)
+            if self.state is not None:
+                self.state.restore_items(ddb, name)
             if "TimeToLiveSpecification" in props:
                 ddb.update_time_to_live(
                     TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"]
@@ -131,6 +135,8 @@ class Stack:
             if "LifecycleConfiguration" in props:
                 rules = [_lifecycle_rule(rule) for rule in props["LifecycleConfiguration"]["Rules"]]
                 s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
+            if self.state is not None:  # before the notifications: a restored object is not new
+                self.state.restore_objects(s3, name)
             notifications = props.get("NotificationConfiguration", {}).get("QueueConfigurations", [])
             if notifications:
                 s3.put_bucket_notification_configuration(

@@ -9,10 +9,10 @@ import contextlib
 import json
 import posixpath
 
-from bgr_core import aws, batches, observability, storage
-from bgr_core.config import get_settings
-from bgr_core.models import Batch, BatchItem
-from bgr_core.work import lifecycle
+from bgr_core.platform import aws_clients, observability, storage
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.models import Batch, BatchItem
+from bgr_core.work import batches, lifecycle
 from bgr_core.work.status import ItemStatus, ZipStatus
 from zipper import abort_zip, finalize_zip, start_zip, write_segment, zip_names
 
@@ -51,7 +51,7 @@ def plan(event: dict, context) -> dict:
         {"key": item.result_key, "size": int(item.processed_size), "name": name}
         for item, name in _named_results(batch, batches.items(batch.id))
     ]
-    s3 = aws.client("s3")
+    s3 = aws_clients.client("s3")
     planned = start_zip(s3, _bucket(), storage.zip_key(batch.user_id, batch.id), results)
     plan_key = _parts(batch) + PLAN
     try:
@@ -69,7 +69,7 @@ def segment(event: dict, context) -> dict:
     """{planKey, segment} -> {metadataKey, size}: one segment's parts of the ZIP uploaded."""
     planned = json.loads(storage.get_bytes(event["planKey"]))
     key = f"{posixpath.dirname(event['planKey'])}/segment-{event['segment']:03d}.json"
-    return write_segment(aws.client("s3"), _bucket(), planned, event["segment"], key)
+    return write_segment(aws_clients.client("s3"), _bucket(), planned, event["segment"], key)
 
 
 def _manifest(batch: Batch, items: list[BatchItem]) -> bytes:
@@ -105,7 +105,7 @@ def finalize(event: dict, context) -> dict:
     batch = _batch(event)
     manifest = _manifest(batch, batches.items(batch.id))
     planned = json.loads(storage.get_bytes(event["planKey"]))
-    built = finalize_zip(aws.client("s3"), _bucket(), planned, event["segments"], manifest)
+    built = finalize_zip(aws_clients.client("s3"), _bucket(), planned, event["segments"], manifest)
     lifecycle.end_batch(batch, lifecycle.ZipReady(built["key"], built["size"]))
     storage.delete(event["planKey"])
     return {"zipKey": built["key"], "zipSize": built["size"]}
@@ -122,10 +122,10 @@ def _reason(error: dict) -> str:
 @observability.handler
 def failed(event: dict, context) -> dict:
     """{batchId, error} -> the batch's ZIP marked failed (results untouched), its upload aborted and
-    its parts removed, so that bgr_core.zip_workflow.rerun() starts clean."""
+    its parts removed, so that bgr_core.work.zip_workflow.rerun() starts clean."""
     batch = _batch(event)
     lifecycle.end_batch(batch, lifecycle.ZipFailed(_reason(event.get("error") or {})))
-    s3, plan_key = aws.client("s3"), _parts(batch) + PLAN
+    s3, plan_key = aws_clients.client("s3"), _parts(batch) + PLAN
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=_bucket(), Prefix=_parts(batch))
     keys = [obj["Key"] for page in pages for obj in page.get("Contents", ())]
     if plan_key in keys:  # without a plan no upload is open (Plan aborts it when it cannot write one)

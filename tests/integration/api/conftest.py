@@ -130,8 +130,8 @@ def stripe(aws, settings_env):
     from aws_lambda_powertools.utilities import parameters
     from stripe_stub import stub_class
 
-    from bgr_core.aws import client
     from bgr_core.money import payments
+    from bgr_core.platform.aws_clients import client
     from http_stub import base_url, http_server
 
     handler = stub_class()

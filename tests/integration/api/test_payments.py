@@ -8,10 +8,9 @@ import time
 
 import pytest
 
-from bgr_core import credits, subscriptions
-from bgr_core.credits import Change
-from bgr_core.models import PaymentEvent, Subscription
-from bgr_core.money import payment_events, payments
+from bgr_core.money import credits, payment_events, payments, subscriptions
+from bgr_core.money.credits import Change
+from bgr_core.platform.models import PaymentEvent, Subscription
 from bgr_local import stripe_shapes
 
 USER = "user-1"

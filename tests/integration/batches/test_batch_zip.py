@@ -11,12 +11,12 @@ import zipfile
 import boto3
 from workflow import STATE_MACHINE, executions, process, wait_for_zip
 
-from bgr_core import batches, settlement, storage, zip_workflow
-from bgr_core.aws import client
-from bgr_core.batches import ImageSpec
-from bgr_core.models import Batch, BatchItemGroup, LedgerEntry, item_group_key
-from bgr_core.options import OutputOptions
-from bgr_core.work import lifecycle
+from bgr_core.platform import storage
+from bgr_core.platform.aws_clients import client
+from bgr_core.platform.models import Batch, BatchItemGroup, LedgerEntry, item_group_key
+from bgr_core.work import batches, lifecycle, settlement, zip_workflow
+from bgr_core.work.batches import ImageSpec
+from bgr_core.work.output_options import OutputOptions
 from bgr_local.lambdas import functions
 from harness import TEMPLATE
 from money import fund

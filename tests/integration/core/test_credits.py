@@ -2,9 +2,9 @@ import threading
 
 import pytest
 
-from bgr_core import credits
-from bgr_core.errors import InsufficientCredits
-from bgr_core.models import CreditAccount, LedgerEntry
+from bgr_core.money import credits
+from bgr_core.platform.errors import InsufficientCredits
+from bgr_core.platform.models import CreditAccount, LedgerEntry
 
 
 def test_new_user_has_balance_zero_and_cannot_be_charged(aws):

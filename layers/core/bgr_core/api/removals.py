@@ -7,15 +7,17 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from .. import direct, jobs, storage
-from ..errors import BadRequest, NotAcceptable
-from ..models import Job
-from ..options import OutputOptions
-from ..pricing import TierName
-from .requests import CallbackUrl, UploadRequest
-from .responses import COMPONENTS
-from .uploads import parse_inline
-from .views import Schema
+from bgr_core.api.requests import CallbackUrl, UploadRequest
+from bgr_core.api.responses import COMPONENTS
+from bgr_core.api.uploads import parse_inline
+from bgr_core.api.views import Schema
+from bgr_core.dispatch import sync_inference
+from bgr_core.money.pricing import TierName
+from bgr_core.platform import storage
+from bgr_core.platform.errors import BadRequest, NotAcceptable
+from bgr_core.platform.models import Job
+from bgr_core.work import jobs
+from bgr_core.work.output_options import OutputOptions
 
 IMAGE_FORMATS = {"image/png": "png", "image/webp": "webp"}
 IMAGE_CONTENT = {media: {"schema": {"type": "string", "format": "binary"}} for media in IMAGE_FORMATS}
@@ -91,7 +93,7 @@ def create_inline(
     user_id: str, body: bytes, content_type: str, default_format: str | None = None, *, now: bool = False
 ) -> Job:
     """Charges and creates the job, then stores the original, which queues it for inference; or,
-    `now`, runs it in this request by a direct invoke (bgr_core.direct) and returns it finished.
+    `now`, runs it in this request by a direct invoke (dispatch.sync_inference) and returns it finished.
     Nothing is stored for an upload that is refused; a store that fails is refunded."""
     image = parse_inline(body, content_type)
     form = read_form(image.fields, default_format)
@@ -108,7 +110,7 @@ def create_inline(
         callback_url=form.callback_url,
     )
     if now:
-        direct.run(job, image.data, image.content_type)
+        sync_inference.run(job, image.data, image.content_type)
         return jobs.get(job.id) or job
     jobs.store_original(job, image.data, image.content_type)
     return job

@@ -5,8 +5,8 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
 
-from ..errors import BadRequest, TooLarge, UnsupportedMedia
-from ..storage import megabytes
+from bgr_core.platform.errors import BadRequest, TooLarge, UnsupportedMedia
+from bgr_core.platform.storage import megabytes
 
 MAX_INLINE_BYTES = 5 * 1024 * 1024  # Lambda's 6 MB payload limit, less base64 and form overhead
 INLINE_TOO_LARGE = f"in-request images are at most {megabytes(MAX_INLINE_BYTES)}; use a presigned upload"

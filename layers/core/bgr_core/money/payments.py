@@ -15,10 +15,10 @@ from typing import Protocol
 from aws_lambda_powertools.utilities import parameters
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..config import get_settings
-from ..contract import Schema
-from ..errors import BadRequest, FeatureDisabled, ServiceUnavailable
-from ..features import require
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.contract import Schema
+from bgr_core.platform.errors import BadRequest, FeatureDisabled, ServiceUnavailable
+from bgr_core.platform.features import require
 
 SECRETS_MAX_AGE_S = 300  # a rotated secret is picked up within five minutes
 
@@ -101,7 +101,7 @@ def _secret(name: str) -> str:
 
 @lru_cache(maxsize=4)
 def _stripe(secret_key: str, webhook_secret: str, api_base: str) -> PaymentProvider:
-    from .stripe_payments import StripePayments  # the SDK is imported only where payments run
+    from bgr_core.money.stripe_payments import StripePayments  # the SDK is imported only where payments run
 
     return StripePayments(secret_key, webhook_secret, api_base or None)
 

@@ -1,5 +1,5 @@
 """The Stripe adapter of the payments port, through Stripe's official SDK: Checkout Sessions (a
-plan in subscription mode, a credit pack in payment mode) priced in IDR from bgr_core.pricing, a
+plan in subscription mode, a credit pack in payment mode) priced in IDR from bgr_core.money.pricing, a
 subscription cancelled at period end, and webhook events verified by `stripe.Webhook.
 construct_event` before anything in them is read, then read into the domain's terms.
 
@@ -17,8 +17,8 @@ import stripe
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..pricing import CREDIT_PACKS, PLANS
-from .payments import Checkout, EventKind, InvalidSignature, ProviderEvent, ProviderUnavailable
+from bgr_core.money.payments import Checkout, EventKind, InvalidSignature, ProviderEvent, ProviderUnavailable
+from bgr_core.money.pricing import CREDIT_PACKS, PLANS
 
 logger = Logger()
 

@@ -3,9 +3,9 @@ in a request is read before its signature is verified."""
 
 from aws_lambda_powertools.event_handler.router import Router
 
-from ...money import payment_events, payments
-from ..responses import errors
-from ..views import WebhookAck
+from bgr_core.api.responses import errors
+from bgr_core.api.views import WebhookAck
+from bgr_core.money import payment_events, payments
 
 router = Router()
 

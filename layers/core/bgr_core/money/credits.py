@@ -24,12 +24,12 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from . import observability
-from .config import get_settings
-from .db import Write, get_or_none, transaction
-from .errors import Conflict, InsufficientCredits, RateLimited, ServiceUnavailable
-from .models import CreditAccount, LedgerEntry, utcnow
-from .pricing import MAX_BATCH_IMAGES
+from bgr_core.money.pricing import MAX_BATCH_IMAGES
+from bgr_core.platform import observability
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.dynamodb import Write, get_or_none, transaction
+from bgr_core.platform.errors import Conflict, InsufficientCredits, RateLimited, ServiceUnavailable
+from bgr_core.platform.models import CreditAccount, LedgerEntry, utcnow
 
 # Each refusal means another writer of the same records succeeded: at most every other item of
 # a batch settling at once, or the account's other changes.

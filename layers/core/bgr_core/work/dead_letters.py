@@ -2,10 +2,10 @@
 batch item ends failed and refunded, and whatever outputs a dying attempt wrote are removed,
 so nothing stays `processing` forever. What already completed is left as it is."""
 
-from . import jobs, storage
-from .errors import BadRequest, NotFound
-from .notifications import CreatedObject
-from .work import lifecycle
+from bgr_core.dispatch.s3_events import CreatedObject
+from bgr_core.platform import storage
+from bgr_core.platform.errors import BadRequest, NotFound
+from bgr_core.work import jobs, lifecycle
 
 CODE = "PROCESSING_FAILED"
 MESSAGE = "processing failed repeatedly; the image was refunded"

@@ -16,8 +16,8 @@ from pynamodb.constants import MAP
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from .config import get_settings
-from .options import OutputOptions
+from bgr_core.platform.config import get_settings
+from bgr_core.work.output_options import OutputOptions
 
 _settings = get_settings()
 

@@ -1,6 +1,6 @@
 """Batches: created with their charge (from uploads to come, or from an integration app's stored
-images), and read. Their items are ended by work.lifecycle (settled by bgr_core.settlement), which
-starts the ZIP workflow (bgr_core.zip_workflow) with the last one."""
+images), and read. Their items are ended by work.lifecycle (settled by bgr_core.work.settlement), which
+starts the ZIP workflow (bgr_core.work.zip_workflow) with the last one."""
 
 import math
 import mimetypes
@@ -12,22 +12,17 @@ from functools import partial
 from botocore.exceptions import ClientError
 from pydantic import Field
 
-from . import aws, billing, deadlines, features, storage, webhooks
-from .config import get_settings
-from .contract import Schema
-from .db import get_or_none, owned, page_by_user
-from .errors import BadRequest, NotFound, TooLarge, UnsupportedMedia
-from .integrations import backgrounds
-from .models import (
-    BATCH_HEADER,
-    Batch,
-    BatchItem,
-    BatchItemGroup,
-    utcnow,
-)
-from .options import OutputOptions
-from .pricing import MAX_BATCH_IMAGES, TIERS
-from .work import lifecycle
+from bgr_core.integrations import backgrounds, webhooks
+from bgr_core.money import job_charges
+from bgr_core.money.pricing import MAX_BATCH_IMAGES, TIERS
+from bgr_core.platform import aws_clients, features, storage
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.contract import Schema
+from bgr_core.platform.dynamodb import get_or_none, owned, page_by_user
+from bgr_core.platform.errors import BadRequest, NotFound, TooLarge, UnsupportedMedia
+from bgr_core.platform.models import BATCH_HEADER, Batch, BatchItem, BatchItemGroup, utcnow
+from bgr_core.work import lifecycle, upload_deadlines
+from bgr_core.work.output_options import OutputOptions
 
 MAX_BATCH_BYTES = 2 * 1024**3
 
@@ -85,7 +80,7 @@ def create(
         total_images=len(images),
         callback_url=callback_url,
     )
-    deadlines.await_upload(batch)
+    upload_deadlines.await_upload(batch)
     items = [
         BatchItem(
             index=index,
@@ -96,7 +91,7 @@ def create(
         )
         for index, image in enumerate(images)
     ]
-    billing.charge_new_batch(batch, items, max_credits)
+    job_charges.charge_new_batch(batch, items, max_credits)
     return batch, items
 
 
@@ -161,7 +156,7 @@ def create_from_app(
 def copy_original(source: str, key: str) -> None:
     """Copies a stored image to `key`, server-side."""
     bucket = get_settings().bucket_name
-    aws.client("s3").copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": source})
+    aws_clients.client("s3").copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": source})
 
 
 def store_originals(
@@ -183,7 +178,7 @@ def store_originals(
 def _stored_images(prefix: str) -> dict[str, int]:
     """Key -> size of every object under `prefix`, in key order."""
     pages = (
-        aws.client("s3")
+        aws_clients.client("s3")
         .get_paginator("list_objects_v2")
         .paginate(Bucket=get_settings().bucket_name, Prefix=prefix)
     )

@@ -13,8 +13,8 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, PynamoDBException, TableDoesNotExist, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from .config import get_settings
-from .errors import BadRequest, NotFound, TableMissing
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.errors import BadRequest, NotFound, TableMissing
 
 NOT_FOUND = "ResourceNotFoundException"
 logger = Logger(child=True)
@@ -48,7 +48,7 @@ def transaction() -> TransactWrite:
     return TransactWrite(connection=_connection())
 
 
-# One write of a transaction, to be made later (bgr_core.credits.apply writes a change's list).
+# One write of a transaction, to be made later (bgr_core.money.credits.apply writes a change's list).
 Write = Callable[[TransactWrite], None]
 
 

@@ -7,11 +7,11 @@ import uuid
 
 from botocore.exceptions import ClientError
 
-from . import aws
-from .config import get_settings
-from .db import applied, get_or_none
-from .models import BATCH_HEADER, Batch, utcnow
-from .work.status import BATCH_ZIPPED, ZipStatus
+from bgr_core.platform import aws_clients
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.dynamodb import applied, get_or_none
+from bgr_core.platform.models import BATCH_HEADER, Batch, utcnow
+from bgr_core.work.status import BATCH_ZIPPED, ZipStatus
 
 
 def start(batch: Batch, name: str | None = None) -> None:
@@ -20,7 +20,7 @@ def start(batch: Batch, name: str | None = None) -> None:
     if batch.status not in BATCH_ZIPPED or batch.zip_status != ZipStatus.BUILDING:
         return
     try:
-        aws.client("stepfunctions").start_execution(
+        aws_clients.client("stepfunctions").start_execution(
             stateMachineArn=get_settings().zip_state_machine_arn,
             name=name or batch.id,
             input=json.dumps({"batchId": batch.id}),

@@ -94,7 +94,7 @@ class Settings(BaseModel):
     upload_grace_seconds: int = Field(120, ge=0)
     download_url_ttl_seconds: int = 3600
 
-    # Networks user-given URLs may reach although not public (bgr_core.outbound; template parameter
+    # Networks user-given URLs may reach although not public (integrations.guarded_http; template parameter
     # OutboundAllowNetworks, empty unless an operator names one).
     outbound_allow_networks: list[str] = []
     # Ports besides 80 and 443 they may reach: numbers or ranges ("8080", "1024-65535"; template
@@ -107,7 +107,7 @@ class Settings(BaseModel):
     id_token_audience: str = ""
     id_token_jwks_url: str = ""
 
-    # Webhooks (bgr_core.webhooks): https only unless allowed (template parameter WebhookAllowHttp);
+    # Webhooks (integrations.webhooks): https only unless allowed (template parameter WebhookAllowHttp);
     # a failed delivery comes back after base, 2 x base, 4 x base ... seconds, at most max_attempts.
     webhook_allow_http: bool = False
     webhook_retry_base_seconds: int = 10

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from .pricing import PLANS, TIERS, Price, discount_percentage, price
+from bgr_core.money.pricing import PLANS, TIERS, Price, discount_percentage, price
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,15 @@
 import hashlib
 import uuid
 
-from . import billing, deadlines, storage, webhooks
-from .db import applied, get_or_none, owned, page_by_user
-from .errors import DomainError
-from .integrations import backgrounds
-from .models import Job, utcnow
-from .options import OutputOptions
-from .work import lifecycle
-from .work.status import JOB_OPEN, JobStatus
+from bgr_core.integrations import backgrounds, webhooks
+from bgr_core.money import job_charges
+from bgr_core.platform import storage
+from bgr_core.platform.dynamodb import applied, get_or_none, owned, page_by_user
+from bgr_core.platform.errors import DomainError
+from bgr_core.platform.models import Job, utcnow
+from bgr_core.work import lifecycle, upload_deadlines
+from bgr_core.work.output_options import OutputOptions
+from bgr_core.work.status import JOB_OPEN, JobStatus
 
 STORE_FAILED = lifecycle.Failed("UPLOAD_FAILED", "the image could not be stored; it was refunded")
 
@@ -51,8 +52,8 @@ def create(
     job.callback_url = webhooks.check_callback_url(callback_url)
     job.background_key, job.test = background_key, test
     if original_key is None:  # the original is still to come, until its upload deadline
-        deadlines.await_upload(job)
-    return billing.charge_new_job(job, credits_per_image, max_credits)
+        upload_deadlines.await_upload(job)
+    return job_charges.charge_new_job(job, credits_per_image, max_credits)
 
 
 def record_refused(

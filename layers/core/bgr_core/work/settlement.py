@@ -9,14 +9,23 @@ and starts the ZIP (or ends the batch) when the settlement counted the last item
 
 from collections.abc import Callable
 
-from . import billing, credits, zip_workflow
-from .charging import NEVER_ARRIVED, ItemOutcome, Settlement, settle_batch
-from .credits import Change
-from .db import Write, applied, get_or_none, update
-from .errors import NotFound
-from .models import BATCH_HEADER, ITEM_GROUP_SIZE, Batch, BatchItem, BatchItemGroup, item_group_key, utcnow
-from .pricing import TIERS
-from .work.status import BATCH_FINAL, BATCH_ZIPPED, ITEM_OPEN, BatchStatus, ItemStatus, ZipStatus
+from bgr_core.money import credits, job_charges
+from bgr_core.money.charge_decision import NEVER_ARRIVED, ItemOutcome, Settlement, settle_batch
+from bgr_core.money.credits import Change
+from bgr_core.money.pricing import TIERS
+from bgr_core.platform.dynamodb import Write, applied, get_or_none, update
+from bgr_core.platform.errors import NotFound
+from bgr_core.platform.models import (
+    BATCH_HEADER,
+    ITEM_GROUP_SIZE,
+    Batch,
+    BatchItem,
+    BatchItemGroup,
+    item_group_key,
+    utcnow,
+)
+from bgr_core.work import zip_workflow
+from bgr_core.work.status import BATCH_FINAL, BATCH_ZIPPED, ITEM_OPEN, BatchStatus, ItemStatus, ZipStatus
 
 # (the batch as the settlement read it, with its new status): what a commit returns
 Settled = tuple[Batch, BatchStatus]
@@ -121,7 +130,7 @@ def commit_failed_item(
         paid_by_quota = item.pricing_type == "subscription"
         quota = (batch.user_id, batch.usage_date, batch.tier) if paid_by_quota else None
         share = int(item.share) if arrived else 0
-        return billing.refund(batch.user_id, share, f"batch:{batch_id}#{index}", quota, [failed])
+        return job_charges.refund(batch.user_id, share, f"batch:{batch_id}#{index}", quota, [failed])
 
     return _settle(batch_id, index, ItemStatus.FAILED, only, refund, code)
 

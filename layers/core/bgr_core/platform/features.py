@@ -1,8 +1,8 @@
 """Feature flags: explicit switches template.yaml sets per stack (FEATURE_* environment), read
 here under the names health reports (batch, subscriptions, integrations, dropFolder)."""
 
-from .config import get_settings
-from .errors import FeatureDisabled
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.errors import FeatureDisabled
 
 
 def enabled(flag: str) -> bool:

@@ -19,9 +19,9 @@ from dataclasses import dataclass, replace
 
 from PIL import ImageColor
 
-from .errors import DomainError
-from .options import OutputOptions
-from .pricing import TIERS
+from bgr_core.money.pricing import TIERS
+from bgr_core.platform.errors import DomainError
+from bgr_core.work.output_options import OutputOptions
 
 PREVIEW_PIXELS = 250_000
 # Output size caps per `size` value; None: the input's own resolution.

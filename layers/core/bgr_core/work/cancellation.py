@@ -7,11 +7,10 @@ item settles once, so cancelling twice (or racing the worker or the deadline swe
 nothing more.
 """
 
-from . import batches, deadlines
-from .db import applied
-from .models import BATCH_HEADER, Batch, utcnow
-from .work import lifecycle
-from .work.status import BATCH_FINAL, ItemStatus
+from bgr_core.platform.dynamodb import applied
+from bgr_core.platform.models import BATCH_HEADER, Batch, utcnow
+from bgr_core.work import batches, lifecycle, upload_deadlines
+from bgr_core.work.status import BATCH_FINAL, ItemStatus
 
 CODE = "CANCELLED"
 MESSAGE = "the batch was cancelled before this image was processed; it was refunded"
@@ -31,5 +30,5 @@ def cancel_batch(user_id: str, batch_id: str) -> Batch:
     for item in batches.items(batch_id):
         if item.status == ItemStatus.PENDING:
             lifecycle.end_item(batch_id, int(item.index), CANCELLED, only=(ItemStatus.PENDING,))
-    deadlines.leave_index(batch)
+    upload_deadlines.leave_index(batch)
     return batches.get(batch_id)

@@ -2,7 +2,7 @@
 
 from functools import cache
 
-from .config import get_settings
+from bgr_core.platform.config import get_settings
 
 
 @cache

@@ -3,9 +3,10 @@ each sized for its tiers): objects of a tier whose refinement is matting go to t
 function, every other one to the light function, including objects no job stands for (which it
 leaves alone) and drops it must refuse (which it records failed)."""
 
-from . import batches, jobs, storage
-from .config import get_settings
-from .errors import BadRequest
+from bgr_core.platform import storage
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.errors import BadRequest
+from bgr_core.work import batches, jobs
 
 LIGHT, MATTING = "light", "matting"
 

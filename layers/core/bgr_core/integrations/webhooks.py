@@ -1,5 +1,5 @@
 """Webhooks: a job or batch that carries a `callbackUrl` has its final state POSTed there, signed
-with its owner's secret, through the webhook queue (bgr_core.webhook_delivery, retried with backoff).
+with its owner's secret, through the webhook queue (integrations.webhook_delivery, retried with backoff).
 
 A final state is announced once (the write that reaches it is conditional, so only one caller
 gets to announce it); the queue may still deliver a message twice, and a delivery that already
@@ -15,10 +15,11 @@ import secrets
 
 from pynamodb.exceptions import PutError
 
-from . import aws, outbound
-from .config import get_settings
-from .db import applied, get_or_none
-from .models import Batch, Job, WebhookAttribute, WebhookSecret, utcnow
+from bgr_core.integrations import guarded_http
+from bgr_core.platform import aws_clients
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.dynamodb import applied, get_or_none
+from bgr_core.platform.models import Batch, Job, WebhookAttribute, WebhookSecret, utcnow
 
 SIGNATURE_HEADER = "X-BGR-Signature"
 EVENT_HEADER = "X-BGR-Event"
@@ -28,11 +29,11 @@ TIMEOUT_S = 10.0
 
 
 # -- callback URLs and secrets ------------------------------------------------------------
-def policy(timeout_s: float | None = None) -> outbound.Policy:
+def policy(timeout_s: float | None = None) -> guarded_http.Policy:
     """What a delivery may reach; it takes at most TIMEOUT_S, or `timeout_s` when less."""
     schemes = {"https", "http"} if get_settings().webhook_allow_http else {"https"}
     timeout = TIMEOUT_S if timeout_s is None else min(timeout_s, TIMEOUT_S)
-    return outbound.Policy.from_settings(
+    return guarded_http.Policy.from_settings(
         schemes=frozenset(schemes), timeout_seconds=timeout, max_redirects=0, max_bytes=1024 * 1024
     )
 
@@ -41,7 +42,7 @@ def check_callback_url(url: str | None) -> str | None:
     """The URL if webhooks may be sent there (https, public addresses); UrlNotAllowed (400) if not.
     Checked when the job or batch is created, before anything is charged, and again per delivery."""
     if url is not None:
-        outbound.check_url(url, policy())
+        guarded_http.check_url(url, policy())
     return url
 
 
@@ -107,7 +108,7 @@ def _announce(record: Job | Batch, kind: str, event: str) -> None:
         record.refresh(consistent_read=True)
         if record.webhook.status != "queued" or int(record.webhook.attempts):
             return
-    aws.client("sqs").send_message(
+    aws_clients.client("sqs").send_message(
         QueueUrl=get_settings().webhook_queue_url,
         MessageBody=json.dumps({"kind": kind, "id": record.id, "event": event}),
     )

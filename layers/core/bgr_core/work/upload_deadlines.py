@@ -13,10 +13,10 @@ comes first settles the image and the others change nothing.
 import hashlib
 from datetime import datetime, timedelta
 
-from . import storage
-from .config import get_settings
-from .db import applied
-from .models import Batch, Job, utcnow
+from bgr_core.platform import storage
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.dynamodb import applied
+from bgr_core.platform.models import Batch, Job, utcnow
 
 SHARDS = 4
 

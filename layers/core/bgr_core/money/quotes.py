@@ -1,8 +1,9 @@
 """What a batch of (tier, count) would cost this user now (POST /pricing/quote): the same
 decision that charging makes, without writing anything."""
 
-from . import features, subscriptions
-from .charging import ChargePlan, plan_charge, quota_room
+from bgr_core.money import subscriptions
+from bgr_core.money.charge_decision import ChargePlan, plan_charge, quota_room
+from bgr_core.platform import features
 
 
 def quote(user_id: str | None, tier: str, image_count: int) -> ChargePlan:

@@ -25,12 +25,12 @@ import boto3
 from aws_lambda_powertools import Logger
 from botocore.config import Config
 
-from . import deadlines, jobs, storage
-from .config import get_settings
-from .errors import DomainError, ServiceUnavailable
-from .models import Job
-from .work import lifecycle
-from .work.status import JOB_FINAL, JobStatus
+from bgr_core.platform import storage
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.errors import DomainError, ServiceUnavailable
+from bgr_core.platform.models import Job
+from bgr_core.work import jobs, lifecycle, upload_deadlines
+from bgr_core.work.status import JOB_FINAL, JobStatus
 
 INVOKE_TIMEOUT_S = 28  # API Gateway gives up at 29 s
 # Lambda's synchronous payloads are at most 6 MB: an original up to this size (4/3 of it in
@@ -82,7 +82,7 @@ class Answer:
 def run(job: Job, data: bytes, content_type: str) -> Answer:
     """Runs the job now on `data` (its original, in the payload when small, else stored under
     job.original_key first); completed, or failed and refunded."""
-    deadline = deadlines.clock() + timedelta(seconds=INVOKE_TIMEOUT_S)
+    deadline = upload_deadlines.clock() + timedelta(seconds=INVOKE_TIMEOUT_S)
     payload = {"jobId": job.id, "deadline": deadline.isoformat()}
     if len(data) <= INLINE_IMAGE_BYTES:
         payload["image"] = base64.b64encode(data).decode()

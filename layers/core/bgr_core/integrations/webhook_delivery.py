@@ -5,10 +5,11 @@ import json
 import time
 from dataclasses import dataclass
 
-from . import batches, jobs, outbound, webhooks
-from .api.views import BatchView, JobView
-from .config import get_settings
-from .models import Batch, Job, utcnow
+from bgr_core.api.views import BatchView, JobView
+from bgr_core.integrations import guarded_http, webhooks
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.models import Batch, Job, utcnow
+from bgr_core.work import batches, jobs
 
 MAX_BACKOFF_S = 12 * 3600  # SQS's longest visibility timeout
 
@@ -61,11 +62,11 @@ def deliver(
         webhooks.SIGNATURE_HEADER: webhooks.sign(webhooks.secret_for(record.user_id).secret, body, int(now)),
     }
     try:
-        answer = outbound.fetch(
+        answer = guarded_http.fetch(
             record.callback_url, webhooks.policy(timeout_s), method="POST", body=body, headers=headers
         )
         error = "" if 200 <= answer.status < 300 else f"the receiver answered {answer.status}"
-    except (outbound.UrlNotAllowed, outbound.FetchFailed, outbound.FetchTooLarge) as exc:
+    except (guarded_http.UrlNotAllowed, guarded_http.FetchFailed, guarded_http.FetchTooLarge) as exc:
         error = exc.message
     Model = record.__class__
     actions = [Model.webhook.attempts.add(1)]

@@ -9,14 +9,14 @@ import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from . import credits
-from .charging import QuotaUse
-from .config import get_settings
-from .credits import Change
-from .db import Write, get_or_none, save, update
-from .errors import BadRequest, Conflict, NotFound
-from .models import Subscription, UsageCounter, utcnow
-from .pricing import PLANS, TIERS
+from bgr_core.money import credits
+from bgr_core.money.charge_decision import QuotaUse
+from bgr_core.money.credits import Change
+from bgr_core.money.pricing import PLANS, TIERS
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.dynamodb import Write, get_or_none, save, update
+from bgr_core.platform.errors import BadRequest, Conflict, NotFound
+from bgr_core.platform.models import Subscription, UsageCounter, utcnow
 
 ALL_TIERS = "all"
 USAGE_RETENTION = timedelta(days=90)

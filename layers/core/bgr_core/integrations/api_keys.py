@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 
 from pynamodb.exceptions import TransactWriteError
 
-from .db import get_or_none, transaction
-from .errors import Conflict, NotFound
-from .models import ApiKey, ApiKeyCount, utcnow
+from bgr_core.platform.dynamodb import get_or_none, transaction
+from bgr_core.platform.errors import Conflict, NotFound
+from bgr_core.platform.models import ApiKey, ApiKeyCount, utcnow
 
 KEY_PREFIX = "bgr_"
 TEST_KEY_PREFIX = "bgr_test_"

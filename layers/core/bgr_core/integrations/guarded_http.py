@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from bgr_core.errors import BadRequest, TooLarge
+from bgr_core.platform.errors import BadRequest, TooLarge
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -78,7 +78,7 @@ class Policy:
 
     @classmethod
     def from_settings(cls, **overrides) -> "Policy":
-        from bgr_core.config import get_settings
+        from bgr_core.platform.config import get_settings
 
         settings = get_settings()
         return cls(

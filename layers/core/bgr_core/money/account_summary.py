@@ -1,7 +1,8 @@
 """A user's account summary (GET /stats): counts, balance and plan."""
 
-from . import batches, credits, jobs, subscriptions
-from .contract import Schema
+from bgr_core.money import credits, subscriptions
+from bgr_core.platform.contract import Schema
+from bgr_core.work import batches, jobs
 
 
 class Stats(Schema):

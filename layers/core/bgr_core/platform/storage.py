@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 from botocore.exceptions import ClientError
 
-from . import aws
-from .config import get_settings
-from .errors import BadRequest, TooLarge, UnsupportedMedia
+from bgr_core.platform import aws_clients
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.errors import BadRequest, TooLarge, UnsupportedMedia
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 IMAGE_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
@@ -120,7 +120,9 @@ def parse_ingest_key(key: str) -> IngestKey:
 def arrival(key: str) -> datetime | None:
     """When the object was stored (S3's Last-Modified), or None when it is not there."""
     try:
-        return aws.client("s3").head_object(Bucket=get_settings().bucket_name, Key=key)["LastModified"]
+        return aws_clients.client("s3").head_object(Bucket=get_settings().bucket_name, Key=key)[
+            "LastModified"
+        ]
     except ClientError as exc:
         if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
             return None
@@ -128,23 +130,23 @@ def arrival(key: str) -> datetime | None:
 
 
 def object_size(key: str) -> int:
-    return aws.client("s3").head_object(Bucket=get_settings().bucket_name, Key=key)["ContentLength"]
+    return aws_clients.client("s3").head_object(Bucket=get_settings().bucket_name, Key=key)["ContentLength"]
 
 
 def get_bytes(key: str) -> bytes:
-    return aws.client("s3").get_object(Bucket=get_settings().bucket_name, Key=key)["Body"].read()
+    return aws_clients.client("s3").get_object(Bucket=get_settings().bucket_name, Key=key)["Body"].read()
 
 
 def put_image(key: str, data: bytes, content_type: str) -> None:
     """Writes an output the caller has already decoded back and checked."""
-    aws.client("s3").put_object(
+    aws_clients.client("s3").put_object(
         Bucket=get_settings().bucket_name, Key=key, Body=data, ContentType=content_type
     )
 
 
 def delete(*keys: str) -> None:
     if keys:
-        aws.client("s3").delete_objects(
+        aws_clients.client("s3").delete_objects(
             Bucket=get_settings().bucket_name, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True}
         )
 
@@ -155,7 +157,7 @@ def presigned_upload(key: str, content_type: str, size_bytes: int, expires_at: d
     declared `size_bytes` (S3 enforces it; the inference function checks it again), valid until
     `expires_at` (the upload's deadline)."""
     ttl = max(1, math.ceil((expires_at - datetime.now(UTC)).total_seconds()))
-    post = aws.client("s3").generate_presigned_post(
+    post = aws_clients.client("s3").generate_presigned_post(
         Bucket=get_settings().bucket_name,
         Key=key,
         Fields={"Content-Type": content_type},
@@ -173,6 +175,6 @@ def presigned_download(key: str, filename: str | None = None) -> str:
     params = {"Bucket": get_settings().bucket_name, "Key": key}
     if filename:
         params["ResponseContentDisposition"] = f'attachment; filename="{safe_filename(filename)}"'
-    return aws.client("s3").generate_presigned_url(
+    return aws_clients.client("s3").generate_presigned_url(
         "get_object", Params=params, ExpiresIn=get_settings().download_url_ttl_seconds
     )

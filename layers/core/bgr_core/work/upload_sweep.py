@@ -1,17 +1,16 @@
 """Settling uploads that never came: `sweep` is what the scheduled UploadDeadlineFunction
 runs; the inference worker expires a late original itself with `expire_job` / `expire_item`.
 Both only ever take an image from `pending` (a started one runs to its end) and end it through
-work.lifecycle, so the image is refunded and announced once (see bgr_core.deadlines)."""
+work.lifecycle, so the image is refunded and announced once (see bgr_core.work.upload_deadlines)."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import batches, deadlines
-from .db import get_or_none
-from .deadlines import SHARDS, arrived_in_time, grace, leave_index
-from .models import Batch, Job
-from .work import lifecycle
-from .work.status import BATCH_FINAL, ItemStatus, JobStatus
+from bgr_core.platform.dynamodb import get_or_none
+from bgr_core.platform.models import Batch, Job
+from bgr_core.work import batches, lifecycle, upload_deadlines
+from bgr_core.work.status import BATCH_FINAL, ItemStatus, JobStatus
+from bgr_core.work.upload_deadlines import SHARDS, arrived_in_time, grace, leave_index
 
 CODE = "UPLOAD_EXPIRED"
 MESSAGE = "the image was not uploaded before its upload form expired; it was refunded"
@@ -40,7 +39,7 @@ class SweepReport:
 
 def sweep(now: datetime | None = None) -> SweepReport:
     """Settles every job and batch whose upload deadline (plus grace) has passed at `now`."""
-    cutoff = (now or deadlines.clock()) - grace()
+    cutoff = (now or upload_deadlines.clock()) - grace()
     report = SweepReport()
     for shard in map(str, range(SHARDS)):
         for key in Job.pending_uploads.query(shard, Job.upload_deadline <= cutoff, limit=SWEEP_LIMIT):

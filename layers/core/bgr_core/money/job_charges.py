@@ -8,13 +8,22 @@ happens once, whatever is retried or redelivered.
 
 from collections.abc import Callable, Sequence
 
-from . import credits, features, subscriptions
-from .charging import ChargePlan, plan_charge, quota_room
-from .credits import Change, Rejected
-from .db import Write, get_or_none, save, update
-from .errors import OverBudget
-from .models import Batch, BatchItem, BatchItemGroup, Job, Subscription, item_group_key, utcnow
-from .work.status import JOB_OPEN, JobStatus
+from bgr_core.money import credits, subscriptions
+from bgr_core.money.charge_decision import ChargePlan, plan_charge, quota_room
+from bgr_core.money.credits import Change, Rejected
+from bgr_core.platform import features
+from bgr_core.platform.dynamodb import Write, get_or_none, save, update
+from bgr_core.platform.errors import OverBudget
+from bgr_core.platform.models import (
+    Batch,
+    BatchItem,
+    BatchItemGroup,
+    Job,
+    Subscription,
+    item_group_key,
+    utcnow,
+)
+from bgr_core.work.status import JOB_OPEN, JobStatus
 
 # records(plan, the subscription paying or None, day): what the charge pays for, and its writes
 Records = Callable[[ChargePlan, Subscription | None, str], list[Write]]
