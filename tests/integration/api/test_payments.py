@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bgr_core.money import credits, payment_events, payments, subscriptions
+from bgr_core.money import credits, payment_events, payment_provider, subscriptions
 from bgr_core.money.credits import Change
 from bgr_core.platform.models import PaymentEvent, Subscription
 from bgr_local import stripe_shapes
@@ -195,7 +195,7 @@ def test_redeliveries_racing_on_threads_activate_once(aws, stripe):
     gate, outcomes = threading.Barrier(3), []
 
     def deliver():
-        event = payments.provider().verify(payload, signature)
+        event = payment_provider.provider().verify(payload, signature)
         gate.wait()
         outcomes.append(payment_events.handle(event))
 
@@ -283,7 +283,7 @@ def test_a_paid_pack_grants_once_under_three_racing_redeliveries(aws, stripe):
     gate, outcomes = threading.Barrier(3), []
 
     def deliver():
-        verified = payments.provider().verify(payload, signature)
+        verified = payment_provider.provider().verify(payload, signature)
         gate.wait()
         outcomes.append(payment_events.handle(verified))
 
