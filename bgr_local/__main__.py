@@ -141,15 +141,14 @@ def main(argv: list[str] | None = None) -> None:
         "--endpoint-url", help="a running `make serve`'s S3 endpoint (default: a fresh local stack)"
     )
     p.set_defaults(run=invoke)
-    p = commands.add_parser("demo", help="sample images through the whole pipeline")
-    p.add_argument("--out", default="out")
-    p.set_defaults(run=demo)
-    p = commands.add_parser("mcp-demo", help="an MCP session with the SDK's client, as a transcript")
-    p.add_argument("--out", default="out")
-    p.set_defaults(run=mcp_demo)
-    p = commands.add_parser("samples", help="write the sample photos the tour uses")
-    p.add_argument("--out", default="out/photos")
-    p.set_defaults(run=samples)
+    for name, help_, out, run in (
+        ("demo", "sample images through the whole pipeline", "out", demo),
+        ("mcp-demo", "an MCP session with the SDK's client, as a transcript", "out", mcp_demo),
+        ("samples", "write the sample photos the tour uses", "out/photos", samples),
+    ):
+        p = commands.add_parser(name, help=help_)
+        p.add_argument("--out", default=out)
+        p.set_defaults(run=run)
     args = parser.parse_args(argv)
     # Ctrl-C and `kill` shut the runtime down cleanly, even when started in the background
     # (where a shell starts it with SIGINT ignored).

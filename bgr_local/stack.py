@@ -72,15 +72,8 @@ class Stack:
             ddb.create_table(**kwargs)
             if self.state is not None:
                 self.state.restore_items(ddb, name)
-            if "TimeToLiveSpecification" in props:
-                ddb.update_time_to_live(
-                    TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"]
-                )
-            if "PointInTimeRecoverySpecification" in props:
-                ddb.update_continuous_backups(
-                    TableName=name,
-                    PointInTimeRecoverySpecification=props["PointInTimeRecoverySpecification"],
-                )
+            _set(ddb.update_time_to_live, props, "TimeToLiveSpecification", TableName=name)
+            _set(ddb.update_continuous_backups, props, "PointInTimeRecoverySpecification", TableName=name)
 
     def _queues(self) -> None:
         sqs = self.client("sqs")
@@ -111,10 +104,7 @@ class Stack:
             s3.create_bucket(
                 Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.template.region}
             )
-            if "PublicAccessBlockConfiguration" in props:
-                s3.put_public_access_block(
-                    Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
-                )
+            _set(s3.put_public_access_block, props, "PublicAccessBlockConfiguration", Bucket=name)
             if "BucketEncryption" in props:
                 s3.put_bucket_encryption(
                     Bucket=name,
@@ -164,6 +154,12 @@ SUPPORTED = {
     "AWS::S3::Bucket",
     "AWS::Serverless::StateMachine",
 }
+
+
+def _set(call, props: dict, prop: str, **resource) -> None:
+    """A property set by its own call once the resource exists (as CloudFormation does), if given."""
+    if prop in props:
+        call(**resource, **{prop: props[prop]})
 
 
 def _lifecycle_rule(rule: dict) -> dict:
