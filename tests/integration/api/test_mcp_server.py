@@ -250,3 +250,29 @@ def test_a_test_key_removes_free_at_preview_size_watermarked_and_starts_no_batch
     refused = error_of(tool(cutouts, "start_batch", mode="test", tier="basic", upload_ids=[batch_upload]))
     assert refused["code"] == "FORBIDDEN" and "live key" in refused["message"]
     assert credits.balance("user-1") == before and list(Batch.scan()) == []
+
+
+@pytest.mark.slow
+def test_remove_bg_s_options_go_through_the_tools(cutouts, astronaut):
+    fund("user-1", 20)
+    png = io.BytesIO()
+    astronaut.save(png, "PNG")
+    upload = staged(cutouts, "user-1", "astronaut.png", png.getvalue())
+    corner = {"roi": "0px 0px 8px 8px", "format": "zip"}  # astronaut's top rows are background
+    is_error, removal = tool(cutouts, "remove_background", tier="basic", upload_id=upload, options=corner)
+    assert not is_error, removal
+    assert removal["foreground"] is None and removal["contentType"] == "application/zip"
+    assert Job.get(removal["job"]["id"]).result_key.endswith(".zip")
+
+    options = {"shadowType": "drop", "shadowOpacity": 40, "scale": 50, "position": "0% 0%"}
+    is_error, started = tool(cutouts, "start_batch", tier="basic", upload_ids=[upload], options=options)
+    assert not is_error, started
+    shown = started["batch"]["options"]
+    assert {name: shown[name] for name in options} == options
+    wrong = {
+        "name": "start_batch",
+        "arguments": {"tier": "basic", "upload_ids": [upload], "options": {"shadowType": "3D"}},
+    }
+    refused = rpc(cutouts, "tools/call", wrong)
+    assert refused["isError"] is True and "shadowType" in refused["content"][0]["text"]
+    assert credits.balance("user-1") == 20 - 3 - 3

@@ -161,7 +161,7 @@ def remove_background(
             done.result_key, f"{posixpath.splitext(job.filename)[0]}.{job.options.format}"
         ),
         result_bytes=len(done.image) if done.image is not None else storage.object_size(done.result_key),
-        content_type=f"image/{'jpeg' if job.options.format == 'jpg' else job.options.format}",
+        content_type=job.options.media_type,
         width=done.width,
         height=done.height,
         foreground=box,
