@@ -42,11 +42,14 @@ def start(batch, index) -> None:
 
 def complete(batch, index) -> None:
     key = storage.result_key(batch.user_id, f"{index:03d}", "png", folder=f"batches/{batch.id}")
-    storage.put_image(key, png(index), "image/png")
+    result = png(index)
+    storage.put_image(key, result, "image/png")
     lifecycle.end_item(
         batch.id,
         index,
-        lifecycle.Completed(result_key=key, processed_size=10, model_name="u2netp", processing_time=300),
+        lifecycle.Completed(
+            result_key=key, processed_size=len(result), model_name="u2netp", processing_time=300
+        ),
     )
 
 

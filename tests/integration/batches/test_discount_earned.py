@@ -31,8 +31,11 @@ def arrive_and_complete(batch, item) -> None:
     storage.put_image(item.key, b"\xff\xd8\xff original", "image/jpeg")
     assert settlement.start_item(batch.id, item.index)
     key = storage.result_key(USER, f"{item.index:03d}", "png", folder=f"batches/{batch.id}")
-    storage.put_image(key, png(item.index), "image/png")
-    done = lifecycle.Completed(result_key=key, processed_size=10, model_name="u2netp", processing_time=300)
+    result = png(item.index)
+    storage.put_image(key, result, "image/png")
+    done = lifecycle.Completed(
+        result_key=key, processed_size=len(result), model_name="u2netp", processing_time=300
+    )
     assert lifecycle.end_item(batch.id, item.index, done)
 
 

@@ -2,7 +2,6 @@
 X-Api-Key authorizer function's answers."""
 
 import hashlib
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from bgr_core.work import jobs, lifecycle
 from bgr_core.work.output_options import OutputOptions
 from bgr_local.context import LambdaContext
 from bgr_local.lambdas import functions
+from concurrency import on_threads
 from harness import TEMPLATE
 from money import fund
 
@@ -88,20 +88,15 @@ def test_the_authorizer_function_allows_a_key_as_its_user_and_denies_the_rest(aw
 
 
 def test_the_limit_holds_under_concurrent_creation_and_a_revocation_frees_a_place(aws):
-    made, refused, start = [], [], threading.Barrier(26)
+    made, refused = [], []
 
     def create(i):
-        start.wait()
         try:
             made.append(api_keys.create("carol", f"k{i}"))
         except Conflict:
             refused.append(i)
 
-    threads = [threading.Thread(target=create, args=(i,)) for i in range(26)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    on_threads(26, create)
     assert (len(made), len(refused)) == (api_keys.MAX_ACTIVE_KEYS, 26 - api_keys.MAX_ACTIVE_KEYS)
     assert len(api_keys.list_for_user("carol")) == api_keys.MAX_ACTIVE_KEYS
     api_keys.revoke("carol", made[0][0].id)

@@ -8,6 +8,7 @@ import money
 from bgr_core.money import checkout, credits, job_charges, subscriptions
 from bgr_core.platform.errors import InsufficientCredits
 from bgr_core.platform.models import Batch, BatchItem, BatchItemGroup, Job, LedgerEntry, UsageCounter, utcnow
+from concurrency import on_threads
 from money import fund
 
 
@@ -114,7 +115,7 @@ def test_50_concurrent_quota_increments_against_20(aws):
     day = subscriptions.today()
     wins = []
 
-    def take():
+    def take(_):
         try:
             with job_charges.credits.transaction() as tx:
                 for write in subscriptions.reserve(sub, day, "basic", 1):
@@ -123,11 +124,7 @@ def test_50_concurrent_quota_increments_against_20(aws):
         except Exception:
             wins.append(False)
 
-    threads = [threading.Thread(target=take) for _ in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    on_threads(50, take)
     assert wins.count(True) == 20
     assert used(sub) == 20 and used(sub, "basic") == 20
 

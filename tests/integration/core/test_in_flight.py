@@ -13,6 +13,7 @@ from bgr_core.money.credits import TooManyInFlight
 from bgr_core.platform.models import CreditAccount, Job
 from bgr_core.work import batches, cancellation, dead_letters, jobs, lifecycle, settlement, upload_sweep
 from bgr_core.work.output_options import OutputOptions
+from concurrency import on_threads
 from money import fund, subscribe
 
 DONE = {"result_key": "results/x.png", "processed_size": 1, "model_name": "u2netp", "processing_time": 1}
@@ -42,20 +43,15 @@ def new_batch(count: int, user="u1"):
 
 def test_concurrent_charges_never_pass_the_cap_and_the_refused_write_nothing(cap):
     fund("u1", 1000)
-    made, refused, start = [], [], threading.Barrier(12)
+    made, refused = [], []
 
-    def charge():
-        start.wait()
+    def charge(_):
         try:
             made.append(new_job())
         except TooManyInFlight as exc:
             refused.append(exc)
 
-    threads = [threading.Thread(target=charge) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    on_threads(12, charge)
     assert (len(made), len(refused)) == (cap, 12 - cap)
     assert in_flight() == cap
     assert credits.balance("u1") == 1000 - 3 * cap  # basic: 3 credits each, only for what was made

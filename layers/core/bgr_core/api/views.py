@@ -260,16 +260,7 @@ class PricingTables(Schema):
                 DiscountBracket(min_images=low, max_images=high - 1, percentage=pct)
                 for (low, pct), high in zip(VOLUME_DISCOUNTS, bounds, strict=True)
             ],
-            plans=[
-                PlanInfo(
-                    name=p.name,
-                    monthly_price_rp=p.monthly_price_rp,
-                    daily_quota=p.daily_quota,
-                    professional_daily_quota=p.professional_daily_quota,
-                    allowed_tiers=list(p.allowed_tiers),
-                )
-                for p in PLANS.values()
-            ],
+            plans=[PlanInfo.model_validate(p, from_attributes=True) for p in PLANS.values()],
             packs=[
                 PackInfo(
                     name=p.name,

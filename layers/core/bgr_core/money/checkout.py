@@ -3,7 +3,8 @@ asks the provider; none of them changes a plan or a balance (a verified event do
 bgr_core.money.payment_events)."""
 
 from bgr_core.money import subscriptions
-from bgr_core.money.payments import Checkout, provider
+from bgr_core.money.payment_provider import provider
+from bgr_core.money.payments import Checkout
 from bgr_core.platform.config import get_settings
 from bgr_core.platform.models import Subscription
 

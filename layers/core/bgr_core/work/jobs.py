@@ -91,26 +91,24 @@ def _new_job(user_id, tier, filename, options, size_bytes, source, original_key,
     )
 
 
+def _store(job: Job, key: str, data: bytes, content_type: str, failed: lifecycle.Failed) -> None:
+    """Stores one of the job's images; a store that fails refunds the job."""
+    try:
+        storage.put_image(key, data, content_type)
+    except Exception:
+        lifecycle.end_job(job, failed)
+        raise
+
+
 def store_original(job: Job, data: bytes, content_type: str) -> None:
     """Stores the image a job was created for; a store that fails refunds the job."""
-    try:
-        storage.put_image(job.original_key, data, content_type)
-    except Exception:
-        lifecycle.end_job(
-            job, lifecycle.Failed("UPLOAD_FAILED", "the image could not be stored; it was refunded")
-        )
-        raise
+    _store(job, job.original_key, data, content_type, STORE_FAILED)
 
 
 def store_background(job: Job, data: bytes, content_type: str) -> None:
     """Stores the job's uploaded background image; a store that fails refunds the job."""
-    try:
-        storage.put_image(job.background_key, data, content_type)
-    except Exception:
-        lifecycle.end_job(
-            job, lifecycle.Failed("UPLOAD_FAILED", "the background could not be stored; refunded")
-        )
-        raise
+    failed = lifecycle.Failed("UPLOAD_FAILED", "the background could not be stored; refunded")
+    _store(job, job.background_key, data, content_type, failed)
 
 
 def get(job_id: str) -> Job | None:

@@ -7,7 +7,6 @@ refunded.
 
 import base64
 import json
-import uuid
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools import Logger
@@ -21,14 +20,13 @@ from bgr_core.api import ratelimit
 from bgr_core.api.errors import NO_ROUTE
 from bgr_core.api.identity import KeyUser
 from bgr_core.api.responses import RemoveBgErrors, errors
-from bgr_core.api.uploads import MAX_INLINE_BYTES, _form_parts, sniff
-from bgr_core.dispatch import sync_inference
-from bgr_core.integrations import backgrounds, guarded_http, removebg_request
+from bgr_core.api.uploads import MAX_INLINE_BYTES, read_multipart, sniff
+from bgr_core.integrations import guarded_http, removebg_request
 from bgr_core.money import charge_decision, credits, subscriptions
 from bgr_core.platform import features, storage
 from bgr_core.platform.errors import DomainError
 from bgr_core.platform.storage import MAX_IMAGE_BYTES
-from bgr_core.work import jobs
+from bgr_core.work import inline_removals
 from bgr_core.work.status import JobStatus
 
 logger = Logger()
@@ -117,15 +115,7 @@ def read_form(event) -> tuple[dict, dict[str, tuple[str, bytes]]]:
         )
     media = content_type.split(";", 1)[0].strip().lower()
     if media == "multipart/form-data":
-        fields, files = {}, {}
-        for part in _form_parts(raw, content_type):
-            name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True) or b""
-            if part.get_filename() is not None:
-                files[name] = (part.get_filename() or "image", payload)
-            elif name:
-                fields[name] = payload.decode("utf-8", "replace")
-        return fields, files
+        return read_multipart(raw, content_type, ("image_file", "bg_image_file"))
     if media == "application/json":
         try:
             body = json.loads(raw or b"{}")
@@ -182,22 +172,17 @@ def remove_background(request: Request, user: KeyUser):
     backdrop = req.background and sniff(req.background)
     if req.background is not None and not backdrop:
         raise removebg_request.invalid("bg_image_file", "bg_image_file is not a JPEG, PNG or WebP image")
-    job_id = uuid.uuid4().hex
-    job = jobs.create(
+    removal = inline_removals.start(
         user.user_id,
+        inline_removals.Image(req.filename, data, kind),
         req.tier,
-        req.filename,
-        options=req.options,
-        size_bytes=len(data),
-        original_key=storage.direct_key(user.user_id, job_id, req.filename),
-        job_id=job_id,
-        credits_per_image=req.credits_per_image,
-        background_key=backgrounds.key(user.user_id, job_id) if backdrop else None,
+        req.options,
+        now=True,
         test=user.test,
+        credits_per_image=req.credits_per_image,
+        background=inline_removals.Image("background", req.background, backdrop) if backdrop else None,
     )
-    if backdrop:
-        jobs.store_background(job, req.background, backdrop)
-    done = sync_inference.run(job, data, kind)
+    job, done = removal.job, removal.answer
     if done.status != JobStatus.COMPLETED:  # failed, and refunded
         title, code, _ = _TITLES.get(
             done.error_code, _BACKGROUND if done.error_code.startswith("BACKGROUND_") else _FAILED

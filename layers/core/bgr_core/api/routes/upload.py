@@ -80,7 +80,7 @@ def remove(
         wanted = removals.wanted_format(event.headers.get("accept"))
         raw = base64.b64decode(body) if event.is_base64_encoded else body.encode("latin-1")
         # waited for: cut out in this request by a direct invoke, not through the queue
-        job = removals.create_inline(user.user_id, raw, content_type, default_format=wanted, now=bool(wait))
+        job = removals.create_inline(user, raw, content_type, default_format=wanted, now=bool(wait))
         headers = credits_header(int(job.credits_used))
         if not wait or job.status not in JOB_FINAL:
             return respond(JobResponse(job=JobView.of(job)), 202, headers)
