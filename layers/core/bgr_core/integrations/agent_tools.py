@@ -7,7 +7,6 @@ The caller is the API key's identity, as on the REST API: a test key's removals 
 preview size and watermarked, and it starts no batches (they need a live key)."""
 
 import posixpath
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from urllib.parse import urlsplit
@@ -17,14 +16,13 @@ from pydantic import Field
 from bgr_core.api.identity import Identity
 from bgr_core.api.uploads import sniff
 from bgr_core.api.views import BatchItemView, BatchView, JobList, JobView, Quote
-from bgr_core.dispatch import sync_inference
 from bgr_core.integrations import guarded_http, removebg_request, staged_uploads
 from bgr_core.money import charge_decision, credits, job_charges, quotes, subscriptions
 from bgr_core.money.pricing import MAX_BATCH_IMAGES, TIERS
 from bgr_core.platform import features, storage
 from bgr_core.platform.contract import Schema
 from bgr_core.platform.errors import BadRequest, Forbidden, InvalidImage, UnsupportedMedia
-from bgr_core.work import batches, jobs
+from bgr_core.work import batches, inline_removals, jobs
 from bgr_core.work.output_options import OutputOptions
 from bgr_core.work.status import BATCH_FINAL, BATCH_ZIPPED, ZIP_FINAL, ItemStatus
 
@@ -129,26 +127,15 @@ def remove_background(
     else:
         staged = staged_uploads.find(user_id, upload_id)
         filename, data = staged.filename, staged_uploads.read(staged)
-    kind = _image_type(data)
-    job_id = uuid.uuid4().hex
-    job = jobs.create(
-        user_id,
-        tier,
-        filename,
-        options=options,
-        size_bytes=len(data),
-        source=SOURCE,
-        original_key=storage.direct_key(user_id, job_id, filename),
-        job_id=job_id,
-        max_credits=max_credits,
-        test=caller.test,
+    image = inline_removals.Image(filename, data, _image_type(data))
+    removal = inline_removals.start(
+        user_id, image, tier, options, now=True, test=caller.test, source=SOURCE, max_credits=max_credits
     )
-    done = sync_inference.run(job, data, kind)
+    job, done = removal.job, removal.answer
     if done.status != "completed":  # failed, and refunded
         raise InvalidImage(
             done.error_code or "PROCESSING_FAILED", f"{done.error_message}; nothing was charged"
         )
-    job = jobs.get(job.id) or job
     box = (
         dict(zip(("left", "top", "width", "height"), done.foreground, strict=True))
         if done.foreground
