@@ -1,6 +1,6 @@
 """One helper thread per process: Pillow, OpenCV, ISA-L and libwebp release the GIL, so a second
 stage can run beside the caller's (the model input's other half, the thumbnail beside the encode,
-half of a large PNG's deflate)."""
+parts of a large PNG's deflate)."""
 
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
