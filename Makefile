@@ -98,8 +98,9 @@ mcp-demo: setup
 samples: setup
 	$(BIN)/python -m bgr_local samples --out out/photos
 
+# STATE_DIR=.local/state: balances, jobs, batches and images survive a restart of serve.
 serve: setup
-	$(BIN)/python -m bgr_local serve --api-port $(API_PORT) --s3-port $(S3_PORT)
+	$(BIN)/python -m bgr_local serve --api-port $(API_PORT) --s3-port $(S3_PORT) $(if $(STATE_DIR),--state-dir $(STATE_DIR))
 
 token: setup
 	@$(BIN)/python -m bgr_local token $(USER) $(if $(ADMIN),--admin)

@@ -1,6 +1,6 @@
 """Lambda cost per 1,000 images per tier, and the memory that sizes the two inference functions.
 
-Each tier runs in the function template.yaml routes it to (bgr_core.routing), with that
+Each tier runs in the function template.yaml routes it to (bgr_core.dispatch.tier_routing), with that
 function's MemorySize, which buys MemorySize / 1,769 vCPUs. Measured here, each in a fresh
 process that has imported the inference handler (boto3, powertools and all):
 
@@ -95,8 +95,8 @@ def cost_per_1000(seconds: float, memory_mb: int) -> float:
 def run() -> dict[str, float]:
     template = Template()
     os.environ.update(template.environment("LightInferenceFunction"))  # before bgr_core reads it
-    from bgr_core.pricing import TIERS
-    from bgr_core.routing import tier_class
+    from bgr_core.dispatch.tier_routing import tier_class
+    from bgr_core.money.pricing import TIERS
 
     memory = {c: int(template.resources[f]["Properties"]["MemorySize"]) for c, f in FUNCTION.items()}
     router_mb = int(template.resources["IngestRouterFunction"]["Properties"]["MemorySize"])

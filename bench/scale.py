@@ -55,7 +55,7 @@ ASSUMPTIONS = {
     "sfn_start_s": (0.5, "StartExecution to the Plan task running"),
     "plan_s": (0.5, "the Plan task's DynamoDB query and plan object"),
     "segment_mb_per_s": (60.0, "one ZipSegment Lambda's S3 read+write throughput"),
-    "copy_mb_per_s": (250.0, "one UploadPartCopy (server side) in Finalize"),
+    "complete_s": (1.0, "Finalize's CompleteMultipartUpload of the ZIP's parts"),
     "pollers_initial": (5, "concurrent batches an SQS event source starts with"),
     "pollers_per_minute": (300, "batches an SQS event source adds per minute"),
 }
@@ -131,7 +131,6 @@ def function(template: Template, logical: str) -> Function:
 class Zip:
     map_concurrency: int  # infra/batch_zip.asl.json
     max_segments: int  # zipper.plan
-    copy_workers: int  # zipper.s3
 
 
 @dataclass(frozen=True)
@@ -183,7 +182,8 @@ def timeline(
     segment_mb = total_mb / segments
     waves = math.ceil(segments / zip_.map_concurrency)
     segment_s = a("zip_init_s") + segment_mb / a("segment_mb_per_s")
-    finalize_s = a("zip_init_s") + math.ceil(segments / zip_.copy_workers) * segment_mb / a("copy_mb_per_s")
+    # Finalize uploads the last part (under one part of 5 MiB, manifest and directory) and completes
+    finalize_s = a("zip_init_s") + 5.0 / a("segment_mb_per_s") + a("complete_s")
     zip_s = last + a("sfn_start_s") + a("zip_init_s") + a("plan_s") + waves * segment_s + finalize_s
     return Timeline(first, last, zip_s, instances, busy, invocations, segments)
 
@@ -226,15 +226,14 @@ def run() -> dict[str, float]:
     if str(ROOT / "functions/batch_zip") not in sys.path:  # the zipper's constants
         sys.path.append(str(ROOT / "functions/batch_zip"))
     from zipper.plan import MAX_SEGMENTS
-    from zipper.s3 import COPY_WORKERS
 
     template = Template()
     os.environ.update(template.environment("LightInferenceFunction"))
-    from bgr_core.config import get_settings
-    from bgr_core.routing import tier_class
+    from bgr_core.dispatch.tier_routing import tier_class
+    from bgr_core.platform.config import get_settings
 
     definition = json.loads((ROOT / "infra/batch_zip.asl.json").read_text())
-    zip_ = Zip(int(definition["States"]["Segments"]["MaxConcurrency"]), MAX_SEGMENTS, COPY_WORKERS)
+    zip_ = Zip(int(definition["States"]["Segments"]["MaxConcurrency"]), MAX_SEGMENTS)
     router = function(template, "IngestRouterFunction")
     functions = {c: function(template, logical) for c, logical in FUNCTIONS.items()}
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:

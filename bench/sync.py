@@ -72,7 +72,7 @@ def run() -> dict[str, float]:
         ).raise_for_status()
         key = requests.post(f"{api}/api/keys", json={"name": "bench"}, headers=user, timeout=60).json()["key"]
         session = requests.Session()
-        from bgr_core import jobs  # after the runtime pointed this process at its moto
+        from bgr_core.work import jobs  # after the runtime pointed this process at its moto
 
         def latest_job_ms(_) -> float:
             return jobs.list_for_user("bench", 1)[0][0].processing_time

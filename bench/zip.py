@@ -7,7 +7,9 @@ so a worker's peak RSS (VmHWM, Linux) is its own work only: Python, boto3 and on
 baseline, reported too) plus what the side holds. The zipper adds about one 5 MiB part buffer per
 concurrent segment writer; in AWS each Map iteration is a Lambda of its own, with one writer.
 Both sides read the same results from S3 and leave the ZIP in S3; the anchor reads them one after
-another, the zipper with SEGMENT_WORKERS threads.
+another, the zipper with SEGMENT_WORKERS threads. Both store the entries (ZIP_STORED: the results
+are compressed images), and after the runs both archives' central directories are read back and
+must list the same members with the same CRCs and sizes.
 
 Standalone: python -m bench.zip
 """
@@ -58,30 +60,75 @@ def _results(s3, count: int) -> tuple[list[dict], bytes]:
     return results, json.dumps({"items": items}).encode()
 
 
-def _zipper(s3, count: int) -> None:
-    from zipper import finalize_zip, plan_segments, write_segment
+def _zipper(s3, count: int) -> str:
+    from zipper import finalize_zip, start_zip, write_segment
 
     results, manifest = _results(s3, count)
     prefix = f"zips/bench-{count}"
+    plan = start_zip(s3, BUCKET, f"{prefix}/batch.zip", results)
     with ThreadPoolExecutor(SEGMENT_WORKERS) as pool:
         segments = list(
             pool.map(
-                lambda s: write_segment(s3, BUCKET, f"{prefix}/segments/{s['index']}", s["entries"]),
-                plan_segments(results),
+                lambda s: write_segment(s3, BUCKET, plan, s["index"], f"{prefix}/segments/{s['index']}.json"),
+                plan["segments"],
             )
         )
-    finalize_zip(s3, BUCKET, f"{prefix}/batch.zip", segments, manifest)
+    return finalize_zip(s3, BUCKET, plan, segments, manifest)["key"]
 
 
-def _in_memory(s3, count: int) -> None:
+def _in_memory(s3, count: int) -> str:
     results, manifest = _results(s3, count)
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
+    key = f"zips/bench-{count}/in-memory.zip"
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:  # stored, as the zipper
         for result in results:
             archive.writestr(result["name"], s3.get_object(Bucket=BUCKET, Key=result["key"])["Body"].read())
         archive.writestr("manifest.json", manifest)
     buffer.seek(0)
-    s3.upload_fileobj(buffer, BUCKET, f"zips/bench-{count}/in-memory.zip")
+    s3.upload_fileobj(buffer, BUCKET, key)
+    return key
+
+
+class _S3File(io.RawIOBase):
+    """A ZIP in S3 as a seekable file of ranged reads: zipfile reads only what it needs."""
+
+    def __init__(self, s3, key: str):
+        self.s3, self.key, self.position = s3, key, 0
+        self.size = s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"]
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self.position = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence] + offset
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+    def readinto(self, buffer) -> int:
+        end = min(self.position + len(buffer), self.size)
+        if end <= self.position:
+            return 0
+        data = self.s3.get_object(Bucket=BUCKET, Key=self.key, Range=f"bytes={self.position}-{end - 1}")[
+            "Body"
+        ].read()
+        buffer[: len(data)] = data
+        self.position += len(data)
+        return len(data)
+
+
+def _members(s3, key: str) -> list[tuple]:
+    """Each member's name, CRC, size and compression, from the central directory; reading the first
+    and the last result checks their bytes against their CRCs."""
+    with zipfile.ZipFile(_S3File(s3, key)) as archive:
+        members = archive.infolist()
+        for member in (members[0], members[-2]):
+            archive.read(member)
+        return [(m.filename, m.CRC, m.file_size, m.compress_type) for m in members]
 
 
 def _worker(side: str, count: int) -> None:
@@ -91,9 +138,11 @@ def _worker(side: str, count: int) -> None:
     s3 = boto3.client("s3")
     baseline = _peak_rss_mb()
     start = time.perf_counter()
-    {"zipper": _zipper, "in-memory": _in_memory}[side](s3, count)
+    key = {"zipper": _zipper, "in-memory": _in_memory}[side](s3, count)
     wall = time.perf_counter() - start
-    print(json.dumps({"wall_s": wall, "peak_rss_mb": _peak_rss_mb(), "baseline_rss_mb": baseline}))
+    print(
+        json.dumps({"wall_s": wall, "peak_rss_mb": _peak_rss_mb(), "baseline_rss_mb": baseline, "key": key})
+    )
 
 
 def _measure(side: str, count: int, env: dict[str, str]) -> dict[str, float]:
@@ -141,6 +190,10 @@ def run() -> dict[str, float]:
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(store, range(max(BATCH_SIZES))))
         rows = {(side, n): _measure(side, n, env) for n in BATCH_SIZES for side in ("zipper", "in-memory")}
+        for n in BATCH_SIZES:  # an honest comparison: the same archive, both sides storing
+            zipper, anchor = (_members(s3, rows[side, n].pop("key")) for side in ("zipper", "in-memory"))
+            if zipper != anchor or {member[3] for member in zipper} != {zipfile.ZIP_STORED}:
+                raise RuntimeError(f"the zipper's and the anchor's archives of {n} results differ")
     finally:
         server.stop()
 
@@ -152,6 +205,7 @@ def run() -> dict[str, float]:
             else "zipfile in memory (anchor)"
         )
         print(f"{label:<34}{n:>8}{row['wall_s']:>9.2f}{row['peak_rss_mb']:>13.1f}")
+    print("both archives hold the same members, CRCs and sizes, all stored (ZIP_STORED)")
     baseline = max(row["baseline_rss_mb"] for row in rows.values())
     print(f"worker baseline (python + boto3 + one S3 client): {baseline:.1f} MB")
     small, large = BATCH_SIZES

@@ -12,6 +12,7 @@ from pathlib import Path
 
 def serve(args) -> None:
     from .runtime import LocalRuntime
+    from .state_dir import StateDir
     from .template import Template
 
     logging.basicConfig(format="%(asctime)s %(name)s %(message)s")
@@ -20,7 +21,10 @@ def serve(args) -> None:
     unknown = set(template.parameters) - set(template.body["Parameters"])
     if unknown:
         sys.exit(f"unknown template parameters: {', '.join(sorted(unknown))}")
-    runtime = LocalRuntime(host=args.host, api_port=args.api_port, s3_port=args.s3_port, template=template)
+    state = StateDir(Path(args.state_dir)) if args.state_dir else None
+    runtime = LocalRuntime(
+        host=args.host, api_port=args.api_port, s3_port=args.s3_port, template=template, state=state
+    )
     try:
         runtime.start()
         workers = ", ".join(
@@ -34,7 +38,7 @@ def serve(args) -> None:
             f"  workers  {workers}\n"
             f"  schedule {scheduled} every {runtime.schedule_interval_s:g} s\n"
             f"  token    make token USER=alice [ADMIN=1]\n"
-            f"  state    in memory: a restart loses every balance, job and batch (tokens keep working)",
+            f"  state    {_state_line(args.state_dir)}",
             flush=True,
         )
         threading.Event().wait()
@@ -42,6 +46,12 @@ def serve(args) -> None:
         print("stopping", flush=True)
     finally:
         runtime.stop()
+
+
+def _state_line(state_dir: str | None) -> str:
+    if state_dir:
+        return f"saved in {state_dir} on stop, restored on start (not what is queued or running then)"
+    return "in memory: a restart loses every balance, job and batch (tokens keep working; see --state-dir)"
 
 
 def token(args) -> None:
@@ -63,9 +73,9 @@ def apikey(args) -> None:
     except requests.ConnectionError:
         sys.exit(f"no local runtime at {args.endpoint_url}: start `make serve` first (S3_PORT=...)")
     use_endpoint(Template(), args.endpoint_url, "WARNING")
-    from bgr_core import apikeys
+    from bgr_core.integrations import api_keys
 
-    print(apikeys.create(args.user, args.name)[1])
+    print(api_keys.create(args.user, args.name)[1])
 
 
 def invoke(args) -> None:
@@ -108,6 +118,11 @@ def main(argv: list[str] | None = None) -> None:
         metavar="NAME=VALUE",
         help="a template parameter, like sam's --parameter-overrides (e.g. UploadExpirySeconds=30)",
     )
+    p.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="keep the tables and the bucket here across restarts (saved on stop, restored on start)",
+    )
     p.set_defaults(run=serve)
     p = commands.add_parser("token", help="print a bearer token the local API accepts")
     p.add_argument("user")
@@ -126,15 +141,14 @@ def main(argv: list[str] | None = None) -> None:
         "--endpoint-url", help="a running `make serve`'s S3 endpoint (default: a fresh local stack)"
     )
     p.set_defaults(run=invoke)
-    p = commands.add_parser("demo", help="sample images through the whole pipeline")
-    p.add_argument("--out", default="out")
-    p.set_defaults(run=demo)
-    p = commands.add_parser("mcp-demo", help="an MCP session with the SDK's client, as a transcript")
-    p.add_argument("--out", default="out")
-    p.set_defaults(run=mcp_demo)
-    p = commands.add_parser("samples", help="write the sample photos the tour uses")
-    p.add_argument("--out", default="out/photos")
-    p.set_defaults(run=samples)
+    for name, help_, out, run in (
+        ("demo", "sample images through the whole pipeline", "out", demo),
+        ("mcp-demo", "an MCP session with the SDK's client, as a transcript", "out", mcp_demo),
+        ("samples", "write the sample photos the tour uses", "out/photos", samples),
+    ):
+        p = commands.add_parser(name, help=help_)
+        p.add_argument("--out", default=out)
+        p.set_defaults(run=run)
     args = parser.parse_args(argv)
     # Ctrl-C and `kill` shut the runtime down cleanly, even when started in the background
     # (where a shell starts it with SIGINT ignored).

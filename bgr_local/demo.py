@@ -15,7 +15,7 @@ from PIL import Image
 from skimage import data
 
 from bgr_cli.client import Client, download, image_spec, upload
-from bgr_core import routing
+from bgr_core.dispatch import tier_routing
 
 from . import tokens
 from .runtime import LocalRuntime
@@ -215,8 +215,8 @@ def _summary(rows, batch_done, zip_path, batch_s, ledger, stats, total_s) -> Non
     started: set[str] = set()  # inference functions (routing: light, matting) seen cutting out
     for r in rows:
         first = " "
-        if r.model is not None and routing.tier_class(r.tier) not in started:
-            started.add(routing.tier_class(r.tier))
+        if r.model is not None and tier_routing.tier_class(r.tier) not in started:
+            started.add(tier_routing.tier_class(r.tier))
             first = "*"
         print(
             f"{r.what:<28} {r.tier:<13} {r.status:<22} {r.model or '-':<10} {r.credits:>7}  "

@@ -26,6 +26,7 @@ from .moto_atomic import serialize_dynamodb_requests
 from .moto_lookups import cache_lookups
 from .schedules import DEFAULT_INTERVAL_S, INTERVAL_ENV, ScheduleRunner, schedules
 from .stack import Stack
+from .state_dir import StateDir
 from .template import ROOT, Template
 from .webapp import WebApp, security_headers
 from .workers import QueueWorker, mappings
@@ -72,10 +73,12 @@ class LocalStack:
     template: Template = field(default_factory=Template)
     log_level: str = "INFO"
     environment: dict[str, str] = field(default_factory=dict)  # the functions' own, on top
+    state: StateDir | None = None  # `serve --state-dir`: restored on start, saved on stop
 
     def __post_init__(self):
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._running = False
+        self._started = False  # the stack was created whole: only then is it saved
         self._patches = ExitStack()
         self.functions: Functions | None = None
 
@@ -108,11 +111,21 @@ class LocalStack:
             self._patches.callback(self.functions.close)
             self._patches.enter_context(bind_to_stepfunctions(self.template, self.functions.invoke))
             self._patches.enter_context(bind_to_lambda(self.template, self.functions.invoke_json))
-            Stack(self.template).create()
+            Stack(self.template, self.state).create()
         except BaseException:
             self.stop()
             raise
+        self._started = True
         return self
+
+    def save(self) -> None:
+        """The tables and the bucket into the state directory (nothing without one, or before a
+        start that completed: a half-created stack must not replace the last save)."""
+        if self.state is None or not self._started:
+            return
+        tables = [self.template.name(t) for t in self.template.of_type("AWS::DynamoDB::Table")]
+        ddb, s3 = (boto3.client(service, region_name=self.template.region) for service in ("dynamodb", "s3"))
+        self.state.save(ddb, s3, tables, [self.bucket])
 
     def stop(self) -> None:
         self._patches.close()
@@ -128,6 +141,7 @@ class LocalRuntime:
     s3_port: int = 5000
     template: Template = field(default_factory=Template)
     log_level: str = "INFO"
+    state: StateDir | None = None
     visibility_timeout_s: int = field(
         default_factory=lambda: int(os.environ.get(VISIBILITY_ENV, DEFAULT_VISIBILITY_S))
     )
@@ -142,7 +156,7 @@ class LocalRuntime:
             self.template, parameters={**checkout.PARAMETERS, **self.template.parameters}
         )
         self.payments = all(self.template.parameter(name) for name in checkout.PARAMETERS)
-        self.stack = LocalStack(self.host, self.s3_port, self.template, self.log_level)
+        self.stack = LocalStack(self.host, self.s3_port, self.template, self.log_level, state=self.state)
         self.checkout: checkout.LocalCheckout | None = None
         self.api: ApiServer | None = None
         self.workers: list[QueueWorker] = []
@@ -201,6 +215,7 @@ class LocalRuntime:
         if self.checkout is not None:
             self.checkout.stop()
             self.checkout = None
+        self.stack.save()  # once nothing runs: what is saved is what the last request left
         self.stack.stop()
 
     def __enter__(self) -> "LocalRuntime":

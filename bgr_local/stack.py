@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import boto3
 
+from .state_dir import StateDir
 from .template import ACCOUNT, Template
 
 # Resources that exist only in a real deployment (no state the handlers touch locally):
@@ -40,6 +41,7 @@ DEPLOYMENT_ONLY = {
 @dataclass
 class Stack:
     template: Template
+    state: StateDir | None = None  # what a previous `serve --state-dir` saved, put back
 
     def client(self, service: str):
         return boto3.client(service, region_name=self.template.region)
@@ -68,15 +70,10 @@ class Stack:
             if "GlobalSecondaryIndexes" in props:
                 kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
             ddb.create_table(**kwargs)
-            if "TimeToLiveSpecification" in props:
-                ddb.update_time_to_live(
-                    TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"]
-                )
-            if "PointInTimeRecoverySpecification" in props:
-                ddb.update_continuous_backups(
-                    TableName=name,
-                    PointInTimeRecoverySpecification=props["PointInTimeRecoverySpecification"],
-                )
+            if self.state is not None:
+                self.state.restore_items(ddb, name)
+            _set(ddb.update_time_to_live, props, "TimeToLiveSpecification", TableName=name)
+            _set(ddb.update_continuous_backups, props, "PointInTimeRecoverySpecification", TableName=name)
 
     def _queues(self) -> None:
         sqs = self.client("sqs")
@@ -107,10 +104,7 @@ class Stack:
             s3.create_bucket(
                 Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.template.region}
             )
-            if "PublicAccessBlockConfiguration" in props:
-                s3.put_public_access_block(
-                    Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
-                )
+            _set(s3.put_public_access_block, props, "PublicAccessBlockConfiguration", Bucket=name)
             if "BucketEncryption" in props:
                 s3.put_bucket_encryption(
                     Bucket=name,
@@ -131,6 +125,8 @@ class Stack:
             if "LifecycleConfiguration" in props:
                 rules = [_lifecycle_rule(rule) for rule in props["LifecycleConfiguration"]["Rules"]]
                 s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
+            if self.state is not None:  # before the notifications: a restored object is not new
+                self.state.restore_objects(s3, name)
             notifications = props.get("NotificationConfiguration", {}).get("QueueConfigurations", [])
             if notifications:
                 s3.put_bucket_notification_configuration(
@@ -158,6 +154,12 @@ SUPPORTED = {
     "AWS::S3::Bucket",
     "AWS::Serverless::StateMachine",
 }
+
+
+def _set(call, props: dict, prop: str, **resource) -> None:
+    """A property set by its own call once the resource exists (as CloudFormation does), if given."""
+    if prop in props:
+        call(**resource, **{prop: props[prop]})
 
 
 def _lifecycle_rule(rule: dict) -> dict:

@@ -150,8 +150,9 @@ class Sandbox:
         event: the inference function it chose and the SQS event that function gets."""
         import boto3
 
-        from bgr_core import credits, jobs
-        from bgr_core.options import OutputOptions
+        from bgr_core.money import credits
+        from bgr_core.work import jobs
+        from bgr_core.work.output_options import OutputOptions
         from bgr_local.functions import Functions
         from bgr_local.workers import lambda_record, mappings
 
@@ -174,7 +175,7 @@ class Sandbox:
 
     def job_status(self, tier: str) -> list[tuple[str, str, int]]:
         """(status, model that ran, the pipeline's own ms) of the tier's job."""
-        from bgr_core import jobs
+        from bgr_core.work import jobs
 
         found = [j for j in jobs.Job.scan() if j.tier == tier]
         return [(j.status, j.model_name or "", j.processing_time or 0) for j in found]
@@ -289,7 +290,7 @@ def problems(run: Run, statuses: list[tuple[str, str, int]]) -> list[str]:
 
 
 def main() -> int:
-    from bgr_core.pricing import TIERS
+    from bgr_core.money.pricing import TIERS
 
     data = photo()
     failures = 0

@@ -93,7 +93,7 @@ def photo_jpeg(astronaut) -> bytes:
 @pytest.fixture
 def settings_env(monkeypatch):
     """Changes configuration for one test: settings_env(FEATURE_BATCH="false")."""
-    from bgr_core.config import get_settings
+    from bgr_core.platform.config import get_settings
 
     def change(**variables):
         for name, value in variables.items():
@@ -111,8 +111,8 @@ def aws():
     the money invariant: every user's ledger adds up to the balance."""
     from moto import mock_aws
 
-    from bgr_core.config import get_settings
-    from bgr_core.models import CreditAccount, LedgerEntry
+    from bgr_core.platform.config import get_settings
+    from bgr_core.platform.models import CreditAccount, LedgerEntry
     from bgr_local.lambdas import bind_to_stepfunctions
     from bgr_local.moto_atomic import serialize_dynamodb_requests
     from bgr_local.stack import Stack

@@ -1,4 +1,4 @@
-"""What bgr_core.observability publishes, read back: CloudWatch EMF records on stdout."""
+"""What bgr_core.platform.observability publishes, read back: CloudWatch EMF records on stdout."""
 
 import json
 from collections.abc import Callable

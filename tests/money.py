@@ -1,8 +1,8 @@
 """Money in tests: credits given the way an admin gives them, and the invariant every test on
 moto ends with (the `aws` fixture checks it after the test)."""
 
-from bgr_core import credits
-from bgr_core.models import CreditAccount, LedgerEntry
+from bgr_core.money import credits
+from bgr_core.platform.models import CreditAccount, LedgerEntry
 
 
 def fund(user: str, amount: int = 100) -> None:
@@ -24,6 +24,6 @@ def assert_ledgers_match_balances() -> None:
 
 def subscribe(user: str, plan: str, days: int = 30):
     """Gives `user` a plan the one way besides a verified payment: an admin's comp."""
-    from bgr_core import subscriptions
+    from bgr_core.money import subscriptions
 
     return subscriptions.comp(user, plan, days, admin_id="test", reason="seed")

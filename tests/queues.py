@@ -4,7 +4,7 @@ own), so functions are handed the records S3 and SQS really produced."""
 
 import boto3
 
-from bgr_core.notifications import created_objects
+from bgr_core.dispatch.s3_events import created_objects
 from bgr_local.workers import lambda_record
 from harness import TEMPLATE
 

@@ -20,10 +20,10 @@ STARTUP_S = 60
 # Stopping ends every function instance the run started (a web page starts several): on a busy
 # 2-core machine that can take a while, and only a hang should fail.
 STOP_S = 120
-# the banner names the endpoints, and says that the runtime's state does not outlive it
+# the banner names the endpoints, and says whether the runtime's state outlives it
 BANNER = (
     r"^\s+API\s+(?P<api>http://\S+)\n\s+S3\s+(?P<s3>http://\S+)\s+bucket (?P<bucket>\S+)\n"
-    r"(?:.*\n)*?\s+state\s+in memory: a restart loses every balance, job and batch"
+    r"(?:.*\n)*?\s+state\s+(?:in memory: a restart loses every balance, job and batch|saved in \S+ on stop)"
 )
 
 

@@ -8,9 +8,10 @@ it raises "Unauthorized", which API Gateway answers as a missing header, 401 UNA
 without the header never reaches here (API Gateway answers 401).
 """
 
-from bgr_core import apikeys, observability
 from bgr_core.api.paths import MCP
-from bgr_core.observability import logger
+from bgr_core.integrations import api_keys
+from bgr_core.platform import observability
+from bgr_core.platform.observability import logger
 
 
 def _policy(principal: str, effect: str, resource: str, context: dict | None = None) -> dict:
@@ -29,7 +30,7 @@ def _policy(principal: str, effect: str, resource: str, context: dict | None = N
 @observability.handler
 def handler(event: dict, context) -> dict:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    record = apikeys.authenticate(headers.get("x-api-key") or "")
+    record = api_keys.authenticate(headers.get("x-api-key") or "")
     if record is None:
         logger.info("api key refused")
         if MCP in (event.get("resource"), event.get("path")):

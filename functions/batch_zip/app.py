@@ -1,19 +1,20 @@
 """The batch ZIP workflow's tasks (infra/batch_zip.asl.json), thin over the zipper and the core.
 
-The state stays small whatever the batch size: the plan lives in S3 next to the segments (under
-the ZIP's `.parts/` prefix) and the state carries its key, segment numbers and segment keys.
+The state stays small whatever the batch size: the plan (with the ZIP's open multipart upload)
+lives in S3 next to the segments' metadata (under the ZIP's `.parts/` prefix) and the state
+carries its key, segment numbers and metadata keys.
 """
 
 import contextlib
 import json
 import posixpath
 
-from bgr_core import aws, batches, observability, storage
-from bgr_core.config import get_settings
-from bgr_core.models import Batch, BatchItem
-from bgr_core.work import lifecycle
+from bgr_core.platform import aws_clients, observability, storage
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.models import Batch, BatchItem
+from bgr_core.work import batches, lifecycle
 from bgr_core.work.status import ItemStatus, ZipStatus
-from zipper import finalize_zip, plan_segments, write_segment, zip_names
+from zipper import abort_zip, finalize_zip, start_zip, write_segment, zip_names
 
 PLAN = "plan.json"
 
@@ -43,26 +44,32 @@ def _bucket() -> str:
 
 @observability.handler
 def plan(event: dict, context) -> dict:
-    """{batchId} -> {planKey, segments: [segment numbers]}: results grouped into segments ≥ 5 MiB."""
+    """{batchId} -> {planKey, segments: [segment numbers]}: the ZIP's layout in segments of whole
+    parts, and its multipart upload opened."""
     batch = _batch(event)
     results = [
         {"key": item.result_key, "size": int(item.processed_size), "name": name}
         for item, name in _named_results(batch, batches.items(batch.id))
     ]
-    segments = plan_segments(results)
+    s3 = aws_clients.client("s3")
+    planned = start_zip(s3, _bucket(), storage.zip_key(batch.user_id, batch.id), results)
     plan_key = _parts(batch) + PLAN
-    aws.client("s3").put_object(
-        Bucket=_bucket(), Key=plan_key, Body=json.dumps(segments).encode(), ContentType="application/json"
-    )
-    return {"planKey": plan_key, "segments": [segment["index"] for segment in segments]}
+    try:
+        s3.put_object(
+            Bucket=_bucket(), Key=plan_key, Body=json.dumps(planned).encode(), ContentType="application/json"
+        )
+    except BaseException:
+        abort_zip(s3, _bucket(), planned)  # nothing would know the upload: no retry, no ZipFailed
+        raise
+    return {"planKey": plan_key, "segments": [segment["index"] for segment in planned["segments"]]}
 
 
 @observability.handler
 def segment(event: dict, context) -> dict:
-    """{planKey, segment} -> {key, metadataKey, size}: one segment object of stored ZIP entries."""
-    planned = json.loads(storage.get_bytes(event["planKey"]))[event["segment"]]
-    key = f"{posixpath.dirname(event['planKey'])}/segment-{planned['index']:03d}"
-    return write_segment(aws.client("s3"), _bucket(), key, planned["entries"])
+    """{planKey, segment} -> {metadataKey, size}: one segment's parts of the ZIP uploaded."""
+    planned = json.loads(storage.get_bytes(event["planKey"]))
+    key = f"{posixpath.dirname(event['planKey'])}/segment-{event['segment']:03d}.json"
+    return write_segment(aws_clients.client("s3"), _bucket(), planned, event["segment"], key)
 
 
 def _manifest(batch: Batch, items: list[BatchItem]) -> bytes:
@@ -93,12 +100,12 @@ def _manifest(batch: Batch, items: list[BatchItem]) -> bytes:
 
 @observability.handler
 def finalize(event: dict, context) -> dict:
-    """{batchId, planKey, segments} -> {zipKey, zipSize}: the segments joined server-side, then
-    manifest.json and the central directory; the batch's ZIP is ready."""
+    """{batchId, planKey, segments} -> {zipKey, zipSize}: the last part (manifest.json and the central
+    directory) uploaded and the ZIP's upload completed; the batch's ZIP is ready."""
     batch = _batch(event)
     manifest = _manifest(batch, batches.items(batch.id))
-    key = storage.zip_key(batch.user_id, batch.id)
-    built = finalize_zip(aws.client("s3"), _bucket(), key, event["segments"], manifest)
+    planned = json.loads(storage.get_bytes(event["planKey"]))
+    built = finalize_zip(aws_clients.client("s3"), _bucket(), planned, event["segments"], manifest)
     lifecycle.end_batch(batch, lifecycle.ZipReady(built["key"], built["size"]))
     storage.delete(event["planKey"])
     return {"zipKey": built["key"], "zipSize": built["size"]}
@@ -114,10 +121,14 @@ def _reason(error: dict) -> str:
 
 @observability.handler
 def failed(event: dict, context) -> dict:
-    """{batchId, error} -> the batch's ZIP marked failed (results untouched) and its parts removed,
-    so that bgr_core.zip_workflow.rerun() starts clean."""
+    """{batchId, error} -> the batch's ZIP marked failed (results untouched), its upload aborted and
+    its parts removed, so that bgr_core.work.zip_workflow.rerun() starts clean."""
     batch = _batch(event)
     lifecycle.end_batch(batch, lifecycle.ZipFailed(_reason(event.get("error") or {})))
-    pages = aws.client("s3").get_paginator("list_objects_v2").paginate(Bucket=_bucket(), Prefix=_parts(batch))
-    storage.delete(*(obj["Key"] for page in pages for obj in page.get("Contents", ())))
+    s3, plan_key = aws_clients.client("s3"), _parts(batch) + PLAN
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=_bucket(), Prefix=_parts(batch))
+    keys = [obj["Key"] for page in pages for obj in page.get("Contents", ())]
+    if plan_key in keys:  # without a plan no upload is open (Plan aborts it when it cannot write one)
+        abort_zip(s3, _bucket(), json.loads(storage.get_bytes(plan_key)))
+    storage.delete(*keys)
     return {"zipStatus": ZipStatus.FAILED}

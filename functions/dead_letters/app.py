@@ -3,10 +3,10 @@
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from bgr_core import observability
-from bgr_core.dead_letters import give_up
-from bgr_core.notifications import created_objects
-from bgr_core.observability import logger
+from bgr_core.dispatch.s3_events import created_objects
+from bgr_core.platform import observability
+from bgr_core.platform.observability import logger
+from bgr_core.work.dead_letters import give_up
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 

@@ -14,9 +14,9 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 
 import ingest
-from bgr_core import observability
-from bgr_core.config import get_settings
-from bgr_core.notifications import created_objects
+from bgr_core.dispatch.s3_events import created_objects
+from bgr_core.platform import observability
+from bgr_core.platform.config import get_settings
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 idempotency = IdempotencyConfig(event_key_jmespath="[bucket, key, etag]", expires_after_seconds=24 * 3600)
@@ -36,7 +36,7 @@ def process_record(record: SQSRecord) -> None:
 
 @observability.handler
 def handler(event: dict, context) -> dict:
-    if "jobId" in event:  # a direct invoke (bgr_core.direct): one job, now
+    if "jobId" in event:  # a direct invoke (bgr_core.dispatch.sync_inference): one job, now
         return ingest.process_job(event["jobId"], event.get("image"), event.get("deadline"))
     idempotency.register_lambda_context(context)
     return process_partial_response(

@@ -13,14 +13,20 @@ from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
-from bgr_core import batches, deadlines, expiry, features, jobs, settlement, storage
-from bgr_core.credits import TooManyInFlight
-from bgr_core.errors import BadRequest, DomainError, FeatureDisabled, InsufficientCredits, InvalidImage
 from bgr_core.integrations import backgrounds
-from bgr_core.models import Job
-from bgr_core.options import OutputOptions
-from bgr_core.pricing import TIERS
-from bgr_core.work import lifecycle
+from bgr_core.money.credits import TooManyInFlight
+from bgr_core.money.pricing import TIERS
+from bgr_core.platform import features, storage
+from bgr_core.platform.errors import (
+    BadRequest,
+    DomainError,
+    FeatureDisabled,
+    InsufficientCredits,
+    InvalidImage,
+)
+from bgr_core.platform.models import Job
+from bgr_core.work import batches, jobs, lifecycle, settlement, upload_deadlines, upload_sweep
+from bgr_core.work.output_options import OutputOptions
 from bgr_core.work.status import JOB_FINAL, JobStatus
 from cutout import background, pipeline
 
@@ -102,7 +108,7 @@ def process(key: str, etag: str = "") -> Outcome:
 
 
 def _past(deadline: datetime | None) -> bool:
-    return deadline is not None and deadlines.clock() >= deadline
+    return deadline is not None and upload_deadlines.clock() >= deadline
 
 
 def _run_job(
@@ -111,8 +117,10 @@ def _run_job(
     """`data`: the original, when it came with a direct invoke instead of through S3; `started`:
     the job is already processing (jobs.start_present); `deadline`: the direct caller's."""
     if not started:
-        if job.status == JobStatus.PENDING and deadlines.arrived_late(job.upload_deadline, job.original_key):
-            return _expired(expiry.expire_job(job), job.original_key)
+        if job.status == JobStatus.PENDING and upload_deadlines.arrived_late(
+            job.upload_deadline, job.original_key
+        ):
+            return _expired(upload_sweep.expire_job(job), job.original_key)
         if not jobs.start(job):
             if job.status in JOB_FINAL:  # a redelivery after the announcement may have failed
                 lifecycle.announce_again(job)
@@ -158,8 +166,8 @@ def _run_batch_item(key: str, target: storage.IngestKey) -> Outcome:
         return Outcome("skipped", "no such batch")
     if batch.user_id != target.user_id:
         return Outcome("skipped", "item not pending")
-    if deadlines.arrived_late(batch.upload_deadline, key):
-        return _expired(expiry.expire_item(batch.id, target.index), key)
+    if upload_deadlines.arrived_late(batch.upload_deadline, key):
+        return _expired(upload_sweep.expire_item(batch.id, target.index), key)
     if not settlement.start_item(batch.id, target.index):
         return Outcome("skipped", "item not pending")
     try:
@@ -190,7 +198,7 @@ def _expired(settled_here: bool, key: str) -> Outcome:
     if not settled_here:
         return Outcome("skipped", "upload came after its deadline; already settled")
     storage.delete(key)
-    return Outcome("failed", expiry.CODE)
+    return Outcome("failed", upload_sweep.CODE)
 
 
 def _run_drop(key: str, etag: str, target: storage.IngestKey) -> Outcome:

@@ -3,8 +3,8 @@ authorizer: bgr_core.integrations.mcp_server serves each API Gateway event."""
 
 from aws_lambda_powertools.logging import correlation_paths
 
-from bgr_core import observability
 from bgr_core.integrations import mcp_server
+from bgr_core.platform import observability
 
 
 @observability.handler(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,9 +1,9 @@
 """Upload deadlines, on a schedule (EventBridge, every minute): jobs and batch items whose upload
-never came by its deadline are failed UPLOAD_EXPIRED and refunded (bgr_core.expiry)."""
+never came by its deadline are failed UPLOAD_EXPIRED and refunded (bgr_core.work.upload_sweep)."""
 
-from bgr_core import observability
-from bgr_core.expiry import sweep
-from bgr_core.observability import logger
+from bgr_core.platform import observability
+from bgr_core.platform.observability import logger
+from bgr_core.work.upload_sweep import sweep
 
 
 @observability.handler

@@ -1,5 +1,5 @@
 """Webhook deliveries: one SQS message per final state of a job or batch with a callbackUrl
-(bgr_core.webhook_delivery). A failed try is retried with backoff: the message's visibility is set to the
+(integrations.webhook_delivery). A failed try is retried with backoff: the message's visibility is set to the
 wait before the next try and the record is reported failed, so SQS brings it back then.
 
 The deliveries of one batch are isolated: each may take its share of the invocation's remaining
@@ -12,9 +12,10 @@ import json
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from bgr_core import aws, observability, webhook_delivery
-from bgr_core.config import get_settings
-from bgr_core.observability import logger
+from bgr_core.integrations import webhook_delivery
+from bgr_core.platform import aws_clients, observability
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.observability import logger
 
 MARGIN_S = 2.0  # kept back for recording the outcomes and answering
 
@@ -50,7 +51,7 @@ def process_record(record: SQSRecord) -> None:
         "webhook", extra={**message, "attempt": attempt, "outcome": result.status, "error": result.error}
     )
     if result.status == "retry":
-        aws.client("sqs").change_message_visibility(
+        aws_clients.client("sqs").change_message_visibility(
             QueueUrl=get_settings().webhook_queue_url,
             ReceiptHandle=record.receipt_handle,
             VisibilityTimeout=result.retry_in_s,

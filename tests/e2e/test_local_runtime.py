@@ -21,7 +21,7 @@ from PIL import Image
 from skimage import data
 
 from bgr_cli.client import ApiError, Client, download, upload
-from bgr_core import webhooks
+from bgr_core.integrations import webhooks
 from bgr_local import tokens
 from bgr_local.template import Template
 from http_stub import QuietHandler, base_url, http_server

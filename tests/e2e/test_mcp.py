@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 import requests
-from e2e.test_local_runtime import SECRET, serving
+from e2e.test_local_runtime import SECRET, assert_cutout, serving
 from e2e.test_removebg_client import balance, bearer, new_key
 from mcp import MCPError
 from mcp.types import INTERNAL_ERROR
@@ -90,13 +90,6 @@ def refused(outcome: tuple[bool, dict], code: str) -> dict:
 
 def failed_exchange(error: MCPError) -> bool:
     return error.error.code == INTERNAL_ERROR and error.error.message == "Server returned an error response"
-
-
-def assert_cutout(png: bytes, size: tuple[int, int]) -> None:
-    image = Image.open(io.BytesIO(png))
-    assert image.format == "PNG" and image.mode == "RGBA" and image.size == size
-    low, high = image.getchannel("A").getextrema()
-    assert low == 0 and high == 255  # a background removed, a subject kept
 
 
 def test_the_tools_are_listed_with_schemas_an_agent_can_act_on(runtime):

@@ -1,59 +1,65 @@
-"""Archive assembly without I/O: entries written into position-independent segments, and the
-closing bytes (manifest entry, central directory, end records) that follow the last segment."""
+"""Archive assembly without I/O: any byte range of the entries, laid out by the plan, and the
+closing bytes (manifest entry, central directory, end records) that follow the entries."""
 
 import zlib
 from collections.abc import Callable, Iterable
 
-from zipper.format import Entry, central_directory, data_descriptor, local_header
+from zipper.format import DATA_DESCRIPTOR_SIZE, Entry, central_directory, data_descriptor, local_header
 
 MANIFEST_NAME = "manifest.json"
 
-
-class SegmentBuilder:
-    """Writes entries through `write` and records, for each, what the central directory needs.
-    Offsets are relative to the segment start: finalize adds the segment's offset in the archive."""
-
-    def __init__(self, write: Callable[[bytes], object]):
-        self._write = write
-        self.size = 0
-        self.members: list[dict] = []
-
-    def _out(self, data: bytes) -> None:
-        self._write(data)
-        self.size += len(data)
-
-    def add(self, name: str, dos_time: int, chunks: Iterable[bytes]) -> None:
-        offset = self.size
-        self._out(local_header(name, dos_time))
-        crc = size = 0
-        for chunk in chunks:
-            crc = zlib.crc32(chunk, crc)
-            size += len(chunk)
-            self._out(chunk)
-        self._out(data_descriptor(crc, size))
-        self.members.append({"name": name, "crc": crc, "size": size, "offset": offset, "dosTime": dos_time})
-
-    def metadata(self) -> dict:
-        """JSON-ready: {"size", "entries": [{"name", "crc", "size", "offset", "dosTime"}]}."""
-        return {"size": self.size, "entries": self.members}
+# read(key, size, first, last) -> bytes [first, last) of the source object of `size` bytes
+Read = Callable[[str, int, int, int], Iterable[bytes]]
 
 
-def closing_bytes(segments: list[dict], manifest: bytes, dos_time: int) -> bytes:
-    """What follows the segments (their metadata(), in order): manifest.json, then the directory."""
-    entries = []
-    offset = 0
-    for segment in segments:
-        entries += [
-            Entry(m["name"], m["crc"], m["size"], offset + m["offset"], m["dosTime"])
-            for m in segment["entries"]
-        ]
-        offset += segment["size"]
-    if any(entry.name == MANIFEST_NAME for entry in entries):
-        raise ValueError(f"{MANIFEST_NAME} is reserved for the manifest")
-    head = (
-        local_header(MANIFEST_NAME, dos_time)
-        + manifest
-        + data_descriptor(zlib.crc32(manifest), len(manifest))
-    )
-    entries.append(Entry(MANIFEST_NAME, zlib.crc32(manifest), len(manifest), offset, dos_time))
+def _clip(data: bytes, at: int, start: int, end: int) -> bytes:
+    """The part of `data`, placed at archive offset `at`, that lies in [start, end)."""
+    return data[max(start - at, 0) : max(end - at, 0)]
+
+
+def write_range(
+    plan: dict, start: int, end: int, read: Read, write: Callable[[bytes], object]
+) -> dict[int, int]:
+    """Writes bytes [start, end) of the plan's entries (each: local header, data, data descriptor)
+    through `write`, reading the data it needs through `read`. A descriptor needs the CRC of its
+    whole entry, so an entry whose descriptor lies in the range is read whole even when only its
+    end is written here. Returns {entry index: CRC} of the entries that end in the range."""
+    crcs = {}
+    for index, entry in enumerate(plan["entries"]):
+        header = local_header(entry["name"], plan["dosTime"])
+        data = entry["offset"] + len(header)  # where the data starts
+        trailer = data + entry["size"]  # where the descriptor starts
+        finish = trailer + DATA_DESCRIPTOR_SIZE
+        if finish <= start or entry["offset"] >= end:
+            continue
+        if piece := _clip(header, entry["offset"], start, end):
+            write(piece)
+        first, last = max(start, data) - data, min(end, trailer) - data  # the data written here
+        if max(start, trailer) < min(end, finish):
+            crc = position = 0
+            for chunk in read(entry["key"], entry["size"], 0, entry["size"]):
+                crc = zlib.crc32(chunk, crc)
+                if position + len(chunk) > first and position < last:
+                    write(memoryview(chunk)[max(first - position, 0) : last - position])
+                position += len(chunk)
+            write(_clip(data_descriptor(crc, entry["size"]), trailer, start, end))
+            if finish <= end:
+                crcs[index] = crc
+        elif first < last:
+            for chunk in read(entry["key"], entry["size"], first, last):
+                write(chunk)
+    return crcs
+
+
+def closing_bytes(plan: dict, crcs: dict[int, int], manifest: bytes) -> bytes:
+    """What follows the entries: manifest.json (the `manifest` bytes), then the central directory.
+    `crcs` holds every entry's CRC, by index."""
+    dos = plan["dosTime"]
+    entries = [
+        Entry(entry["name"], crcs[index], entry["size"], entry["offset"], dos)
+        for index, entry in enumerate(plan["entries"])
+    ]
+    offset = plan["size"]
+    head = local_header(MANIFEST_NAME, dos) + manifest + data_descriptor(zlib.crc32(manifest), len(manifest))
+    entries.append(Entry(MANIFEST_NAME, zlib.crc32(manifest), len(manifest), offset, dos))
     return head + central_directory(entries, offset + len(head))

@@ -1,34 +1,48 @@
-"""Groups a batch's results into segments: each segment becomes one part of the final multipart upload."""
+"""Lays a batch's results out as the bytes of one ZIP and splits them into segments of whole
+parts: each segment uploads its own parts of the ZIP's multipart upload, so that nothing is
+copied afterwards; the part after the last whole one (the rest of the entries, manifest.json and
+the central directory) comes last, from finalize."""
 
+from datetime import datetime
 from math import ceil
 
-from zipper.format import entry_size
+from zipper.archive import MANIFEST_NAME
+from zipper.format import dos_time, entry_size
 
-MIN_PART_SIZE = 5 * 1024**2  # S3: every part but the last
-MAX_PART_SIZE = 5 * 1024**3  # S3: UploadPartCopy copies at most this much into one part
+MIB = 1024**2
+MIN_PART_SIZE = 5 * MIB  # S3: every part but the last
+MAX_PART_SIZE = 5 * 1024**3
+MAX_PARTS = 10_000
 MAX_SEGMENTS = 32  # one wave of an inline Map (at most 40 concurrent iterations)
 
 
-def plan_segments(results: list[dict], max_segments: int = MAX_SEGMENTS) -> list[dict]:
-    """Splits results ({"key", "size", "name"}, in ZIP order) into consecutive segments
-    [{"index": n, "entries": [...]}] of at least 5 MiB each, except possibly the last, about equal
-    in size so that there are at most about `max_segments` of them."""
-    sizes = [entry_size(result["name"], result["size"]) for result in results]
-    # A segment closes once it reaches target; target and every entry stay under half the copy limit,
-    # so no segment can exceed it.
-    limit = MAX_PART_SIZE // 2
-    if any(size > limit for size in sizes):
-        raise ValueError(f"an entry is larger than {limit} bytes")
-    target = min(max(ceil(sum(sizes) / max_segments), MIN_PART_SIZE), limit)
-    segments: list[dict] = []
-    entries: list[dict] = []
-    total = 0
-    for result, size in zip(results, sizes, strict=True):
-        entries.append(result)
-        total += size
-        if total >= target:
-            segments.append({"index": len(segments), "entries": entries})
-            entries, total = [], 0
-    if entries:
-        segments.append({"index": len(segments), "entries": entries})
-    return segments
+def plan_archive(
+    results: list[dict], modified: datetime, max_segments: int = MAX_SEGMENTS, part_size: int = MIN_PART_SIZE
+) -> dict:
+    """Lays out results ({"key", "size", "name"}, in ZIP order): {"dosTime", "partSize", "size" (of
+    the entries), "entries": [{"key", "name", "size", "offset"}], "segments": [{"index", "start",
+    "end"}]}. Segments cover [0, size) in order, about equal, at most `max_segments`, each starting
+    on a part boundary; only the last one holds the bytes after the last whole part."""
+    if any(result["name"] == MANIFEST_NAME for result in results):
+        raise ValueError(f"{MANIFEST_NAME} is reserved for the manifest")
+    entries, size = [], 0
+    for result in results:
+        entries.append({"key": result["key"], "name": result["name"], "size": result["size"], "offset": size})
+        size += entry_size(result["name"], result["size"])
+    if size > part_size * (MAX_PARTS - 1):  # whole parts, then the closing part: MAX_PARTS at most
+        part_size = ceil(size / (MAX_PARTS - 1) / MIB) * MIB
+    if part_size > MAX_PART_SIZE:
+        raise ValueError(f"the results are larger than {MAX_PARTS - 1} parts of {MAX_PART_SIZE} bytes")
+    whole = size // part_size * part_size
+    step = max(1, ceil(whole / part_size / max_segments)) * part_size
+    starts = list(range(0, whole, step)) or ([0] if size else [])
+    return {
+        "dosTime": dos_time(modified),
+        "partSize": part_size,
+        "size": size,
+        "entries": entries,
+        "segments": [
+            {"index": index, "start": start, "end": start + step if start + step < whole else size}
+            for index, start in enumerate(starts)
+        ],
+    }

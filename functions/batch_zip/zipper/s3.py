@@ -1,51 +1,74 @@
-"""The S3 side: stream results into segment objects, then join segments into the final ZIP.
+"""The S3 side: one multipart upload per ZIP, opened with the plan; each segment uploads its own
+parts of it, streaming from the results; finalize uploads the last part and completes it.
 
-Both steps write through S3 multipart uploads, so memory stays at about one part whatever the batch
-size, and an upload that fails is aborted: no half-written object is ever visible.
+Memory stays at about one part per segment writer whatever the batch size. Until the upload is
+completed no ZIP object exists; a segment or finalize that fails leaves the upload open for its
+retry, and abort_zip (the workflow's failure path) removes it.
 """
 
-import io
+import ctypes
+import functools
 import json
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from botocore.exceptions import ClientError
 
-from zipper.archive import SegmentBuilder, closing_bytes
-from zipper.format import dos_time
-from zipper.plan import MIN_PART_SIZE
+from zipper.archive import closing_bytes, write_range
+from zipper.plan import plan_archive
 
 CHUNK_SIZE = 256 * 1024
-COPY_WORKERS = 8
 
 
-@contextmanager
-def _multipart(s3, bucket: str, key: str, content_type: str) -> Iterator[tuple[str, dict[int, str]]]:
-    """Yields (upload id, {part number: ETag}) to fill; completes the upload, or aborts it on error."""
-    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)["UploadId"]
-    etags: dict[int, str] = {}
-    try:
-        yield upload_id, etags
-        parts = [{"PartNumber": number, "ETag": etags[number]} for number in sorted(etags)]
-        s3.complete_multipart_upload(
-            Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
-        )
-    except BaseException as error:
-        try:
-            s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
-        except ClientError as abort_error:
-            error.add_note(f"aborting multipart upload {upload_id} of {key} failed too: {abort_error}")
-        raise
+def start_zip(s3, bucket: str, key: str, results: list[dict], modified: datetime | None = None) -> dict:
+    """plan_archive's plan of `results`, with the ZIP's "key" and its multipart upload's "uploadId"."""
+    plan = plan_archive(results, modified or datetime.now(UTC))
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType="application/zip")
+    return plan | {"key": key, "uploadId": upload["UploadId"]}
+
+
+def _reader(s3, bucket: str):
+    def read(key: str, size: int, first: int, last: int) -> Iterator[bytes]:
+        whole = (first, last) == (0, size)
+        ranged = {} if whole else {"Range": f"bytes={first}-{last - 1}"}
+        response = s3.get_object(Bucket=bucket, Key=key, **ranged)
+        actual = response["ContentLength"] if whole else int(response["ContentRange"].rsplit("/", 1)[1])
+        if actual != size:
+            raise ValueError(f"{key} is {actual} bytes, the plan says {size}: it changed after planning")
+        read_bytes = 0
+        for chunk in response["Body"].iter_chunks(CHUNK_SIZE):
+            read_bytes += len(chunk)
+            yield chunk
+        if read_bytes != last - first:
+            raise ValueError(f"{key}: read {read_bytes} bytes of {last - first}")
+
+    return read
+
+
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+MMAP_THRESHOLD = 1024**2  # read chunks come from the heap and are reused, part buffers are mapped
+
+
+@functools.cache
+def _fix_mmap_threshold() -> None:
+    """Keeps part buffers out of the heap. glibc raises its mmap threshold to the size of each
+    mmapped block it frees, so after the first part every part buffer would come from heaps that
+    do not shrink back, and the peak memory would creep up segment after segment; a fixed
+    threshold maps and unmaps every buffer. Without glibc's mallopt, nothing to do."""
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # the process's own symbols: libc's
+    if mallopt is not None:
+        mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
 
 class _PartWriter:
-    """Fills one preallocated part buffer and uploads it each time it is full: memory stays at one part."""
+    """Fills one part buffer and uploads it as part `number` each time it is full."""
 
-    def __init__(self, s3, bucket: str, key: str, upload_id: str, etags: dict[int, str], part_size: int):
-        self.s3, self.bucket, self.key, self.upload_id, self.etags = s3, bucket, key, upload_id, etags
-        self.buffer = bytearray(part_size)
+    def __init__(self, s3, bucket: str, plan: dict, first_part: int):
+        self.s3, self.bucket, self.plan = s3, bucket, plan
+        self.number = first_part
+        self.etags: dict[int, str] = {}
+        _fix_mmap_threshold()
+        self.buffer = bytearray(plan["partSize"])
         self.filled = 0
 
     def write(self, data: bytes) -> None:
@@ -56,95 +79,101 @@ class _PartWriter:
             self.filled += len(taken)
             view = view[len(taken) :]
             if self.filled == len(self.buffer):
-                self._upload(self.buffer)
+                self.etags[self.number] = self.s3.upload_part(
+                    Bucket=self.bucket,
+                    Key=self.plan["key"],
+                    UploadId=self.plan["uploadId"],
+                    PartNumber=self.number,
+                    Body=self.buffer,
+                )["ETag"]
+                self.number += 1
                 self.filled = 0
 
-    def close(self) -> None:
-        """Uploads what is left as the last part (the only part when there was less than one part)."""
-        if self.filled or not self.etags:
-            del self.buffer[self.filled :]  # in place: no copy of the part
-            self._upload(self.buffer)
-
-    def _upload(self, body: bytearray) -> None:
-        number = len(self.etags) + 1
-        self.etags[number] = self.s3.upload_part(
-            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=body
-        )["ETag"]
+    def rest(self) -> bytearray:
+        """What did not fill a whole part (only the last segment has any)."""
+        del self.buffer[self.filled :]  # in place: no copy of the part
+        return self.buffer
 
 
-def write_segment(
-    s3, bucket: str, key: str, entries: list[dict], part_size: int = MIN_PART_SIZE
-) -> dict[str, str | int]:
-    """Streams the source objects of `entries` ({"key", "name"}: one segment of plan_segments) into
-    the segment object `key`, and writes the segment's metadata next to it, at `key`.json.
+def write_segment(s3, bucket: str, plan: dict, index: int, key: str) -> dict[str, str | int]:
+    """Uploads segment `index` of `plan` (start_zip's) as parts of the ZIP's upload, and writes
+    what finalize needs to `key`: the parts' ETags, the CRCs of the entries that end in the
+    segment, and, for the last segment, the bytes after the last whole part (at `key`.rest).
+    Writing a segment again replaces its parts. Returns {"metadataKey", "size"}: small whatever
+    the number of entries, so that a Map's result array stays small."""
+    segment = plan["segments"][index]
+    if segment["start"] % plan["partSize"]:
+        raise ValueError("a segment starts on a part boundary")
+    writer = _PartWriter(s3, bucket, plan, segment["start"] // plan["partSize"] + 1)
+    crcs = write_range(plan, segment["start"], segment["end"], _reader(s3, bucket), writer.write)
+    rest_key = None
+    if rest := writer.rest():
+        rest_key = f"{key}.rest"
+        s3.put_object(Bucket=bucket, Key=rest_key, Body=rest, ContentType="application/octet-stream")
+    metadata = {"parts": writer.etags, "crcs": crcs, "restKey": rest_key}
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(metadata).encode(), ContentType="application/json")
+    return {"metadataKey": key, "size": segment["end"] - segment["start"]}
 
-    Returns {"key", "metadataKey", "size"}: under 200 bytes whatever the number of entries, so that
-    a Map's result array stays small; finalize_zip takes the list of them, in order."""
-    if part_size < MIN_PART_SIZE:
-        raise ValueError(f"part_size must be at least {MIN_PART_SIZE}")
-    with _multipart(s3, bucket, key, "application/octet-stream") as (upload_id, etags):
-        writer = _PartWriter(s3, bucket, key, upload_id, etags, part_size)
-        builder = SegmentBuilder(writer.write)
-        for entry in entries:
-            source = s3.get_object(Bucket=bucket, Key=entry["key"])
-            builder.add(
-                entry["name"], dos_time(source["LastModified"]), source["Body"].iter_chunks(CHUNK_SIZE)
-            )
-        writer.close()
-    metadata_key = f"{key}.json"
-    s3.put_object(
+
+def finalize_zip(s3, bucket: str, plan: dict, segments: list[dict], manifest: bytes) -> dict[str, str | int]:
+    """Completes the ZIP of `plan` from its segments (write_segment's results, in order): one last
+    part with the bytes after the last whole part, manifest.json (the `manifest` bytes) and the
+    central directory. After success the segments' objects are deleted. Returns {"key", "size"}."""
+    if len(segments) != len(plan["segments"]):
+        raise ValueError(f"{len(segments)} segments written, {len(plan['segments'])} planned")
+    parts: dict[int, str] = {}
+    crcs: dict[int, int] = {}
+    rest_key = None
+    cleanup = []
+    for segment in segments:
+        metadata = json.loads(s3.get_object(Bucket=bucket, Key=segment["metadataKey"])["Body"].read())
+        parts |= {int(number): etag for number, etag in metadata["parts"].items()}
+        crcs |= {int(index): crc for index, crc in metadata["crcs"].items()}
+        cleanup.append(segment["metadataKey"])
+        rest_key = metadata["restKey"] or rest_key
+    whole, rest_size = divmod(plan["size"], plan["partSize"])
+    if (
+        sorted(parts) != list(range(1, whole + 1))
+        or len(crcs) != len(plan["entries"])
+        or bool(rest_key) != bool(rest_size)
+    ):
+        raise ValueError("the segments do not cover the planned archive")
+    closing = closing_bytes(plan, crcs, manifest)
+    # the last part, filled in place: one copy of the rest in memory, not three
+    last = bytearray(rest_size + len(closing))
+    if rest_size:
+        cleanup.append(rest_key)
+        _fill(last, _reader(s3, bucket)(rest_key, rest_size, 0, rest_size))
+    last[rest_size:] = closing
+    parts[whole + 1] = s3.upload_part(
+        Bucket=bucket, Key=plan["key"], UploadId=plan["uploadId"], PartNumber=whole + 1, Body=last
+    )["ETag"]
+    s3.complete_multipart_upload(
         Bucket=bucket,
-        Key=metadata_key,
-        Body=json.dumps(builder.metadata()).encode(),
-        ContentType="application/json",
+        Key=plan["key"],
+        UploadId=plan["uploadId"],
+        MultipartUpload={
+            "Parts": [{"PartNumber": number, "ETag": parts[number]} for number in sorted(parts)]
+        },
     )
-    return {"key": key, "metadataKey": metadata_key, "size": builder.size}
-
-
-def finalize_zip(
-    s3, bucket: str, key: str, segments: list[dict], manifest: bytes, modified: datetime | None = None
-) -> dict[str, str | int]:
-    """Joins the segments (write_segment's results, in ZIP order) into the ZIP object `key`: one
-    server-side copied part per segment, then a last part with manifest.json (the `manifest` bytes)
-    and the central directory. On any failure the upload is aborted and the error re-raised; after
-    success the segment objects are deleted. Returns {"key", "size"}."""
-    metadata = [
-        json.loads(s3.get_object(Bucket=bucket, Key=segment["metadataKey"])["Body"].read())
-        for segment in segments
-    ]
-    closing = closing_bytes(metadata, manifest, dos_time(modified or datetime.now(UTC)))
-    # A last segment under the minimum part size cannot be a part of its own (the closing part
-    # follows it), so it goes into the closing part; it is smaller than one part.
-    inline_last = bool(metadata) and metadata[-1]["size"] < MIN_PART_SIZE
-    copied = segments[:-1] if inline_last else segments
-
-    with _multipart(s3, bucket, key, "application/zip") as (upload_id, etags):
-
-        def copy(number: int, segment: dict) -> None:
-            etags[number] = s3.upload_part_copy(
-                Bucket=bucket,
-                Key=key,
-                UploadId=upload_id,
-                PartNumber=number,
-                CopySource={"Bucket": bucket, "Key": segment["key"]},
-            )["CopyPartResult"]["ETag"]
-
-        with ThreadPoolExecutor(COPY_WORKERS) as pool:
-            list(pool.map(copy, range(1, len(copied) + 1), copied))
-        last = io.BytesIO()
-        if inline_last:
-            body = s3.get_object(Bucket=bucket, Key=segments[-1]["key"])["Body"]
-            for chunk in body.iter_chunks(CHUNK_SIZE):
-                last.write(chunk)
-        last.write(closing)
-        last.seek(0)
-        number = len(copied) + 1
-        etags[number] = s3.upload_part(
-            Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=last
-        )["ETag"]
-
-    keys = [segment[name] for segment in segments for name in ("key", "metadataKey")]
-    for start in range(0, len(keys), 1000):
-        batch = [{"Key": name} for name in keys[start : start + 1000]]
+    for start in range(0, len(cleanup), 1000):
+        batch = [{"Key": name} for name in cleanup[start : start + 1000]]
         s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
-    return {"key": key, "size": sum(meta["size"] for meta in metadata) + len(closing)}
+    return {"key": plan["key"], "size": plan["size"] + len(closing)}
+
+
+def _fill(buffer: bytearray, chunks: Iterator[bytes]) -> None:
+    position = 0
+    for chunk in chunks:
+        buffer[position : position + len(chunk)] = chunk
+        position += len(chunk)
+
+
+def abort_zip(s3, bucket: str, plan: dict) -> None:
+    """Aborts the multipart upload of `plan` (start_zip's): its parts go, no object is left. An
+    upload already completed or aborted is left as it is."""
+    try:
+        s3.abort_multipart_upload(Bucket=bucket, Key=plan["key"], UploadId=plan["uploadId"])
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "NoSuchUpload":
+            raise

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from bgr_core.options import OutputOptions
+from bgr_core.work.output_options import OutputOptions
 from cutout import colour
 
 SHADOW_OFFSET = 0.02  # of the canvas's longer side: down and to the right

@@ -12,8 +12,8 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from bgr_core.errors import InvalidImage
-from bgr_core.storage import MAX_IMAGE_BYTES, megabytes
+from bgr_core.platform.errors import InvalidImage
+from bgr_core.platform.storage import MAX_IMAGE_BYTES, megabytes
 
 MAX_PIXELS = 25_000_000
 MIN_SIDE = 16

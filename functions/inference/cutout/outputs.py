@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from bgr_core.options import MEDIA_TYPES, OutputOptions
+from bgr_core.work.output_options import MEDIA_TYPES, OutputOptions
 from cutout import arrays, compositing, png
 
 THUMBNAIL_SIDE = 256

@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 
 from PIL import ImageChops
 
-from bgr_core.config import get_settings
-from bgr_core.errors import InvalidImage
-from bgr_core.options import OutputOptions
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.errors import InvalidImage
+from bgr_core.work.output_options import OutputOptions
 from cutout import background, colour, compositing, decode, outputs, refine, segment
 
 BACKDROP_MAX_BYTES = 10 * 1024 * 1024  # remove.bg's limit for bg_image_file

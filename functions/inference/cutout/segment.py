@@ -14,8 +14,8 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-from bgr_core.config import Settings
-from bgr_core.errors import ModelNotReady
+from bgr_core.platform.config import Settings
+from bgr_core.platform.errors import ModelNotReady
 from cutout import background
 
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)

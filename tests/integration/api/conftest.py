@@ -130,8 +130,8 @@ def stripe(aws, settings_env):
     from aws_lambda_powertools.utilities import parameters
     from stripe_stub import stub_class
 
-    from bgr_core.aws import client
-    from bgr_core.money import payments
+    from bgr_core.money import payment_provider
+    from bgr_core.platform.aws_clients import client
     from http_stub import base_url, http_server
 
     handler = stub_class()
@@ -149,7 +149,7 @@ def stripe(aws, settings_env):
             CHECKOUT_RETURN_URL="https://app.example.com/#/account",
         )
         parameters.clear_caches()
-        payments._stripe.cache_clear()
+        payment_provider._stripe.cache_clear()
         yield configured
         parameters.clear_caches()
-        payments._stripe.cache_clear()
+        payment_provider._stripe.cache_clear()

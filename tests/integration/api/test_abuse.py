@@ -10,9 +10,10 @@ import pytest
 from removebg_events import removebg_event
 from test_upload import png
 
-from bgr_core import apikeys, credits
 from bgr_core.api import openapi
-from bgr_core.models import Job
+from bgr_core.integrations import api_keys
+from bgr_core.money import credits
+from bgr_core.platform.models import Job
 from money import fund
 
 DOCUMENT = json.loads(openapi.document())
@@ -60,8 +61,8 @@ def test_a_charging_route_at_the_cap_is_429_with_retry_after_and_charges_nothing
 
 
 def test_the_key_limit_is_a_documented_409(api):
-    for index in range(apikeys.MAX_ACTIVE_KEYS):
-        apikeys.create("user-1", f"k{index}")
+    for index in range(api_keys.MAX_ACTIVE_KEYS):
+        api_keys.create("user-1", f"k{index}")
     reply = api.send(keys_event(api, "POST", {"name": "one more"}))
     assert reply.status == 409 and reply.error == "CONFLICT"
     assert 409 in documented("POST", "/api/keys")

@@ -2,8 +2,9 @@ from datetime import datetime
 
 import boto3
 
-from bgr_core import credits, settlement
-from bgr_core.models import Batch
+from bgr_core.money import credits
+from bgr_core.platform.models import Batch
+from bgr_core.work import settlement
 from harness import TEMPLATE
 from money import fund
 

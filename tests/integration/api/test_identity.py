@@ -1,6 +1,6 @@
-from bgr_core import credits
 from bgr_core.api.identity import identity_of
-from bgr_core.models import LedgerEntry
+from bgr_core.money import credits
+from bgr_core.platform.models import LedgerEntry
 from money import fund
 
 

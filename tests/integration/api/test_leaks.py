@@ -9,7 +9,7 @@ import boto3
 from removebg_events import removebg_event
 from test_upload import multipart, png
 
-from bgr_core.models import Job
+from bgr_core.platform.models import Job
 from harness import TEMPLATE
 from money import fund
 

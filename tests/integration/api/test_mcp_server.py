@@ -7,10 +7,10 @@ import json
 
 import boto3
 
-from bgr_core import credits
 from bgr_core.api import ratelimit
-from bgr_core.config import get_settings
-from bgr_core.models import Batch
+from bgr_core.money import credits
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.models import Batch
 from harness import TEMPLATE
 from money import fund
 

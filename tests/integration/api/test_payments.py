@@ -8,10 +8,9 @@ import time
 
 import pytest
 
-from bgr_core import credits, subscriptions
-from bgr_core.credits import Change
-from bgr_core.models import PaymentEvent, Subscription
-from bgr_core.money import payment_events, payments
+from bgr_core.money import credits, payment_events, payment_provider, subscriptions
+from bgr_core.money.credits import Change
+from bgr_core.platform.models import PaymentEvent, Subscription
 from bgr_local import stripe_shapes
 
 USER = "user-1"
@@ -190,22 +189,27 @@ def test_a_paid_first_invoice_activates_once_in_any_order_and_delivery(api, stri
     assert recorded_events().count("activated") == 1 and len(recorded_events()) == 2
 
 
-def test_redeliveries_racing_on_threads_activate_once(aws, stripe):
-    payload = json.dumps(plan_paid(stripe)).encode()
+def racing_redeliveries(stripe, event: dict, times: int = 3) -> list[str]:
+    """The outcomes of one signed event delivered on `times` threads released together, sorted."""
+    payload = json.dumps(event).encode()
     signature = stripe_shapes.signature(payload, stripe.webhook_secret)
-    gate, outcomes = threading.Barrier(3), []
+    gate, outcomes = threading.Barrier(times), []
 
     def deliver():
-        event = payments.provider().verify(payload, signature)
+        verified = payment_provider.provider().verify(payload, signature)
         gate.wait()
-        outcomes.append(payment_events.handle(event))
+        outcomes.append(payment_events.handle(verified))
 
-    threads = [threading.Thread(target=deliver) for _ in range(3)]
+    threads = [threading.Thread(target=deliver) for _ in range(times)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(outcomes) == ["activated", "duplicate", "duplicate"]
+    return sorted(outcomes)
+
+
+def test_redeliveries_racing_on_threads_activate_once(aws, stripe):
+    assert racing_redeliveries(stripe, plan_paid(stripe)) == ["activated", "duplicate", "duplicate"]
     assert subscriptions.get(USER).status == "active" and Subscription.get(USER).version == 1
 
 
@@ -279,21 +283,7 @@ def test_events_of_unknown_users_are_acknowledged_and_recorded(api, stripe):
 # -- the webhook: credit packs ---------------------------------------------------------------
 def test_a_paid_pack_grants_once_under_three_racing_redeliveries(aws, stripe):
     event = session_completed(stripe, pack="small")
-    payload = json.dumps(event).encode()
-    signature = stripe_shapes.signature(payload, stripe.webhook_secret)
-    gate, outcomes = threading.Barrier(3), []
-
-    def deliver():
-        verified = payments.provider().verify(payload, signature)
-        gate.wait()
-        outcomes.append(payment_events.handle(verified))
-
-    threads = [threading.Thread(target=deliver) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["duplicate", "duplicate", "granted"]
+    assert racing_redeliveries(stripe, event) == ["duplicate", "duplicate", "granted"]
     (entry,) = credits.ledger(USER)
     assert (entry.delta, entry.reason, entry.actor) == (100, "pack_purchase", "payment")
     assert entry.reference == event["data"]["object"]["id"] and credits.balance(USER) == 100

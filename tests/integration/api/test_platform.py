@@ -78,7 +78,7 @@ def test_rate_limit_answers_429_with_retry_after_until_the_next_minute(api, sett
 
 
 def test_unexpected_errors_are_500_with_a_request_id_and_no_trace(api, monkeypatch):
-    from bgr_core import credits
+    from bgr_core.money import credits
 
     def broken(user_id):
         raise RuntimeError("secret internals")

@@ -1,7 +1,7 @@
 import pytest
 
 import money
-from bgr_core import credits
+from bgr_core.money import credits
 from bgr_local import tokens
 
 

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bgr_core import credits, storage
-from bgr_core.models import Job
+from bgr_core.money import credits
+from bgr_core.platform import storage
+from bgr_core.platform.models import Job
 from bgr_local.functions import bind_to_lambda, local_functions
 from harness import TEMPLATE
 from money import fund

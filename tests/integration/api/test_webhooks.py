@@ -10,11 +10,11 @@ from dataclasses import dataclass
 import boto3
 import pytest
 
-from bgr_core import batches, jobs, webhook_delivery, webhooks
-from bgr_core.aws import client
-from bgr_core.models import Batch, Job
-from bgr_core.options import OutputOptions
-from bgr_core.work import lifecycle
+from bgr_core.integrations import webhook_delivery, webhooks
+from bgr_core.platform.aws_clients import client
+from bgr_core.platform.models import Batch, Job
+from bgr_core.work import batches, jobs, lifecycle
+from bgr_core.work.output_options import OutputOptions
 from bgr_local.context import LambdaContext
 from harness import TEMPLATE
 from http_stub import QuietHandler, base_url, http_server

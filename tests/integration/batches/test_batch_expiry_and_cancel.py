@@ -11,13 +11,14 @@ import pytest
 from workflow import png, wait_for_zip
 
 import money
-from bgr_core import batches, cancellation, credits, expiry, settlement, storage, subscriptions
-from bgr_core.batches import ImageSpec
-from bgr_core.db import transaction
-from bgr_core.errors import NotFound
-from bgr_core.models import Batch, LedgerEntry, utcnow
-from bgr_core.options import OutputOptions
-from bgr_core.work import lifecycle
+from bgr_core.money import credits, subscriptions
+from bgr_core.platform import storage
+from bgr_core.platform.dynamodb import transaction
+from bgr_core.platform.errors import NotFound
+from bgr_core.platform.models import Batch, LedgerEntry, utcnow
+from bgr_core.work import batches, cancellation, lifecycle, settlement, upload_sweep
+from bgr_core.work.batches import ImageSpec
+from bgr_core.work.output_options import OutputOptions
 from money import fund
 
 LATER = timedelta(hours=1)
@@ -41,11 +42,14 @@ def start(batch, index) -> None:
 
 def complete(batch, index) -> None:
     key = storage.result_key(batch.user_id, f"{index:03d}", "png", folder=f"batches/{batch.id}")
-    storage.put_image(key, png(index), "image/png")
+    result = png(index)
+    storage.put_image(key, result, "image/png")
     lifecycle.end_item(
         batch.id,
         index,
-        lifecycle.Completed(result_key=key, processed_size=10, model_name="u2netp", processing_time=300),
+        lifecycle.Completed(
+            result_key=key, processed_size=len(result), model_name="u2netp", processing_time=300
+        ),
     )
 
 
@@ -65,7 +69,7 @@ def zip_members(batch) -> list[str]:
 
 
 def in_index() -> list[str]:
-    return [k.id for s in range(expiry.SHARDS) for k in Batch.pending_uploads.query(str(s))]
+    return [k.id for s in range(upload_sweep.SHARDS) for k in Batch.pending_uploads.query(str(s))]
 
 
 # -- deadlines ----------------------------------------------------------------------------
@@ -76,8 +80,8 @@ def test_items_never_uploaded_expire_and_the_batch_settles_partial_with_a_zip(aw
     start(batch, 0)
     complete(batch, 0)
     upload(items[1])  # arrived in time, still queued for the worker
-    assert expiry.sweep().items_expired == 0  # nothing before the deadline
-    report = expiry.sweep(utcnow() + LATER)
+    assert upload_sweep.sweep().items_expired == 0  # nothing before the deadline
+    report = upload_sweep.sweep(utcnow() + LATER)
     assert (report.items_expired, report.waiting) == (2, 1)
     assert statuses(batch)[2:] == [("failed", "UPLOAD_EXPIRED")] * 2
     assert refunds() == []  # held until the batch settles: its price depends on what arrives
@@ -92,15 +96,15 @@ def test_items_never_uploaded_expire_and_the_batch_settles_partial_with_a_zip(aw
         "ready",
     )
     assert len(zip_members(done)) == 3  # two cutouts and the manifest
-    expiry.sweep(utcnow() + LATER)
+    upload_sweep.sweep(utcnow() + LATER)
     assert refunds() == [(16, f"batch:{batch.id}")]
     assert in_index() == [] and credits.balance("u1") == 1000 - 32 + 16
 
 
 def test_a_batch_nothing_of_which_arrived_fails_fully_refunded(aws):
     batch, _ = new_batch(3)
-    expiry.sweep(utcnow() + LATER)
-    expiry.sweep(utcnow() + LATER)
+    upload_sweep.sweep(utcnow() + LATER)
+    upload_sweep.sweep(utcnow() + LATER)
     done = batches.get(batch.id)
     assert (done.status, done.failed_images, done.zip_status, int(done.credits_refunded)) == (
         "failed",
@@ -120,7 +124,7 @@ def test_quota_covered_items_go_back_to_the_days_quota(aws):
     batch, items = new_batch(4, tier="basic", grant=0)
     assert [i.pricing_type for i in items] == ["subscription"] * 2 + ["credit"] * 2
     assert batch.credits_charged == 6 and credits.balance("u1") == 994
-    expiry.sweep(utcnow() + LATER)
+    upload_sweep.sweep(utcnow() + LATER)
     assert subscriptions.quota_use(sub, subscriptions.today()).used_total == 48
     assert credits.balance("u1") == 1000 and [d for d, _ in refunds()] == [6]
 
@@ -203,7 +207,7 @@ def test_cancel_sweeper_and_workers_race_and_every_item_settles_once(aws, run):
 
     def sweeper():
         gate.wait()
-        expiry.sweep(utcnow() + LATER)
+        upload_sweep.sweep(utcnow() + LATER)
 
     threads = [
         threading.Thread(target=worker, args=(range(0, 12, 4),)),

@@ -5,12 +5,12 @@ import threading
 import pytest
 
 import money
-from bgr_core import batches, credits, settlement, subscriptions
-from bgr_core.batches import ImageSpec
-from bgr_core.errors import BadRequest, FeatureDisabled, InsufficientCredits, NotFound, TooLarge
-from bgr_core.models import Batch, BatchItemGroup, LedgerEntry
-from bgr_core.options import OutputOptions
-from bgr_core.work import lifecycle
+from bgr_core.money import credits, subscriptions
+from bgr_core.platform.errors import BadRequest, FeatureDisabled, InsufficientCredits, NotFound, TooLarge
+from bgr_core.platform.models import Batch, BatchItemGroup, LedgerEntry
+from bgr_core.work import batches, lifecycle, settlement
+from bgr_core.work.batches import ImageSpec
+from bgr_core.work.output_options import OutputOptions
 from money import fund
 
 MB = 1024**2

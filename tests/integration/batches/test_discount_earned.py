@@ -8,11 +8,12 @@ from datetime import timedelta
 
 from workflow import png, wait_for_zip
 
-from bgr_core import batches, cancellation, credits, expiry, settlement, storage
-from bgr_core.batches import ImageSpec
-from bgr_core.models import utcnow
-from bgr_core.options import OutputOptions
-from bgr_core.work import lifecycle
+from bgr_core.money import credits
+from bgr_core.platform import storage
+from bgr_core.platform.models import utcnow
+from bgr_core.work import batches, cancellation, lifecycle, settlement, upload_sweep
+from bgr_core.work.batches import ImageSpec
+from bgr_core.work.output_options import OutputOptions
 from money import fund
 
 USER = "buyer"
@@ -30,8 +31,11 @@ def arrive_and_complete(batch, item) -> None:
     storage.put_image(item.key, b"\xff\xd8\xff original", "image/jpeg")
     assert settlement.start_item(batch.id, item.index)
     key = storage.result_key(USER, f"{item.index:03d}", "png", folder=f"batches/{batch.id}")
-    storage.put_image(key, png(item.index), "image/png")
-    done = lifecycle.Completed(result_key=key, processed_size=10, model_name="u2netp", processing_time=300)
+    result = png(item.index)
+    storage.put_image(key, result, "image/png")
+    done = lifecycle.Completed(
+        result_key=key, processed_size=len(result), model_name="u2netp", processing_time=300
+    )
     assert lifecycle.end_item(batch.id, item.index, done)
 
 
@@ -50,7 +54,7 @@ def test_201_industry_declared_1_arrived_pays_the_single_image_price(aws):
     batch, items = declare(201, "industry")
     assert (batch.original_price, batch.discount_percentage, batch.credits_charged) == (5025, 20, 4020)
     arrive_and_complete(batch, items[0])
-    expiry.sweep(utcnow() + LATER)  # the other 200 never arrive
+    upload_sweep.sweep(utcnow() + LATER)  # the other 200 never arrive
     done = wait_for_zip(batch.id)
     assert ledger() == [(-4020, "charge"), (3995, "settlement")] and net() == -25
     assert (done.arrived_images, done.discount_percentage, done.final_price) == (1, 0, 25)

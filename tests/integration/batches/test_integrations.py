@@ -5,12 +5,13 @@ import pytest
 from botocore.exceptions import ClientError
 from workflow import png
 
-from bgr_core import batches, credits, settlement, storage
-from bgr_core.aws import client
-from bgr_core.errors import BadRequest, FeatureDisabled, NotFound, UnsupportedMedia
-from bgr_core.models import Batch
-from bgr_core.options import OutputOptions
-from bgr_core.work import lifecycle
+from bgr_core.money import credits
+from bgr_core.platform import storage
+from bgr_core.platform.aws_clients import client
+from bgr_core.platform.errors import BadRequest, FeatureDisabled, NotFound, UnsupportedMedia
+from bgr_core.platform.models import Batch
+from bgr_core.work import batches, lifecycle, settlement
+from bgr_core.work.output_options import OutputOptions
 from harness import TEMPLATE
 from money import fund
 from queues import announced_keys, receive

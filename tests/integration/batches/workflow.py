@@ -7,9 +7,9 @@ import time
 import boto3
 from PIL import Image
 
-from bgr_core import batches, settlement, storage
-from bgr_core.models import Batch
-from bgr_core.work import lifecycle
+from bgr_core.platform import storage
+from bgr_core.platform.models import Batch
+from bgr_core.work import batches, lifecycle, settlement
 from harness import TEMPLATE
 
 STATE_MACHINE = TEMPLATE.arn("BatchZipStateMachine")

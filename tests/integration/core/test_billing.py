@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 
 import money
-from bgr_core import billing, credits, subscriptions
-from bgr_core.errors import InsufficientCredits
-from bgr_core.models import Batch, BatchItem, BatchItemGroup, Job, LedgerEntry, UsageCounter, utcnow
-from bgr_core.money import checkout
+from bgr_core.money import checkout, credits, job_charges, subscriptions
+from bgr_core.platform.errors import InsufficientCredits
+from bgr_core.platform.models import Batch, BatchItem, BatchItemGroup, Job, LedgerEntry, UsageCounter, utcnow
+from concurrency import on_threads
 from money import fund
 
 
@@ -34,7 +34,7 @@ def used(sub, tier="all") -> int:
 
 def test_job_paid_in_credits_is_written_with_its_charge(aws):
     fund("u1", 20)
-    job = billing.charge_new_job(new_job())
+    job = job_charges.charge_new_job(new_job())
     stored = Job.get(job.id)
     assert (stored.pricing_type, stored.credits_used) == ("credit", 8)
     assert credits.balance("u1") == 12
@@ -44,18 +44,18 @@ def test_job_paid_in_credits_is_written_with_its_charge(aws):
 def test_refused_charge_leaves_no_job(aws):
     fund("u1", 5)
     with pytest.raises(InsufficientCredits):
-        billing.charge_new_job(new_job())
+        job_charges.charge_new_job(new_job())
     with pytest.raises(InsufficientCredits):
-        billing.charge_new_job(new_job(user="nobody"))
+        job_charges.charge_new_job(new_job(user="nobody"))
     assert list(Job.scan()) == [] and credits.balance("u1") == 5
 
 
 def test_subscription_covers_a_job_then_credits_take_over(aws):
     sub = subscribe(plan="starter")
     fund("u1", 100)
-    first = billing.charge_new_job(new_job(tier="basic"))
+    first = job_charges.charge_new_job(new_job(tier="basic"))
     assert (first.pricing_type, first.credits_used, first.subscription_id) == ("subscription", 0, sub.id)
-    industry = billing.charge_new_job(new_job(tier="industry"))
+    industry = job_charges.charge_new_job(new_job(tier="industry"))
     assert (industry.pricing_type, industry.credits_used) == ("credit", 25)
     assert used(sub) == 1 and used(sub, "basic") == 1
     assert credits.balance("u1") == 75
@@ -63,10 +63,10 @@ def test_subscription_covers_a_job_then_credits_take_over(aws):
 
 def test_refund_restores_exactly_the_share_once(aws):
     fund("u1", 20)
-    job = billing.charge_new_job(new_job())
-    assert billing.commit_failed_job(job, "CORRUPT_IMAGE", "truncated") is True
-    assert billing.commit_failed_job(Job.get(job.id), "CORRUPT_IMAGE", "truncated") is False
-    assert billing.commit_failed_job(job, "CORRUPT_IMAGE", "again") is False
+    job = job_charges.charge_new_job(new_job())
+    assert job_charges.commit_failed_job(job, "CORRUPT_IMAGE", "truncated") is True
+    assert job_charges.commit_failed_job(Job.get(job.id), "CORRUPT_IMAGE", "truncated") is False
+    assert job_charges.commit_failed_job(job, "CORRUPT_IMAGE", "again") is False
     stored = Job.get(job.id)
     assert (stored.status, stored.error_code) == ("failed", "CORRUPT_IMAGE")
     assert credits.balance("u1") == 20
@@ -76,11 +76,11 @@ def test_refund_restores_exactly_the_share_once(aws):
 
 def test_concurrent_refunds_of_one_job_pay_once(aws):
     fund("u1", 20)
-    job = billing.charge_new_job(new_job())
+    job = job_charges.charge_new_job(new_job())
     outcomes = []
 
     def worker(copy: Job) -> None:
-        outcomes.append(billing.commit_failed_job(copy, "X", "y"))
+        outcomes.append(job_charges.commit_failed_job(copy, "X", "y"))
 
     # Each worker has its own copy of the job, as separate invocations would.
     threads = [threading.Thread(target=worker, args=(Job.get(job.id),)) for _ in range(10)]
@@ -94,18 +94,18 @@ def test_concurrent_refunds_of_one_job_pay_once(aws):
 
 def test_completed_job_is_never_refunded(aws):
     fund("u1", 20)
-    job = billing.charge_new_job(new_job())
+    job = job_charges.charge_new_job(new_job())
     job.update(actions=[Job.status.set("completed")])
-    assert billing.commit_failed_job(job, "X", "late failure") is False
+    assert job_charges.commit_failed_job(job, "X", "late failure") is False
     assert credits.balance("u1") == 12
 
 
 def test_quota_refund_gives_the_image_back(aws):
     sub = subscribe()
-    job = billing.charge_new_job(new_job(tier="professional"))
+    job = job_charges.charge_new_job(new_job(tier="professional"))
     assert used(sub, "professional") == 1
-    assert billing.commit_failed_job(job, "CORRUPT_IMAGE", "bad") is True
-    assert billing.commit_failed_job(job, "CORRUPT_IMAGE", "bad") is False
+    assert job_charges.commit_failed_job(job, "CORRUPT_IMAGE", "bad") is True
+    assert job_charges.commit_failed_job(job, "CORRUPT_IMAGE", "bad") is False
     assert used(sub) == 0 and used(sub, "professional") == 0
 
 
@@ -115,20 +115,16 @@ def test_50_concurrent_quota_increments_against_20(aws):
     day = subscriptions.today()
     wins = []
 
-    def take():
+    def take(_):
         try:
-            with billing.credits.transaction() as tx:
+            with job_charges.credits.transaction() as tx:
                 for write in subscriptions.reserve(sub, day, "basic", 1):
                     write(tx)
             wins.append(True)
         except Exception:
             wins.append(False)
 
-    threads = [threading.Thread(target=take) for _ in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    on_threads(50, take)
     assert wins.count(True) == 20
     assert used(sub) == 20 and used(sub, "basic") == 20
 
@@ -139,7 +135,7 @@ def test_concurrent_single_jobs_fill_the_quota_then_pay(aws):
     fund("u1", 1000)
     jobs = []
     threads = [
-        threading.Thread(target=lambda: jobs.append(billing.charge_new_job(new_job(tier="basic"))))
+        threading.Thread(target=lambda: jobs.append(job_charges.charge_new_job(new_job(tier="basic"))))
         for _ in range(15)
     ]
     for t in threads:
@@ -155,7 +151,7 @@ def test_cancelled_subscription_is_usable_until_period_end(aws):
     sub, _ = checkout.cancel("u1", "too expensive")
     assert sub.status == "cancelled" and subscriptions.is_usable(sub)
     assert not subscriptions.is_usable(sub, utcnow() + timedelta(days=31))
-    assert billing.charge_new_job(new_job(tier="basic")).pricing_type == "subscription"
+    assert job_charges.charge_new_job(new_job(tier="basic")).pricing_type == "subscription"
 
 
 def make_batch(count: int, user="u1", tier="standard"):
@@ -180,7 +176,7 @@ def make_batch(count: int, user="u1", tier="standard"):
 def test_batch_of_500_is_charged_with_discount_and_shares_in_one_transaction(aws):
     fund("u1", 5000)
     batch, items = make_batch(500)
-    plan = billing.charge_new_batch(batch, items)
+    plan = job_charges.charge_new_batch(batch, items)
     assert plan.credits == 3200 and credits.balance("u1") == 1800
     stored = Batch.get(batch.id, "BATCH")
     assert (stored.original_price, stored.discount_percentage, stored.final_price) == (4000, 20, 3200)
@@ -195,7 +191,7 @@ def test_batch_uses_quota_first_then_credits_at_the_batch_discount(aws):
     UsageCounter(sub.user_id, f"{day}#all", removals_count=190).save()
     fund("u1", 500)
     batch, items = make_batch(30)
-    plan = billing.charge_new_batch(batch, items)
+    plan = job_charges.charge_new_batch(batch, items)
     assert (plan.covered, plan.credits) == (10, 152)
     assert credits.balance("u1") == 348 and used(sub) == 200
 
@@ -204,5 +200,5 @@ def test_batch_refused_leaves_nothing(aws):
     fund("u1", 10)
     batch, items = make_batch(30)
     with pytest.raises(InsufficientCredits):
-        billing.charge_new_batch(batch, items)
+        job_charges.charge_new_batch(batch, items)
     assert list(Batch.scan()) == [] and credits.balance("u1") == 10

@@ -5,10 +5,10 @@ import emf
 import pytest
 
 import money
-from bgr_core import credits, jobs
-from bgr_core.errors import InsufficientCredits
-from bgr_core.options import OutputOptions
-from bgr_core.work import lifecycle
+from bgr_core.money import credits
+from bgr_core.platform.errors import InsufficientCredits
+from bgr_core.work import jobs, lifecycle
+from bgr_core.work.output_options import OutputOptions
 from harness import TEMPLATE
 
 ENVIRONMENT = TEMPLATE.environment("UploadFunction")

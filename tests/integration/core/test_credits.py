@@ -1,10 +1,9 @@
-import threading
-
 import pytest
 
-from bgr_core import credits
-from bgr_core.errors import InsufficientCredits
-from bgr_core.models import CreditAccount, LedgerEntry
+from bgr_core.money import credits
+from bgr_core.platform.errors import InsufficientCredits
+from bgr_core.platform.models import CreditAccount, LedgerEntry
+from concurrency import on_threads
 
 
 def test_new_user_has_balance_zero_and_cannot_be_charged(aws):
@@ -42,11 +41,7 @@ def test_100_threads_charging_3_against_150(aws):
         except InsufficientCredits:
             results.append(None)
 
-    threads = [threading.Thread(target=charge, args=(i,)) for i in range(100)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    on_threads(100, charge)
     assert len(results) == 100
     assert sum(r is not None for r in results) == 50
     assert credits.balance("u1") == 0 and min(lows) == 0

@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bgr_core.api import id_tokens
-from bgr_core.errors import Unauthorized
+from bgr_core.platform.errors import Unauthorized
 from http_stub import QuietHandler, base_url, http_server
 
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)

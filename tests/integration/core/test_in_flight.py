@@ -7,12 +7,13 @@ import uuid
 
 import pytest
 
-from bgr_core import batches, cancellation, credits, dead_letters, expiry, jobs, settlement
-from bgr_core.credits import TooManyInFlight
-from bgr_core.models import CreditAccount, Job
-from bgr_core.notifications import CreatedObject
-from bgr_core.options import OutputOptions
-from bgr_core.work import lifecycle
+from bgr_core.dispatch.s3_events import CreatedObject
+from bgr_core.money import credits
+from bgr_core.money.credits import TooManyInFlight
+from bgr_core.platform.models import CreditAccount, Job
+from bgr_core.work import batches, cancellation, dead_letters, jobs, lifecycle, settlement, upload_sweep
+from bgr_core.work.output_options import OutputOptions
+from concurrency import on_threads
 from money import fund, subscribe
 
 DONE = {"result_key": "results/x.png", "processed_size": 1, "model_name": "u2netp", "processing_time": 1}
@@ -42,20 +43,15 @@ def new_batch(count: int, user="u1"):
 
 def test_concurrent_charges_never_pass_the_cap_and_the_refused_write_nothing(cap):
     fund("u1", 1000)
-    made, refused, start = [], [], threading.Barrier(12)
+    made, refused = [], []
 
-    def charge():
-        start.wait()
+    def charge(_):
         try:
             made.append(new_job())
         except TooManyInFlight as exc:
             refused.append(exc)
 
-    threads = [threading.Thread(target=charge) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    on_threads(12, charge)
     assert (len(made), len(refused)) == (cap, 12 - cap)
     assert in_flight() == cap
     assert credits.balance("u1") == 1000 - 3 * cap  # basic: 3 credits each, only for what was made
@@ -99,7 +95,7 @@ def test_every_way_a_single_image_ends_takes_it_off_once(cap):
     assert not lifecycle.end_job(failed, lifecycle.Failed("CORRUPT_IMAGE", "bad"))
     assert in_flight() == 2
 
-    assert expiry.expire_job(expired) and not expiry.expire_job(expired)
+    assert upload_sweep.expire_job(expired) and not upload_sweep.expire_job(expired)
     assert in_flight() == 1
 
     target = CreatedObject(key=given_up.original_key, etag="e", size=1, bucket="b")
@@ -118,7 +114,7 @@ def test_every_way_a_batch_item_ends_takes_it_off_once(cap):
     assert not lifecycle.end_item(batch.id, 0, lifecycle.Completed(**DONE))
     assert settlement.start_item(batch.id, 1)
     assert lifecycle.end_item(batch.id, 1, lifecycle.Failed("CORRUPT_IMAGE", "bad"))
-    assert expiry.expire_item(batch.id, 2) and not expiry.expire_item(batch.id, 2)
+    assert upload_sweep.expire_item(batch.id, 2) and not upload_sweep.expire_item(batch.id, 2)
     assert in_flight() == 2
     assert new_job() and in_flight() == 3  # the room the ended items left
     cancellation.cancel_batch("u1", batch.id)  # items 3 and 4, not started
@@ -138,7 +134,7 @@ def test_ending_races_take_an_image_off_exactly_once(cap):
             action(index)
 
     actions = [
-        lambda i: expiry.expire_item(batch.id, i),
+        lambda i: upload_sweep.expire_item(batch.id, i),
         lambda i: lifecycle.end_item(batch.id, i, lifecycle.Failed("CANCELLED", "x"), only=("pending",)),
         lambda i: lifecycle.end_item(batch.id, i, lifecycle.Failed("PROCESSING_FAILED", "x")),
     ]

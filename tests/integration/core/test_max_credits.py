@@ -6,21 +6,21 @@ import threading
 import pytest
 from integration.core.test_billing import new_job, subscribe, used
 
-from bgr_core import billing, credits
-from bgr_core.errors import OverBudget
-from bgr_core.models import Batch, BatchItem, Job, LedgerEntry, utcnow
+from bgr_core.money import credits, job_charges
+from bgr_core.platform.errors import OverBudget
+from bgr_core.platform.models import Batch, BatchItem, Job, LedgerEntry, utcnow
 from money import fund
 
 
 def test_a_cap_below_the_price_writes_nothing_and_the_price_itself_passes(aws):
     fund("u1", 20)
     with pytest.raises(OverBudget) as refused:
-        billing.charge_new_job(new_job(tier="basic"), max_credits=2)
+        job_charges.charge_new_job(new_job(tier="basic"), max_credits=2)
     assert (refused.value.code, refused.value.status) == ("MAX_CREDITS_EXCEEDED", 402)
     assert refused.value.details == {"price": 3, "maxCredits": 2}
     assert list(Job.scan()) == [] and credits.balance("u1") == 20
     assert len(list(LedgerEntry.query("u1"))) == 1  # the grant only
-    billing.charge_new_job(new_job(tier="basic"), max_credits=3)
+    job_charges.charge_new_job(new_job(tier="basic"), max_credits=3)
     assert credits.balance("u1") == 17
 
 
@@ -33,9 +33,9 @@ def test_a_batch_cap_is_on_its_discounted_price(aws):
         return record, [BatchItem(index=i, filename=f"{i}.jpg", key=f"k{i}") for i in range(n)]
 
     with pytest.raises(OverBudget):  # 20 basic images: 60 - 5% = 57
-        billing.charge_new_batch(*batch(20), max_credits=56)
+        job_charges.charge_new_batch(*batch(20), max_credits=56)
     assert list(Batch.scan()) == [] and credits.balance("u1") == 100
-    assert billing.charge_new_batch(*batch(20), max_credits=57).credits == 57
+    assert job_charges.charge_new_batch(*batch(20), max_credits=57).credits == 57
     assert credits.balance("u1") == 43
 
 
@@ -49,7 +49,7 @@ def test_concurrent_charges_capped_at_zero_ride_on_the_quota_or_are_refused(aws)
 
     def charge():
         try:
-            outcomes.append(billing.charge_new_job(new_job(tier="basic"), max_credits=0).pricing_type)
+            outcomes.append(job_charges.charge_new_job(new_job(tier="basic"), max_credits=0).pricing_type)
         except OverBudget:
             outcomes.append("refused")
 

@@ -1,4 +1,4 @@
-"""Every function of template.yaml runs under bgr_core.observability.handler: whatever its event
+"""Every function of template.yaml runs under bgr_core.platform.observability.handler: whatever its event
 does, its log lines carry the invocation's context, it is traced, and it flushes its metrics."""
 
 import contextlib
@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import emf
 import pytest
 
-from bgr_core import observability
+from bgr_core.platform import observability
 from bgr_local.functions import local_functions
 from harness import TEMPLATE
 

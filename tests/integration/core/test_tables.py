@@ -2,8 +2,8 @@ import boto3
 import pytest
 from pynamodb.exceptions import PynamoDBException
 
-from bgr_core import credits, subscriptions
-from bgr_core.db import missing_tables, table_missing
+from bgr_core.money import credits, subscriptions
+from bgr_core.platform.dynamodb import missing_tables, table_missing
 from harness import TEMPLATE
 
 

@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bgr_core import batches, credits, jobs
-from bgr_core.batches import ImageSpec
 from bgr_core.integrations import backgrounds
-from bgr_core.models import Job, LedgerEntry
-from bgr_core.options import OutputOptions
-from bgr_core.outbound import UrlNotAllowed
+from bgr_core.integrations.guarded_http import UrlNotAllowed
+from bgr_core.money import credits
+from bgr_core.platform.models import Job, LedgerEntry
+from bgr_core.work import batches, jobs
+from bgr_core.work.batches import ImageSpec
+from bgr_core.work.output_options import OutputOptions
 from http_stub import QuietHandler, base_url, http_server
 from money import fund
 

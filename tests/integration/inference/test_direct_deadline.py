@@ -1,17 +1,19 @@
-"""The caller's deadline travels with a direct invoke (bgr_core.direct): a cutout that ends after
+"""The caller's deadline travels with a direct invoke (dispatch.sync_inference): a cutout that ends after
 it writes no result, and the job is refunded exactly once, whichever of the caller (giving up)
 and the function (finding the deadline passed) ends it first. Time moves by the injectable
-clock (bgr_core.deadlines.clock), never by sleeping; the real handler runs in this process."""
+clock (bgr_core.work.upload_deadlines.clock), never by sleeping; the real handler runs in this process."""
 
 import json
 from datetime import timedelta
 
 import pytest
 
-from bgr_core import credits, deadlines, direct, jobs, storage
-from bgr_core.models import Job, LedgerEntry, utcnow
-from bgr_core.options import OutputOptions
-from bgr_core.work import lifecycle
+from bgr_core.dispatch import sync_inference
+from bgr_core.money import credits
+from bgr_core.platform import storage
+from bgr_core.platform.models import Job, LedgerEntry, utcnow
+from bgr_core.work import jobs, lifecycle, upload_deadlines
+from bgr_core.work.output_options import OutputOptions
 from bgr_local.context import LambdaContext
 from bgr_local.functions import bind_to_lambda
 from cutout import pipeline
@@ -22,7 +24,7 @@ from money import fund
 @pytest.fixture
 def clock(monkeypatch):
     now = [utcnow()]
-    monkeypatch.setattr(deadlines, "clock", lambda: now[0])
+    monkeypatch.setattr(upload_deadlines, "clock", lambda: now[0])
     return now
 
 
@@ -80,9 +82,10 @@ def test_the_function_finding_the_deadline_passed_writes_nothing_and_refunds(
     fund("u1", 10)
     job = new_job(cat_png)
     slow_cutout(
-        monkeypatch, lambda: clock.__setitem__(0, clock[0] + timedelta(seconds=direct.INVOKE_TIMEOUT_S))
+        monkeypatch,
+        lambda: clock.__setitem__(0, clock[0] + timedelta(seconds=sync_inference.INVOKE_TIMEOUT_S)),
     )
-    answer = direct.run(job, cat_png, "image/png")
+    answer = sync_inference.run(job, cat_png, "image/png")
     assert (answer.status, answer.error_code) == ("failed", "TIMED_OUT")
     assert_nothing_written_and_refunded_once(invoked, job)
     assert Job.get(job.id).error_code == "TIMED_OUT"
@@ -99,17 +102,19 @@ def test_a_caller_that_gave_up_first_is_the_one_refund_and_nothing_is_written_af
 
     def caller_gives_up():
         if time_passes:
-            clock[0] += timedelta(seconds=direct.INVOKE_TIMEOUT_S + 1)
-        assert lifecycle.end_job(Job.get(job.id), lifecycle.Failed(direct.CutoutFailed.code, direct.NOT_RUN))
+            clock[0] += timedelta(seconds=sync_inference.INVOKE_TIMEOUT_S + 1)
+        assert lifecycle.end_job(
+            Job.get(job.id), lifecycle.Failed(sync_inference.CutoutFailed.code, sync_inference.NOT_RUN)
+        )
 
     slow_cutout(monkeypatch, caller_gives_up)
     try:
-        outcome = direct.run(job, cat_png, "image/png").status  # the function's answer: failed
-    except direct.CutoutFailed:  # the function answered that the job had ended without it
+        outcome = sync_inference.run(job, cat_png, "image/png").status  # the function's answer: failed
+    except sync_inference.CutoutFailed:  # the function answered that the job had ended without it
         outcome = "refused"
     assert outcome == ("failed" if time_passes else "refused")
     assert_nothing_written_and_refunded_once(invoked, job)
-    assert Job.get(job.id).error_code == direct.CutoutFailed.code
+    assert Job.get(job.id).error_code == sync_inference.CutoutFailed.code
 
 
 def test_an_invoke_past_its_deadline_is_not_started(invoked, clock, cat_png):

@@ -4,8 +4,9 @@ and each record's time in its queue."""
 import emf
 import pytest
 
-from bgr_core import jobs, observability
-from bgr_core.options import OutputOptions
+from bgr_core.platform import observability
+from bgr_core.work import jobs
+from bgr_core.work.output_options import OutputOptions
 from harness import TEMPLATE
 from money import fund
 from queues import receive

@@ -8,9 +8,11 @@ import pytest
 from botocore.exceptions import ClientError
 from PIL import Image
 
-from bgr_core import credits, jobs, storage
-from bgr_core.models import Job, LedgerEntry
-from bgr_core.options import OutputOptions
+from bgr_core.money import credits
+from bgr_core.platform import storage
+from bgr_core.platform.models import Job, LedgerEntry
+from bgr_core.work import jobs
+from bgr_core.work.output_options import OutputOptions
 from bgr_local.context import LambdaContext
 from money import fund
 from queues import receive, sqs_event
@@ -213,8 +215,8 @@ def test_cmyk_and_exif_rotated_inputs_process(inference):
 
 @pytest.mark.slow
 def test_batch_items_are_processed_and_a_corrupt_one_refunded(inference, photo_jpeg):
-    from bgr_core import batches
-    from bgr_core.batches import ImageSpec
+    from bgr_core.work import batches
+    from bgr_core.work.batches import ImageSpec
 
     fund("u1")
     specs = [
@@ -261,8 +263,8 @@ def test_keys_that_stand_for_nothing_are_left_alone_not_retried(inference, photo
 def test_an_upload_larger_than_declared_fails_and_is_refunded(inference, photo_jpeg):
     """The upload form admits no more than the declared size; S3 enforces it, moto does not, so
     the worker is what refuses a larger original."""
-    from bgr_core import batches
-    from bgr_core.batches import ImageSpec
+    from bgr_core.work import batches
+    from bgr_core.work.batches import ImageSpec
 
     fund("u1")
     job = jobs.create("u1", "basic", "a.jpg", options=OutputOptions(), size_bytes=len(photo_jpeg) - 1)
@@ -292,7 +294,7 @@ def test_an_upload_larger_than_declared_fails_and_is_refunded(inference, photo_j
 
 
 def test_a_direct_invoke_runs_its_job_once_and_leaves_an_awaited_upload_alone(inference, photo_jpeg):
-    """`{"jobId", "image"}` (bgr_core.direct): the job starts in the write that reads it, is cut
+    """`{"jobId", "image"}` (dispatch.sync_inference): the job starts in the write that reads it, is cut
     out from the payload, and a second invoke of it, finished, runs nothing; a job still awaiting
     its presigned upload, or none at all, is not started (nor created) by that write."""
     import base64

@@ -8,10 +8,13 @@ from datetime import timedelta
 import emf
 import pytest
 
-from bgr_core import cancellation, credits, deadlines, direct, expiry, jobs, settlement, storage
-from bgr_core.batches import ImageSpec, create
-from bgr_core.models import Job, utcnow
-from bgr_core.options import OutputOptions
+from bgr_core.dispatch import sync_inference
+from bgr_core.money import credits
+from bgr_core.platform import storage
+from bgr_core.platform.models import Job, utcnow
+from bgr_core.work import cancellation, jobs, settlement, upload_deadlines, upload_sweep
+from bgr_core.work.batches import ImageSpec, create
+from bgr_core.work.output_options import OutputOptions
 from bgr_local.context import LambdaContext
 from money import fund
 from queues import receive, sqs_event
@@ -56,8 +59,8 @@ def test_an_expired_job_is_announced_once(hooks, monkeypatch, capsys):
     published = emf.capture(monkeypatch, capsys)
     job = new_job()
     for _ in range(2):  # a second run of the schedule finds it settled
-        expiry.sweep(utcnow() + LATER)
-    assert Job.get(job.id).error_code == expiry.CODE
+        upload_sweep.sweep(utcnow() + LATER)
+    assert Job.get(job.id).error_code == upload_sweep.CODE
     assert announced() == [("job", job.id, "job.failed")]
     assert failures(published) == [({"tier": "basic", "outcome": "failed"}, 1)]
     assert credits.balance("u1") == 10
@@ -66,7 +69,7 @@ def test_an_expired_job_is_announced_once(hooks, monkeypatch, capsys):
 def test_a_batch_whose_uploads_all_expire_is_announced_once(hooks):
     batch = new_batch(2)
     for _ in range(2):
-        expiry.sweep(utcnow() + LATER)
+        upload_sweep.sweep(utcnow() + LATER)
     assert announced() == [("batch", batch.id, "batch.failed")]
     assert credits.balance("u1") == 100
 
@@ -75,12 +78,12 @@ def test_a_late_original_is_announced_once_whoever_settles_it(
     hooks, inference, photo_jpeg, monkeypatch, capsys
 ):
     published = emf.capture(monkeypatch, capsys)
-    monkeypatch.setattr(deadlines, "clock", lambda: utcnow() - LATER)  # its form was given an hour ago
+    monkeypatch.setattr(upload_deadlines, "clock", lambda: utcnow() - LATER)  # its form was given an hour ago
     job = new_job()
     inference.put(job.original_key, photo_jpeg)
     assert inference.run() == {"batchItemFailures": []}
-    expiry.sweep(utcnow() + LATER)  # the sweeper comes too
-    assert Job.get(job.id).error_code == expiry.CODE
+    upload_sweep.sweep(utcnow() + LATER)  # the sweeper comes too
+    assert Job.get(job.id).error_code == upload_sweep.CODE
     assert announced() == [("job", job.id, "job.failed")]
     assert failures(published) == [({"tier": "basic", "outcome": "failed"}, 1)]
 
@@ -90,7 +93,7 @@ def test_a_cancelled_batch_is_announced_once(hooks, monkeypatch, capsys):
     published = emf.capture(monkeypatch, capsys)
     for _ in range(2):
         cancellation.cancel_batch("u1", batch.id)
-    expiry.sweep(utcnow() + LATER)  # nothing left for the sweeper
+    upload_sweep.sweep(utcnow() + LATER)  # nothing left for the sweeper
     assert announced() == [("batch", batch.id, "batch.failed")]
     got = published()
     assert emf.named(got, "ImagesProcessed") == [({"tier": "standard", "outcome": "failed"}, 1)] * 3
@@ -120,8 +123,8 @@ def test_a_direct_invoke_that_fails_is_announced_once(hooks, photo_jpeg, monkeyp
     published = emf.capture(monkeypatch, capsys)
     job_id = "d" * 32
     job = new_job(original_key=storage.direct_key("u1", job_id, "photo.jpg"), job_id=job_id)
-    with pytest.raises(direct.CutoutFailed):  # no inference function is deployed on moto
-        direct.run(job, photo_jpeg, "image/jpeg")
+    with pytest.raises(sync_inference.CutoutFailed):  # no inference function is deployed on moto
+        sync_inference.run(job, photo_jpeg, "image/jpeg")
     assert Job.get(job.id).error_code == "INFERENCE_FAILED"
     assert announced() == [("job", job.id, "job.failed")]
     assert failures(published) == [({"tier": "basic", "outcome": "failed"}, 1)]

@@ -1,12 +1,12 @@
 """The router: every object S3 announces on the ingest queue goes on to the queue of the
-inference function sized for its tier, and only there (template.yaml, bgr_core.routing)."""
+inference function sized for its tier, and only there (template.yaml, bgr_core.dispatch.tier_routing)."""
 
 import json
 
 import boto3
 
-from bgr_core import jobs
-from bgr_core.options import OutputOptions
+from bgr_core.work import jobs
+from bgr_core.work.output_options import OutputOptions
 from bgr_local.context import LambdaContext
 from harness import TEMPLATE
 from money import fund

@@ -8,11 +8,12 @@ from datetime import timedelta
 import pytest
 
 import money
-from bgr_core import credits, deadlines, expiry, jobs, subscriptions
 from bgr_core.api.removals import create_presigned
 from bgr_core.api.requests import UploadRequest
-from bgr_core.models import Job, LedgerEntry, utcnow
-from bgr_core.options import OutputOptions
+from bgr_core.money import credits, subscriptions
+from bgr_core.platform.models import Job, LedgerEntry, utcnow
+from bgr_core.work import jobs, upload_deadlines, upload_sweep
+from bgr_core.work.output_options import OutputOptions
 from bgr_local.context import LambdaContext
 from harness import ROOT
 from money import fund
@@ -34,22 +35,22 @@ def refunds(user="u1") -> list[LedgerEntry]:
 
 
 def pending_index() -> list[str]:
-    return [k.id for s in range(deadlines.SHARDS) for k in Job.pending_uploads.query(str(s))]
+    return [k.id for s in range(upload_deadlines.SHARDS) for k in Job.pending_uploads.query(str(s))]
 
 
 def created_before_now(monkeypatch, ago: timedelta = LATER):
     """The deadlines' clock as it was `ago`: what is created now got its form then."""
-    monkeypatch.setattr(deadlines, "clock", lambda: utcnow() - ago)
+    monkeypatch.setattr(upload_deadlines, "clock", lambda: utcnow() - ago)
 
 
 def test_a_job_whose_upload_never_comes_is_failed_and_refunded_once(inference):
     fund("u1")
     job = new_job()
     assert credits.balance("u1") == 97 and pending_index() == [job.id]
-    assert expiry.sweep().jobs_expired == 0  # before its deadline nothing happens
+    assert upload_sweep.sweep().jobs_expired == 0  # before its deadline nothing happens
     assert Job.get(job.id).status == "pending"
     for _ in range(2):  # a second run (or a redelivered schedule) changes nothing
-        expiry.sweep(utcnow() + LATER)
+        upload_sweep.sweep(utcnow() + LATER)
     failed = Job.get(job.id)
     assert (failed.status, failed.error_code) == ("failed", "UPLOAD_EXPIRED")
     assert credits.balance("u1") == 100
@@ -60,7 +61,7 @@ def test_a_job_whose_upload_never_comes_is_failed_and_refunded_once(inference):
 def test_an_upload_after_the_sweep_changes_nothing(inference, photo_jpeg):
     fund("u1")
     job = new_job()
-    expiry.sweep(utcnow() + LATER)
+    upload_sweep.sweep(utcnow() + LATER)
     ledger_before = entries()
     inference.put(job.original_key, photo_jpeg)
     assert inference.run() == {"batchItemFailures": []}
@@ -79,7 +80,7 @@ def test_the_worker_refuses_an_original_that_came_after_its_deadline(inference, 
     assert (failed.status, failed.error_code, failed.model_name) == ("failed", "UPLOAD_EXPIRED", None)
     assert inference.keys("uploads/") == [] and inference.keys("results/") == []  # the late file is gone
     assert credits.balance("u1") == 100 and len(refunds()) == 1
-    assert expiry.sweep(utcnow() + LATER).jobs_expired == 0 and len(refunds()) == 1
+    assert upload_sweep.sweep(utcnow() + LATER).jobs_expired == 0 and len(refunds()) == 1
 
 
 @pytest.mark.slow
@@ -87,12 +88,12 @@ def test_an_upload_that_came_in_time_waits_for_the_worker(inference, photo_jpeg)
     fund("u1")
     job = new_job()
     inference.put(job.original_key, photo_jpeg)  # queued, not processed yet (a backlog)
-    report = expiry.sweep(utcnow() + LATER)
+    report = upload_sweep.sweep(utcnow() + LATER)
     assert (report.jobs_expired, report.waiting) == (0, 1) and Job.get(job.id).status == "pending"
     inference.run()
     assert Job.get(job.id).status == "completed" and credits.balance("u1") == 97
     assert pending_index() == []  # starting it took it out of the index
-    assert expiry.sweep(utcnow() + LATER).waiting == 0
+    assert upload_sweep.sweep(utcnow() + LATER).waiting == 0
 
 
 def test_expiry_gives_quota_back_to_its_day_and_credits_to_the_balance(inference):
@@ -102,7 +103,7 @@ def test_expiry_gives_quota_back_to_its_day_and_credits_to_the_balance(inference
     assert (covered.pricing_type, paid.pricing_type) == ("subscription", "credit")
     day = subscriptions.today()
     assert subscriptions.quota_use(sub, day).used_total == 1 and credits.balance("u1") == 75
-    assert expiry.sweep(utcnow() + LATER).jobs_expired == 2
+    assert upload_sweep.sweep(utcnow() + LATER).jobs_expired == 2
     assert subscriptions.quota_use(sub, day).used_total == 0
     assert credits.balance("u1") == 100 and [e.delta for e in refunds()] == [25]
 
@@ -128,7 +129,7 @@ def test_sweeper_and_a_late_upload_race_and_refund_once(inference, photo_jpeg, m
 
     def sweeper():
         start.wait()
-        expiry.sweep(utcnow())
+        upload_sweep.sweep(utcnow())
 
     def worker(batch):
         start.wait()
@@ -171,6 +172,6 @@ def test_the_scheduled_function_sweeps(inference, monkeypatch):
     event = json.loads((ROOT / "events" / "schedule.json").read_text())
     context = LambdaContext("UploadDeadlineFunction")
     assert app.handler(event, context) == {"jobsExpired": 0, "itemsExpired": 0, "waiting": 0}
-    monkeypatch.setattr(deadlines, "clock", lambda: utcnow() + LATER)  # an hour on
+    monkeypatch.setattr(upload_deadlines, "clock", lambda: utcnow() + LATER)  # an hour on
     assert app.handler(event, context) == {"jobsExpired": 1, "itemsExpired": 0, "waiting": 0}
     assert Job.get(job.id).error_code == "UPLOAD_EXPIRED" and credits.balance("u1") == 100

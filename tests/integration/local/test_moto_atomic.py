@@ -8,7 +8,7 @@ import threading
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
 
-from bgr_core import credits
+from bgr_core.money import credits
 from bgr_local import moto_atomic
 from money import fund
 

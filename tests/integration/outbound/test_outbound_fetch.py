@@ -1,4 +1,4 @@
-"""bgr_core.outbound against a real HTTP server on loopback (allowed explicitly for the test)."""
+"""integrations.guarded_http against a real HTTP server on loopback (allowed explicitly for the test)."""
 
 import ipaddress
 import socket
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bgr_core import outbound
+from bgr_core.integrations import guarded_http
 from http_stub import QuietHandler, http_server
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
@@ -31,13 +31,13 @@ def server():
 def policy(**kwargs):
     kwargs.setdefault("resolver", lambda host, port: ["127.0.0.1"])
     kwargs.setdefault("allow_ports", ANY_PORT)
-    return outbound.Policy(**kwargs)
+    return guarded_http.Policy(**kwargs)
 
 
 def test_the_connection_goes_to_the_pinned_address_with_the_host_name(server):
     port = server.server_address[1]
     server.routes = {"/a.png": (200, {"Content-Type": "image/png"}, b"png-bytes")}
-    response = outbound.fetch(f"http://images.example:{port}/a.png", policy(allow_networks=LOOPBACK))
+    response = guarded_http.fetch(f"http://images.example:{port}/a.png", policy(allow_networks=LOOPBACK))
     assert (response.status, response.content_type, response.body) == (200, "image/png", b"png-bytes")
     assert server.seen == [("/a.png", f"images.example:{port}")]
 
@@ -45,8 +45,8 @@ def test_the_connection_goes_to_the_pinned_address_with_the_host_name(server):
 def test_loopback_is_refused_unless_allowed(server):
     port = server.server_address[1]
     server.routes = {"/a.png": (200, {}, b"x")}
-    with pytest.raises(outbound.UrlNotAllowed):
-        outbound.fetch(f"http://127.0.0.1:{port}/a.png", policy())
+    with pytest.raises(guarded_http.UrlNotAllowed):
+        guarded_http.fetch(f"http://127.0.0.1:{port}/a.png", policy())
     assert server.seen == []
 
 
@@ -58,14 +58,16 @@ def test_redirects_are_followed_and_each_one_checked(server):
         "/img": (200, {}, b"done"),
         "/to-metadata": (302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b""),
     }
-    assert outbound.fetch(f"http://first.example:{port}/r1", policy(allow_networks=LOOPBACK)).body == b"done"
+    assert (
+        guarded_http.fetch(f"http://first.example:{port}/r1", policy(allow_networks=LOOPBACK)).body == b"done"
+    )
     assert [host for _, host in server.seen] == [
         f"first.example:{port}",
         f"first.example:{port}",
         f"second.example:{port}",
     ]
-    with pytest.raises(outbound.UrlNotAllowed, match=r"169\.254\.169\.254"):
-        outbound.fetch(
+    with pytest.raises(guarded_http.UrlNotAllowed, match=r"169\.254\.169\.254"):
+        guarded_http.fetch(
             f"http://first.example:{port}/to-metadata",
             policy(allow_networks=LOOPBACK, resolver=lambda h, p: [h if h[0].isdigit() else "127.0.0.1"]),
         )
@@ -75,25 +77,25 @@ def test_at_most_five_redirects(server):
     port = server.server_address[1]
     server.routes = {f"/r{i}": (307, {"Location": f"/r{i + 1}"}, b"") for i in range(7)}
     server.routes["/r5"] = (200, {}, b"five")
-    assert outbound.fetch(f"http://x.example:{port}/r0", policy(allow_networks=LOOPBACK)).body == b"five"
+    assert guarded_http.fetch(f"http://x.example:{port}/r0", policy(allow_networks=LOOPBACK)).body == b"five"
     server.routes["/r5"] = (307, {"Location": "/r6"}, b"")
-    with pytest.raises(outbound.FetchFailed, match="redirects"):
-        outbound.fetch(f"http://x.example:{port}/r0", policy(allow_networks=LOOPBACK))
+    with pytest.raises(guarded_http.FetchFailed, match="redirects"):
+        guarded_http.fetch(f"http://x.example:{port}/r0", policy(allow_networks=LOOPBACK))
 
 
 def test_bodies_are_capped(server):
     port = server.server_address[1]
     server.routes = {"/big": (200, {}, b"x" * 2000)}
-    with pytest.raises(outbound.FetchTooLarge):
-        outbound.fetch(f"http://x.example:{port}/big", policy(allow_networks=LOOPBACK, max_bytes=1000))
+    with pytest.raises(guarded_http.FetchTooLarge):
+        guarded_http.fetch(f"http://x.example:{port}/big", policy(allow_networks=LOOPBACK, max_bytes=1000))
 
 
 def test_the_whole_exchange_has_a_deadline(server):
     port = server.server_address[1]
     server.routes = {"/r": (302, {"Location": "/img"}, b""), "/img": (200, {}, b"x")}
     ticks = iter(range(0, 300, 3))  # each look at the clock finds 3 s gone
-    with pytest.raises(outbound.FetchFailed, match="within 10 s"):
-        outbound.fetch(
+    with pytest.raises(guarded_http.FetchFailed, match="within 10 s"):
+        guarded_http.fetch(
             f"http://x.example:{port}/r",
             policy(allow_networks=LOOPBACK, clock=lambda: float(next(ticks))),
         )
@@ -131,8 +133,8 @@ def dripping():
 
 def test_a_server_dripping_a_byte_every_2_s_fails_within_the_deadline_and_a_second(dripping):
     started = time.monotonic()
-    with pytest.raises(outbound.FetchFailed, match="within 3 s"):
-        outbound.fetch(
+    with pytest.raises(guarded_http.FetchFailed, match="within 3 s"):
+        guarded_http.fetch(
             f"http://slow.example:{dripping}/a.png", policy(allow_networks=LOOPBACK, timeout_seconds=3)
         )
     assert time.monotonic() - started < 3 + 1
@@ -141,16 +143,16 @@ def test_a_server_dripping_a_byte_every_2_s_fails_within_the_deadline_and_a_seco
 def test_only_ports_80_and_443_unless_allowed(server):
     port = server.server_address[1]
     server.routes = {"/a.png": (200, {}, b"x")}
-    with pytest.raises(outbound.UrlNotAllowed, match=f"not {port}"):
-        outbound.fetch(f"http://x.example:{port}/a.png", policy(allow_networks=LOOPBACK, allow_ports=()))
+    with pytest.raises(guarded_http.UrlNotAllowed, match=f"not {port}"):
+        guarded_http.fetch(f"http://x.example:{port}/a.png", policy(allow_networks=LOOPBACK, allow_ports=()))
     assert server.seen == []
     allowed = (range(port, port + 1),)
-    fetched = outbound.fetch(
+    fetched = guarded_http.fetch(
         f"http://x.example:{port}/a.png", policy(allow_networks=LOOPBACK, allow_ports=allowed)
     )
     assert fetched.body == b"x"
 
 
 def test_an_unreachable_port_fails_cleanly():
-    with pytest.raises(outbound.FetchFailed):
-        outbound.fetch("http://x.example:9/", policy(allow_networks=LOOPBACK, timeout_seconds=2))
+    with pytest.raises(guarded_http.FetchFailed):
+        guarded_http.fetch("http://x.example:9/", policy(allow_networks=LOOPBACK, timeout_seconds=2))

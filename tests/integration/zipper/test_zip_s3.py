@@ -1,4 +1,5 @@
-"""The batch ZIP built in moto S3 the way the workflow builds it: plan, segments in parallel, finalize."""
+"""The batch ZIP built in moto S3 the way the workflow builds it: plan (and the upload), segments in
+parallel, each uploading its own parts, finalize."""
 
 import io
 import json
@@ -13,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from zipper import finalize_zip, plan_segments, write_segment, zip_names
+from zipper import abort_zip, finalize_zip, start_zip, write_segment, zip_names
 
 BUCKET = "bgr-test"
 ZIP_KEY = "zips/b1/batch.zip"
@@ -43,17 +44,18 @@ def store_results(s3, filenames: list[str], sizes: list[int]) -> tuple[list[dict
     return results, contents
 
 
-def write_segments(s3, results: list[dict]) -> list[dict]:
+def write_segments(s3, plan: dict) -> list[dict]:
     """The Map state: one write_segment per planned segment, concurrently; results in order."""
     with ThreadPoolExecutor(8) as pool:
-        return list(
-            pool.map(
-                lambda segment: write_segment(
-                    s3, BUCKET, f"zips/b1/segments/{segment['index']}", segment["entries"]
-                ),
-                plan_segments(results),
-            )
-        )
+        return list(pool.map(lambda segment: write_segment_of(s3, plan, segment["index"]), plan["segments"]))
+
+
+def write_segment_of(s3, plan: dict, index: int) -> dict:
+    return write_segment(s3, BUCKET, plan, index, f"zips/b1/segments/{index:03d}.json")
+
+
+def open_uploads(s3) -> list[dict]:
+    return s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])
 
 
 def manifest_for(filenames: list[str], names: list[str]) -> bytes:
@@ -78,18 +80,19 @@ def members(archive: zipfile.ZipFile) -> list[tuple[str, bytes]]:
 
 
 def test_parallel_segments_make_the_zip_a_sequential_zipfile_build_makes(s3, tmp_path):
-    # segments: the 6 MiB result (written in two parts), the next two, then 18 and 7 small ones: the
-    # last segment is under the minimum part size and goes into the closing part
+    # 12 MiB spans three parts (the middle segment holds only its data), the others straddle
+    # part boundaries; what follows the last whole part goes into the closing part
     filenames = ["../../big.webp", "big.png", "Big.PNG"] + [f"photo{i % 20}.jpg" for i in range(25)]
-    sizes = [6 * 1024 * KIB, 3 * 1024 * KIB, 2 * 1024 * KIB] + [300 * KIB] * 25
+    sizes = [12 * 1024 * KIB, 3 * 1024 * KIB, 2 * 1024 * KIB] + [300 * KIB] * 25
     results, contents = store_results(s3, filenames, sizes)
     names = [result["name"] for result in results]
     manifest = manifest_for(filenames, names)
 
-    segments = write_segments(s3, results)
-    outcome = finalize_zip(s3, BUCKET, ZIP_KEY, segments, manifest)
+    plan = start_zip(s3, BUCKET, ZIP_KEY, results)
+    segments = write_segments(s3, plan)
+    outcome = finalize_zip(s3, BUCKET, plan, segments, manifest)
 
-    assert [segment["size"] >= 5 * 1024 * KIB for segment in segments] == [True, True, True, False]
+    assert len(segments) == 4 and plan["size"] % plan["partSize"]  # 3 whole parts and a rest
     assert all(len(json.dumps(segment)) < 200 for segment in segments)  # the Map result stays small
     archive = download(s3, tmp_path)
     assert archive.testzip() is None
@@ -98,32 +101,86 @@ def test_parallel_segments_make_the_zip_a_sequential_zipfile_build_makes(s3, tmp
         for name, data in [*zip(names, contents, strict=True), ("manifest.json", manifest)]:
             sequential.writestr(name, data)
     assert members(archive) == members(zipfile.ZipFile(reference))
+    assert [info.CRC for info in archive.infolist()] == [
+        info.CRC for info in zipfile.ZipFile(reference).infolist()
+    ]
     assert len(set(names)) == len(names)
-    assert outcome == {"key": ZIP_KEY, "size": s3.head_object(Bucket=BUCKET, Key=ZIP_KEY)["ContentLength"]}
+    head = s3.head_object(Bucket=BUCKET, Key=ZIP_KEY)
+    assert (
+        outcome == {"key": ZIP_KEY, "size": head["ContentLength"]}
+        and head["ContentType"] == "application/zip"
+    )
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="zips/b1/segments/")
-    assert "Uploads" not in s3.list_multipart_uploads(Bucket=BUCKET)
+    assert open_uploads(s3) == []
 
 
 def test_one_small_result_makes_one_small_segment(s3, tmp_path):
     results, contents = store_results(s3, ["only.jpg"], [1000])
-    segments = write_segments(s3, results)
+    plan = start_zip(s3, BUCKET, ZIP_KEY, results)
+    segments = write_segments(s3, plan)
 
-    finalize_zip(s3, BUCKET, ZIP_KEY, segments, b'{"items": []}')
+    finalize_zip(s3, BUCKET, plan, segments, b'{"items": []}')
 
     assert len(segments) == 1
     archive = download(s3, tmp_path)
     assert members(archive) == [("only.png", contents[0]), ("manifest.json", b'{"items": []}')]
 
 
-def test_a_failed_finalize_leaves_no_zip_and_no_upload(s3):
+def test_no_results_make_a_manifest_only_zip(s3, tmp_path):
+    plan = start_zip(s3, BUCKET, ZIP_KEY, [])
+    finalize_zip(s3, BUCKET, plan, write_segments(s3, plan), b"{}")
+
+    assert members(download(s3, tmp_path)) == [("manifest.json", b"{}")]
+
+
+def test_a_failed_segment_leaves_no_zip_and_abort_removes_the_upload(s3):
     results, _ = store_results(s3, [f"{i}.jpg" for i in range(20)], [600 * KIB] * 20)
-    segments = write_segments(s3, results)
-    s3.delete_object(Bucket=BUCKET, Key=segments[0]["key"])
+    plan = start_zip(s3, BUCKET, ZIP_KEY, results)
+    s3.delete_object(Bucket=BUCKET, Key=results[15]["key"])
 
     with pytest.raises(ClientError):
-        finalize_zip(s3, BUCKET, ZIP_KEY, segments, b"{}")
+        write_segments(s3, plan)
 
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix=ZIP_KEY)
-    assert "Uploads" not in s3.list_multipart_uploads(Bucket=BUCKET)
-    # the other segments stay, so that the step can be retried once the cause is fixed
-    assert s3.head_object(Bucket=BUCKET, Key=segments[1]["key"])
+    assert [upload["Key"] for upload in open_uploads(s3)] == [ZIP_KEY]  # open for the retry
+    abort_zip(s3, BUCKET, plan)  # the workflow's failure path
+    abort_zip(s3, BUCKET, plan)  # again: an upload already gone is no error
+    assert open_uploads(s3) == []
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix=ZIP_KEY)
+
+
+def test_a_result_that_changed_after_planning_is_refused(s3):
+    results, _ = store_results(s3, ["a.jpg", "b.jpg"], [3000, 4000])
+    plan = start_zip(s3, BUCKET, ZIP_KEY, results)
+    s3.put_object(Bucket=BUCKET, Key=results[1]["key"], Body=b"shorter")
+
+    with pytest.raises(ValueError, match="the plan says 4000"):
+        write_segment_of(s3, plan, 0)
+
+
+def test_a_failed_finalize_leaves_no_zip_and_its_retry_completes_it(s3, tmp_path):
+    results, contents = store_results(s3, [f"{i}.jpg" for i in range(20)], [600 * KIB] * 20)
+    plan = start_zip(s3, BUCKET, ZIP_KEY, results)
+    segments = write_segments(s3, plan)
+    s3.delete_object(Bucket=BUCKET, Key=segments[0]["metadataKey"])
+
+    with pytest.raises(ClientError):
+        finalize_zip(s3, BUCKET, plan, segments, b"{}")
+
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix=ZIP_KEY)
+    # the segment written again replaces its parts; finalize then completes the same upload
+    segments[0] = write_segment_of(s3, plan, 0)
+    finalize_zip(s3, BUCKET, plan, segments, b"{}")
+    archive = download(s3, tmp_path)
+    assert [data for _, data in members(archive)] == [*contents, b"{}"]
+    assert open_uploads(s3) == []
+
+
+def test_a_missing_segment_is_refused_before_anything_is_completed(s3):
+    results, _ = store_results(s3, [f"{i}.jpg" for i in range(20)], [600 * KIB] * 20)
+    plan = start_zip(s3, BUCKET, ZIP_KEY, results)
+    segments = write_segments(s3, plan)
+
+    with pytest.raises(ValueError, match="segments"):
+        finalize_zip(s3, BUCKET, plan, segments[:-1], b"{}")
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix=ZIP_KEY)

@@ -3,7 +3,7 @@ S3's test event."""
 
 import json
 
-from bgr_core.notifications import announcements, created_objects
+from bgr_core.dispatch.s3_events import announcements, created_objects
 
 
 def record(key: str, name: str = "ObjectCreated:Put", **obj) -> dict:

@@ -2,7 +2,7 @@ import ipaddress
 
 import pytest
 
-from bgr_core import outbound
+from bgr_core.integrations import guarded_http
 
 
 def resolver(table):
@@ -14,7 +14,7 @@ UNSPECIFIED = "0.0.0.0"  # nosec B104
 
 
 def policy(**table):
-    return outbound.Policy(resolver=resolver(table))
+    return guarded_http.Policy(resolver=resolver(table))
 
 
 @pytest.mark.parametrize(
@@ -38,12 +38,12 @@ def policy(**table):
     ],
 )
 def test_non_public_addresses_are_refused(address):
-    with pytest.raises(outbound.UrlNotAllowed, match="non-public"):
-        outbound.check_url("https://images.example/a.png", policy(**{"images.example": [address]}))
+    with pytest.raises(guarded_http.UrlNotAllowed, match="non-public"):
+        guarded_http.check_url("https://images.example/a.png", policy(**{"images.example": [address]}))
 
 
 def test_a_public_address_is_pinned():
-    target = outbound.check_url(
+    target = guarded_http.check_url(
         "https://images.example/a.png?x=1", policy(**{"images.example": ["93.184.215.14"]})
     )
     assert (target.host, target.port, target.address, target.path) == (
@@ -55,50 +55,52 @@ def test_a_public_address_is_pinned():
 
 
 def test_one_private_address_among_public_ones_refuses_the_host():
-    with pytest.raises(outbound.UrlNotAllowed):
-        outbound.check_url("http://rebind.example/", policy(**{"rebind.example": ["8.8.8.8", "10.0.0.5"]}))
+    with pytest.raises(guarded_http.UrlNotAllowed):
+        guarded_http.check_url(
+            "http://rebind.example/", policy(**{"rebind.example": ["8.8.8.8", "10.0.0.5"]})
+        )
 
 
 @pytest.mark.parametrize(
     "url", ["file:///etc/passwd", "gopher://x.example/", "ftp://x.example/a", "http:///nohost"]
 )
 def test_only_http_urls_with_a_host(url):
-    with pytest.raises(outbound.UrlNotAllowed):
-        outbound.check_url(url, policy(**{"x.example": ["8.8.8.8"]}))
+    with pytest.raises(guarded_http.UrlNotAllowed):
+        guarded_http.check_url(url, policy(**{"x.example": ["8.8.8.8"]}))
 
 
 def test_a_literal_address_is_checked_like_a_resolved_one():
-    with pytest.raises(outbound.UrlNotAllowed):
-        outbound.check_url("http://[::1]:80/", outbound.Policy(resolver=lambda h, p: [h]))
+    with pytest.raises(guarded_http.UrlNotAllowed):
+        guarded_http.check_url("http://[::1]:80/", guarded_http.Policy(resolver=lambda h, p: [h]))
 
 
 def test_allowed_networks_are_explicit():
-    allow = outbound.Policy(
+    allow = guarded_http.Policy(
         resolver=lambda h, p: ["127.0.0.1"],
         allow_networks=(ipaddress.ip_network("127.0.0.0/8"),),
     )
-    assert outbound.check_url("http://localhost/", allow).address == "127.0.0.1"
+    assert guarded_http.check_url("http://localhost/", allow).address == "127.0.0.1"
 
 
 @pytest.mark.parametrize("url", ["http://x.example:22/", "https://x.example:8443/", "http://x.example:25/"])
 def test_ports_other_than_80_and_443_are_refused(url):
-    with pytest.raises(outbound.UrlNotAllowed, match="port"):
-        outbound.check_url(url, policy(**{"x.example": ["8.8.8.8"]}))
+    with pytest.raises(guarded_http.UrlNotAllowed, match="port"):
+        guarded_http.check_url(url, policy(**{"x.example": ["8.8.8.8"]}))
 
 
 def test_more_ports_are_explicit(settings_env):
-    assert outbound.check_url("https://x.example:443/", policy(**{"x.example": ["8.8.8.8"]})).port == 443
+    assert guarded_http.check_url("https://x.example:443/", policy(**{"x.example": ["8.8.8.8"]})).port == 443
     settings_env(OUTBOUND_ALLOW_PORTS='[8443, "9000-9009"]')
-    allow = outbound.Policy.from_settings(resolver=lambda h, p: ["8.8.8.8"])
-    ports = [outbound.check_url(f"https://x.example:{port}/", allow).port for port in (8443, 9009)]
+    allow = guarded_http.Policy.from_settings(resolver=lambda h, p: ["8.8.8.8"])
+    ports = [guarded_http.check_url(f"https://x.example:{port}/", allow).port for port in (8443, 9009)]
     assert ports == [8443, 9009]
-    with pytest.raises(outbound.UrlNotAllowed):
-        outbound.check_url("https://x.example:9010/", allow)
+    with pytest.raises(guarded_http.UrlNotAllowed):
+        guarded_http.check_url("https://x.example:9010/", allow)
 
 
 def test_an_unresolvable_host_fails_to_fetch():
     def nothing(host, port):
         return []
 
-    with pytest.raises(outbound.FetchFailed):
-        outbound.check_url("http://nowhere.example/", outbound.Policy(resolver=nothing))
+    with pytest.raises(guarded_http.FetchFailed):
+        guarded_http.check_url("http://nowhere.example/", guarded_http.Policy(resolver=nothing))

@@ -1,7 +1,7 @@
 import pytest
 
-from bgr_core.charging import QuotaUse, plan_charge, quota_room
-from bgr_core.pricing import PLANS, TIERS, batch_price, break_even_images, discount_percentage
+from bgr_core.money.charge_decision import QuotaUse, plan_charge, quota_room
+from bgr_core.money.pricing import PLANS, TIERS, batch_price, break_even_images, discount_percentage
 
 
 @pytest.mark.parametrize(
@@ -90,7 +90,7 @@ def test_single_image_is_full_price_or_free():
 
 
 def _outcomes(tier: str, declared: int, arrived_ok: int, arrived_failed: int = 0, covered: int = 0):
-    from bgr_core.charging import ItemOutcome
+    from bgr_core.money.charge_decision import ItemOutcome
 
     plan = plan_charge(tier, declared, room=covered)
     shares = plan.shares()
@@ -117,7 +117,7 @@ def _outcomes(tier: str, declared: int, arrived_ok: int, arrived_failed: int = 0
     ],
 )
 def test_a_batch_settles_at_the_bracket_of_what_arrived(tier, declared, ok, failed, refund, final):
-    from bgr_core.charging import settle_batch
+    from bgr_core.money.charge_decision import settle_batch
 
     plan, outcomes = _outcomes(tier, declared, ok, failed)
     settled = settle_batch(TIERS[tier].credits, outcomes)
@@ -127,7 +127,7 @@ def test_a_batch_settles_at_the_bracket_of_what_arrived(tier, declared, ok, fail
 
 
 def test_quota_covered_images_that_arrived_count_for_the_bracket_and_pay_nothing():
-    from bgr_core.charging import settle_batch
+    from bgr_core.money.charge_decision import settle_batch
 
     plan, outcomes = _outcomes("standard", 30, 25, covered=10)  # 10 by quota, 20 paid at 5 %
     assert plan.credits == 152

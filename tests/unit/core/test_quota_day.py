@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from bgr_core import subscriptions
+from bgr_core.money import subscriptions
 
 
 def test_quota_day_is_jakarta_calendar_day():

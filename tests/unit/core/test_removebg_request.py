@@ -2,13 +2,13 @@ import base64
 
 import pytest
 
-from bgr_core import removebg
+from bgr_core.integrations import removebg_request
 
 B64 = base64.b64encode(b"\xff\xd8\xff image").decode()
 
 
 def parse(**fields):
-    return removebg.parse({"image_file_b64": B64, **fields}, {})
+    return removebg_request.parse({"image_file_b64": B64, **fields}, {})
 
 
 def test_defaults_are_remove_bg_s():
@@ -92,7 +92,7 @@ def test_crop_margin_in_px_or_percent(given, margin, unit):
     ],
 )
 def test_unknown_or_unsupported_values_are_400s_naming_them(fields, code):
-    with pytest.raises(removebg.RemoveBgError) as refused:
+    with pytest.raises(removebg_request.RemoveBgError) as refused:
         parse(**fields)
     assert refused.value.status == 400 and refused.value.code == code
 
@@ -122,31 +122,31 @@ def test_remove_bg_s_options_read_into_output_options():
 
 
 def test_the_shadow_refusal_names_what_is_supported():
-    with pytest.raises(removebg.RemoveBgError) as refused:
+    with pytest.raises(removebg_request.RemoveBgError) as refused:
         parse(shadow_type="3D")
     assert "none, drop, auto" in refused.value.detail and refused.value.details["field"] == "shadow_type"
 
 
 def test_a_background_file_comes_with_the_request():
-    req = removebg.parse({}, {"image_file": ("cat.jpg", b"data"), "bg_image_file": ("bg.png", b"bg")})
+    req = removebg_request.parse({}, {"image_file": ("cat.jpg", b"data"), "bg_image_file": ("bg.png", b"bg")})
     assert req.background == b"bg" and req.options.format == "jpg"
-    with pytest.raises(removebg.RemoveBgError) as refused:
-        removebg.parse(
+    with pytest.raises(removebg_request.RemoveBgError) as refused:
+        removebg_request.parse(
             {"bg_image_url": "https://e.com/b.jpg"}, {"image_file": ("a", b"1"), "bg_image_file": ("b", b"2")}
         )
     assert refused.value.code == "multiple_sources"
 
 
 def test_no_image_at_all():
-    with pytest.raises(removebg.RemoveBgError) as refused:
-        removebg.parse({"size": "preview"}, {})
+    with pytest.raises(removebg_request.RemoveBgError) as refused:
+        removebg_request.parse({"size": "preview"}, {})
     assert refused.value.code == "missing_source"
 
 
 def test_files_and_urls():
-    req = removebg.parse({}, {"image_file": ("cat.jpg", b"data")})
+    req = removebg_request.parse({}, {"image_file": ("cat.jpg", b"data")})
     assert (req.source, req.filename, req.image) == ("image_file", "cat.jpg", b"data")
-    req = removebg.parse({"image_url": "https://example.com/p/cat.png?x=1"}, {})
+    req = removebg_request.parse({"image_url": "https://example.com/p/cat.png?x=1"}, {})
     assert (req.source, req.filename, req.image, req.image_url) == (
         "image_url",
         "cat.png",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bgr_core.storage import MAX_IMAGE_BYTES, megabytes
+from bgr_core.platform.storage import MAX_IMAGE_BYTES, megabytes
 
 
 @pytest.mark.parametrize(

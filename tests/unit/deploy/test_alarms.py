@@ -1,6 +1,6 @@
 """The template's alarms watch the resources they name (every dead-letter queue, both inference
 functions, the ZIP workflow, the API), notify AlarmTopicArn only when it is given, and the
-dashboard shows them with the metrics bgr_core.observability publishes."""
+dashboard shows them with the metrics bgr_core.platform.observability publishes."""
 
 import json
 

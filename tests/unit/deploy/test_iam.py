@@ -363,6 +363,8 @@ TABLE: dict[str, tuple[list, list]] = {
             ("dynamodb:GetItem", "BatchesTable"),
             ("dynamodb:Query", "BatchesTable"),
             ("s3:PutObject", "zips/alice/b.zip.parts/plan.json"),
+            ("s3:PutObject", "zips/alice/b.zip"),  # the ZIP's multipart upload opened
+            ("s3:AbortMultipartUpload", "zips/alice/b.zip"),  # when the plan cannot be written
         ],
         [("dynamodb:UpdateItem", "BatchesTable"), ("s3:GetObject", "uploads/alice/j/a.jpg"), *NO_MONEY],
     ),
@@ -370,16 +372,21 @@ TABLE: dict[str, tuple[list, list]] = {
         [
             ("s3:GetObject", "results/alice/batches/b/000.png"),
             ("s3:GetObject", "zips/alice/b.zip.parts/plan.json"),
-            ("s3:PutObject", "zips/alice/b.zip.parts/segment-000"),
-            ("s3:AbortMultipartUpload", "zips/alice/b.zip.parts/segment-000"),
+            ("s3:PutObject", "zips/alice/b.zip"),  # its parts of the ZIP's upload
+            ("s3:PutObject", "zips/alice/b.zip.parts/segment-000.json"),
         ],
-        [("dynamodb:GetItem", "BatchesTable"), ("s3:DeleteObject", "zips/alice/b.zip"), *NO_MONEY],
+        [
+            ("dynamodb:GetItem", "BatchesTable"),
+            ("s3:DeleteObject", "zips/alice/b.zip"),
+            ("s3:AbortMultipartUpload", "zips/alice/b.zip"),
+            *NO_MONEY,
+        ],
     ),
     "ZipFinalizeFunction": (
         [
-            ("s3:GetObject", "zips/alice/b.zip.parts/segment-000"),  # the part copies' source
+            ("s3:GetObject", "zips/alice/b.zip.parts/segment-000.json"),  # a segment's ETags and CRCs
             ("s3:PutObject", "zips/alice/b.zip"),
-            ("s3:DeleteObject", "zips/alice/b.zip.parts/segment-000"),
+            ("s3:DeleteObject", "zips/alice/b.zip.parts/segment-000.json"),
             ("dynamodb:UpdateItem", "BatchesTable"),
             ("sqs:SendMessage", "WebhookQueue"),
         ],
@@ -388,7 +395,9 @@ TABLE: dict[str, tuple[list, list]] = {
     "ZipFailedFunction": (
         [
             ("s3:ListBucket", "bucket", {"s3:prefix": "zips/alice/b.zip.parts/"}),
-            ("s3:DeleteObject", "zips/alice/b.zip.parts/segment-000"),
+            ("s3:GetObject", "zips/alice/b.zip.parts/plan.json"),  # the upload to abort
+            ("s3:AbortMultipartUpload", "zips/alice/b.zip"),
+            ("s3:DeleteObject", "zips/alice/b.zip.parts/segment-000.json"),
             ("dynamodb:UpdateItem", "BatchesTable"),
             ("sqs:SendMessage", "WebhookQueue"),
         ],

@@ -6,7 +6,7 @@ Cognito would give theirs)."""
 import ast
 import tomllib
 
-from bgr_core.config import Settings
+from bgr_core.platform.config import Settings
 from bgr_local import tokens
 from harness import ROOT, TEMPLATE
 

@@ -5,7 +5,7 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def fresh_settings():
-    from bgr_core.config import get_settings
+    from bgr_core.platform.config import get_settings
 
     get_settings.cache_clear()
     yield

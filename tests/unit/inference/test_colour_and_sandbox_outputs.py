@@ -9,7 +9,7 @@ import pytest
 from cutout_samples import adobe_rgb_profile, jpeg
 from PIL import Image, ImageCms
 
-from bgr_core.options import OutputOptions
+from bgr_core.work.output_options import OutputOptions
 from cutout import colour, pipeline
 
 ADOBE = adobe_rgb_profile()

@@ -9,7 +9,7 @@ import pytest
 from cutout_samples import encoded, jpeg
 from PIL import Image
 
-from bgr_core.errors import InvalidImage
+from bgr_core.platform.errors import InvalidImage
 from cutout.decode import load_image
 
 

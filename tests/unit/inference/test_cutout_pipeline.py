@@ -12,9 +12,9 @@ import pytest
 from cutout_samples import alpha_of, encoded, iou, jpeg
 from PIL import Image
 
-from bgr_core.config import Settings
-from bgr_core.errors import ModelNotReady
-from bgr_core.options import OutputOptions
+from bgr_core.platform.config import Settings
+from bgr_core.platform.errors import ModelNotReady
+from bgr_core.work.output_options import OutputOptions
 from cutout import outputs, pipeline, segment
 
 # /tmp inside the test's bwrap sandbox: its own fresh tmpfs, not this machine's (bandit B108)

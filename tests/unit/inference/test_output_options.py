@@ -6,7 +6,7 @@ import io
 import pytest
 from PIL import Image
 
-from bgr_core.options import OutputOptions
+from bgr_core.work.output_options import OutputOptions
 from cutout import outputs
 
 

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from pydantic import ValidationError
 
-from bgr_core.options import OutputOptions
+from bgr_core.work.output_options import OutputOptions
 from cutout import outputs
 
 SIZE = (400, 300)

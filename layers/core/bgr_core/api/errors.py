@@ -12,8 +12,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from pydantic import ValidationError
 from pynamodb.exceptions import PynamoDBException
 
-from ..db import table_missing
-from ..errors import DomainError, TableMissing
+from bgr_core.platform.dynamodb import table_missing
+from bgr_core.platform.errors import DomainError, TableMissing
 
 logger = Logger()
 # An unknown path: API Gateway answers it with the same text (template.yaml GatewayResponses).

@@ -3,11 +3,11 @@ runs, so it writes nothing."""
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from .. import features
+from bgr_core.platform import features
 
 
 def required(flag: str):
-    """A route middleware refusing the request while `flag` (bgr_core.features) is off."""
+    """A route middleware refusing the request while `flag` (bgr_core.platform.features) is off."""
 
     def middleware(app: APIGatewayRestResolver, next_middleware) -> Response:
         features.require(flag)

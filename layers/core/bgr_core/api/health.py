@@ -16,9 +16,9 @@ import time
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .. import aws, db
-from ..config import get_settings
-from .views import Health, TierModelStatus
+from bgr_core.api.views import Health, TierModelStatus
+from bgr_core.platform import aws_clients, dynamodb
+from bgr_core.platform.config import get_settings
 
 CHECK_EVERY_S = 30.0
 _last: tuple[float, str] | None = None  # (when, status) of this instance's last check
@@ -39,7 +39,7 @@ def status() -> str:
 
 def _bucket_ok() -> bool:
     try:
-        aws.client("s3").head_bucket(Bucket=get_settings().bucket_name)
+        aws_clients.client("s3").head_bucket(Bucket=get_settings().bucket_name)
         return True
     except (ClientError, BotoCoreError):
         return False
@@ -49,7 +49,9 @@ def _queue_ok() -> bool:
     url = get_settings().ingest_queue_url
     try:
         return bool(url) and bool(
-            aws.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+            aws_clients.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]
         )
     except (ClientError, BotoCoreError):
         return False
@@ -57,8 +59,8 @@ def _queue_ok() -> bool:
 
 def check() -> Health:
     s = get_settings()
-    missing_tables = set(db.missing_tables())
-    tables = {name: name not in missing_tables for name in db.table_names().values()}
+    missing_tables = set(dynamodb.missing_tables())
+    tables = {name: name not in missing_tables for name in dynamodb.table_names().values()}
     bucket, queue = _bucket_ok(), _queue_ok()
     checked = s.models_dir.is_dir()
     fallback_ok = s.model_file(s.fallback_model) is not None

@@ -11,8 +11,8 @@ from functools import cache
 
 import jwt
 
-from ..config import get_settings
-from ..errors import Unauthorized
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.errors import Unauthorized
 
 
 @cache

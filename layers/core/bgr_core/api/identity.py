@@ -7,8 +7,8 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends, Request
 
-from ..errors import Forbidden, Unauthorized
-from . import id_tokens
+from bgr_core.api import id_tokens
+from bgr_core.platform.errors import Forbidden, Unauthorized
 
 ADMIN_GROUP = "admin"
 
@@ -17,7 +17,9 @@ ADMIN_GROUP = "admin"
 class Identity:
     user_id: str
     groups: frozenset[str]
-    test: bool = False  # an API key's sandbox (bgr_core.apikeys): free, preview size, watermarked
+    test: bool = (
+        False  # an API key's sandbox (bgr_core.integrations.api_keys): free, preview size, watermarked
+    )
 
     @property
     def is_admin(self) -> bool:

@@ -22,11 +22,11 @@ from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate
 from aws_lambda_powertools.event_handler.router import Router
 from pydantic import BaseModel
 
-from . import identity, resolver
-from .paths import MCP
-from .removals import UPLOAD_MODELS
-from .responses import COMPONENTS, WHY, ErrorResponse
-from .routes import account, apikeys, payments, pricing, removebg, upload
+from bgr_core.api import identity, resolver
+from bgr_core.api.paths import MCP
+from bgr_core.api.removals import UPLOAD_MODELS
+from bgr_core.api.responses import COMPONENTS, WHY, ErrorResponse
+from bgr_core.api.routes import account, apikeys, payments, pricing, removebg, upload
 
 TITLE = "Background Remover Pro"
 VERSION = "1.0.0"

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from pynamodb.exceptions import UpdateError
 
-from ..config import get_settings
-from ..errors import RateLimited
-from ..models import RateLimitWindow
-from .identity import identity_of
+from bgr_core.api.identity import identity_of
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.errors import RateLimited
+from bgr_core.platform.models import RateLimitWindow
 
 WINDOW_SECONDS = 60
 

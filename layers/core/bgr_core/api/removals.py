@@ -1,21 +1,22 @@
 """POST /remove: one image, in the request (multipart) or through a presigned upload (JSON)."""
 
 import json
-import uuid
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from .. import direct, jobs, storage
-from ..errors import BadRequest, NotAcceptable
-from ..models import Job
-from ..options import OutputOptions
-from ..pricing import TierName
-from .requests import CallbackUrl, UploadRequest
-from .responses import COMPONENTS
-from .uploads import parse_inline
-from .views import Schema
+from bgr_core.api.identity import Identity
+from bgr_core.api.requests import CallbackUrl, UploadRequest
+from bgr_core.api.responses import COMPONENTS
+from bgr_core.api.uploads import parse_inline
+from bgr_core.api.views import Schema
+from bgr_core.money.pricing import TierName
+from bgr_core.platform import storage
+from bgr_core.platform.errors import BadRequest, NotAcceptable
+from bgr_core.platform.models import Job
+from bgr_core.work import inline_removals, jobs
+from bgr_core.work.output_options import OutputOptions
 
 IMAGE_FORMATS = {"image/png": "png", "image/webp": "webp"}
 IMAGE_CONTENT = {media: {"schema": {"type": "string", "format": "binary"}} for media in IMAGE_FORMATS}
@@ -88,30 +89,22 @@ def _options_json(raw: str | None) -> dict:
 
 
 def create_inline(
-    user_id: str, body: bytes, content_type: str, default_format: str | None = None, *, now: bool = False
+    user: Identity, body: bytes, content_type: str, default_format: str | None = None, *, now: bool = False
 ) -> Job:
-    """Charges and creates the job, then stores the original, which queues it for inference; or,
-    `now`, runs it in this request by a direct invoke (bgr_core.direct) and returns it finished.
-    Nothing is stored for an upload that is refused; a store that fails is refunded."""
+    """The multipart form read and validated, then the job started (work.inline_removals): queued,
+    or, `now`, run in this request and returned finished. Nothing is charged for a refused form."""
     image = parse_inline(body, content_type)
     form = read_form(image.fields, default_format)
-    job_id = uuid.uuid4().hex
-    key = (storage.direct_key if now else storage.upload_key)(user_id, job_id, image.filename)
-    job = jobs.create(
-        user_id,
+    removal = inline_removals.start(
+        user.user_id,
+        inline_removals.Image(image.filename, image.data, image.content_type),
         form.tier,
-        image.filename,
-        options=form.options,
-        size_bytes=len(image.data),
-        original_key=key,
-        job_id=job_id,
+        form.options,
+        now=now,
+        test=user.test,
         callback_url=form.callback_url,
     )
-    if now:
-        direct.run(job, image.data, image.content_type)
-        return jobs.get(job.id) or job
-    jobs.store_original(job, image.data, image.content_type)
-    return job
+    return removal.job
 
 
 def create_presigned(user_id: str, request: UploadRequest) -> tuple[Job, dict]:

@@ -5,10 +5,10 @@ from typing import Annotated
 
 from pydantic import Field
 
-from .. import batches
-from ..contract import Schema
-from ..options import OutputOptions
-from ..pricing import MAX_BATCH_IMAGES, PackName, PlanName, TierName
+from bgr_core.money.pricing import MAX_BATCH_IMAGES, PackName, PlanName, TierName
+from bgr_core.platform.contract import Schema
+from bgr_core.work import batches
+from bgr_core.work.output_options import OutputOptions
 
 CallbackUrl = Annotated[
     str | None,

@@ -5,8 +5,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.event_handler.router import Router
 from aws_lambda_powertools.logging import correlation_paths
 
-from .. import observability
-from . import errors, ratelimit
+from bgr_core.api import errors, ratelimit
+from bgr_core.platform import observability
 
 RATE_LIMIT_HEADERS = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"]
 
@@ -25,7 +25,7 @@ def build(*routers: Router) -> APIGatewayRestResolver:
 
 
 def lambda_handler(app: APIGatewayRestResolver):
-    """The function's entry point (bgr_core.observability): every log line carries the API
+    """The function's entry point (bgr_core.platform.observability): every log line carries the API
     Gateway request id."""
 
     @observability.handler(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 from pydantic import ConfigDict, Field
 
-from .views import Schema
+from bgr_core.api.views import Schema
 
 COMPONENTS = "#/components/schemas/"
 

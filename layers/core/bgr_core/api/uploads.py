@@ -1,12 +1,11 @@
 """What a client uploads: the in-request multipart image (≤ 5 MB) and declared presigned uploads."""
 
 from dataclasses import dataclass
-from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
 
-from ..errors import BadRequest, TooLarge, UnsupportedMedia
-from ..storage import megabytes
+from bgr_core.platform.errors import BadRequest, TooLarge, UnsupportedMedia
+from bgr_core.platform.storage import megabytes
 
 MAX_INLINE_BYTES = 5 * 1024 * 1024  # Lambda's 6 MB payload limit, less base64 and form overhead
 INLINE_TOO_LARGE = f"in-request images are at most {megabytes(MAX_INLINE_BYTES)}; use a presigned upload"
@@ -31,30 +30,35 @@ class InlineImage:
     fields: dict[str, str]
 
 
-def _form_parts(body: bytes, content_type: str) -> list[Message]:
+def read_multipart(
+    body: bytes, content_type: str, file_names: tuple[str, ...] = ()
+) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
+    """A multipart/form-data body's text fields and its files (name -> (filename, bytes)): a part
+    with a filename, or named in `file_names` (its bytes kept even when sent without one)."""
     message = BytesParser(policy=HTTP).parsebytes(
         f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode() + body
     )
     if not message.is_multipart():
         raise BadRequest("malformed multipart body")
-    return list(message.iter_parts())
+    fields, files = {}, {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        if part.get_filename() is not None or name in file_names:
+            files[name] = (part.get_filename() or "image", payload)
+        elif name:
+            fields[name] = payload.decode("utf-8", "replace")
+    return fields, files
 
 
 def parse_inline(body: bytes, content_type: str) -> InlineImage:
     """The `image` file and the text fields of a multipart/form-data body."""
     if len(body) > MAX_INLINE_BYTES + 64 * 1024:
         raise TooLarge(INLINE_TOO_LARGE)
-    image, fields = None, {}
-    for part in _form_parts(body, content_type):
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True) or b""
-        if name == "image":
-            image = (part.get_filename() or "image", payload)
-        elif name:
-            fields[name] = payload.decode("utf-8", "replace")
-    if image is None:
+    fields, files = read_multipart(body, content_type, ("image",))
+    if "image" not in files:
         raise BadRequest("the form has no `image` file")
-    filename, data = image
+    filename, data = files["image"]
     if len(data) > MAX_INLINE_BYTES:
         raise TooLarge(INLINE_TOO_LARGE)
     kind = sniff(data)

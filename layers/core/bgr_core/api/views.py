@@ -7,13 +7,10 @@ from typing import Literal
 from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import Field
 
-from .. import batches, storage
-from ..charging import ChargePlan
-from ..contract import Schema
-from ..models import Batch, BatchItem, Job, LedgerEntry, Subscription, UsageCounter
-from ..money.payments import Checkout
-from ..options import OutputOptions
-from ..pricing import (
+from bgr_core.money.account_summary import Stats
+from bgr_core.money.charge_decision import ChargePlan
+from bgr_core.money.payments import Checkout
+from bgr_core.money.pricing import (
     CREDIT_PACKS,
     MAX_BATCH_IMAGES,
     PLANS,
@@ -22,9 +19,13 @@ from ..pricing import (
     VOLUME_DISCOUNTS,
     TierName,
 )
-from ..stats import Stats
-from ..subscriptions import ALL_TIERS
-from ..work.status import BatchStatus, ItemStatus, JobStatus, ZipStatus
+from bgr_core.money.subscriptions import ALL_TIERS
+from bgr_core.platform import storage
+from bgr_core.platform.contract import Schema
+from bgr_core.platform.models import Batch, BatchItem, Job, LedgerEntry, Subscription, UsageCounter
+from bgr_core.work import batches
+from bgr_core.work.output_options import OutputOptions
+from bgr_core.work.status import BatchStatus, ItemStatus, JobStatus, ZipStatus
 
 
 # -- jobs -------------------------------------------------------------------------------------
@@ -259,16 +260,7 @@ class PricingTables(Schema):
                 DiscountBracket(min_images=low, max_images=high - 1, percentage=pct)
                 for (low, pct), high in zip(VOLUME_DISCOUNTS, bounds, strict=True)
             ],
-            plans=[
-                PlanInfo(
-                    name=p.name,
-                    monthly_price_rp=p.monthly_price_rp,
-                    daily_quota=p.daily_quota,
-                    professional_daily_quota=p.professional_daily_quota,
-                    allowed_tiers=list(p.allowed_tiers),
-                )
-                for p in PLANS.values()
-            ],
+            plans=[PlanInfo.model_validate(p, from_attributes=True) for p in PLANS.values()],
             packs=[
                 PackInfo(
                     name=p.name,

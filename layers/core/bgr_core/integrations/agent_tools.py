@@ -12,27 +12,18 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
-from .. import (
-    batches,
-    billing,
-    charging,
-    credits,
-    direct,
-    features,
-    jobs,
-    outbound,
-    quotes,
-    storage,
-    subscriptions,
-)
-from ..api.uploads import sniff
-from ..api.views import BatchItemView, BatchView, JobList, JobView, Quote
-from ..contract import Schema
-from ..errors import BadRequest, InvalidImage, UnsupportedMedia
-from ..options import OutputOptions
-from ..pricing import MAX_BATCH_IMAGES, TIERS
-from ..work.status import BATCH_FINAL, BATCH_ZIPPED, ZIP_FINAL, ItemStatus
-from . import staged_uploads
+from bgr_core.api.uploads import sniff
+from bgr_core.api.views import BatchItemView, BatchView, JobList, JobView, Quote
+from bgr_core.dispatch import sync_inference
+from bgr_core.integrations import guarded_http, staged_uploads
+from bgr_core.money import charge_decision, credits, job_charges, quotes, subscriptions
+from bgr_core.money.pricing import MAX_BATCH_IMAGES, TIERS
+from bgr_core.platform import features, storage
+from bgr_core.platform.contract import Schema
+from bgr_core.platform.errors import BadRequest, InvalidImage, UnsupportedMedia
+from bgr_core.work import batches, jobs
+from bgr_core.work.output_options import OutputOptions
+from bgr_core.work.status import BATCH_FINAL, BATCH_ZIPPED, ZIP_FINAL, ItemStatus
 
 SOURCE = "mcp"  # the jobs' and batches' source, as `api` is the REST API's
 MAX_BATCH_URLS = 20  # fetched in the request (10 s each at most, in parallel), within API Gateway's 29 s
@@ -101,7 +92,7 @@ def within_budget(user_id: str, tier: str, image_count: int, max_credits: int | 
     """OverBudget now, before anything is fetched, when the price already exceeds the cap."""
     if tier not in TIERS:
         raise BadRequest(f"unknown tier {tier!r}; tiers: {', '.join(TIERS)}")
-    billing.check_budget(quotes.quote(user_id, tier, image_count), max_credits)
+    job_charges.check_budget(quotes.quote(user_id, tier, image_count), max_credits)
 
 
 def remove_background(
@@ -135,7 +126,7 @@ def remove_background(
         job_id=job_id,
         max_credits=max_credits,
     )
-    done = direct.run(job, data, kind)
+    done = sync_inference.run(job, data, kind)
     if done.status != "completed":  # failed, and refunded
         raise InvalidImage(
             done.error_code or "PROCESSING_FAILED", f"{done.error_message}; nothing was charged"
@@ -225,7 +216,7 @@ def balance(user_id: str) -> AccountBalance:
     usage = subscriptions.quota_use(sub, subscriptions.today())
     return AccountBalance(
         balance=credits.balance(user_id),
-        quota_left_today={tier: charging.quota_room(usage, tier) for tier in TIERS},
+        quota_left_today={tier: charge_decision.quota_room(usage, tier) for tier in TIERS},
     )
 
 
@@ -243,9 +234,9 @@ def _one_of(**given) -> None:
 
 def _fetch(url: str) -> bytes:
     """The image at a user-given URL, through the guarded outbound client."""
-    fetched = outbound.fetch(url, outbound.Policy.from_settings(max_bytes=storage.MAX_IMAGE_BYTES))
+    fetched = guarded_http.fetch(url, guarded_http.Policy.from_settings(max_bytes=storage.MAX_IMAGE_BYTES))
     if fetched.status != 200:
-        raise outbound.FetchFailed(f"{url} answered HTTP {fetched.status}")
+        raise guarded_http.FetchFailed(f"{url} answered HTTP {fetched.status}")
     if not fetched.body:
         raise InvalidImage("EMPTY_FILE", f"{url} answered an empty body", status=400)
     return fetched.body

@@ -2,22 +2,23 @@
 the job or batch is made and fetched by the inference worker through the guarded outbound client;
 or a file stored beside the job's original, under `direct/` (which raises no event)."""
 
-from .. import outbound, storage
-from ..errors import DomainError, InvalidImage
-from ..options import OutputOptions
+from bgr_core.integrations import guarded_http
+from bgr_core.platform import storage
+from bgr_core.platform.errors import DomainError, InvalidImage
+from bgr_core.work.output_options import OutputOptions
 
 MAX_BYTES = 10 * 1024 * 1024  # remove.bg's limit for a background image
 FILENAME = "background"
 
 
-def _policy() -> outbound.Policy:
-    return outbound.Policy.from_settings(max_bytes=MAX_BYTES)
+def _policy() -> guarded_http.Policy:
+    return guarded_http.Policy.from_settings(max_bytes=MAX_BYTES)
 
 
 def check(options: OutputOptions) -> None:
     """Refuses a background URL that may never be fetched (UrlNotAllowed) before anything is charged."""
     if options.bg_image_url:
-        outbound.check_url(options.bg_image_url, _policy())
+        guarded_http.check_url(options.bg_image_url, _policy())
 
 
 def key(user_id: str, job_id: str) -> str:
@@ -33,7 +34,7 @@ def load(options: OutputOptions, stored_key: str | None = None) -> bytes | None:
     if not options.bg_image_url:
         return None
     try:
-        fetched = outbound.fetch(options.bg_image_url, _policy())
+        fetched = guarded_http.fetch(options.bg_image_url, _policy())
     except DomainError as err:
         raise InvalidImage(f"BACKGROUND_{err.code}", f"bgImageUrl: {err.message}") from err
     if fetched.status != 200:

@@ -22,18 +22,25 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 from pynamodb.exceptions import PynamoDBException
 
-from ..api import ratelimit
-from ..api.identity import identity_of
-from ..api.paths import MCP
-from ..api.views import JobList
-from ..config import get_settings
-from ..db import table_missing
-from ..errors import DomainError, Unauthorized
-from ..observability import logger
-from ..options import OutputOptions
-from ..pricing import MAX_BATCH_IMAGES, TIERS, TierName
-from . import agent_tools
-from .agent_tools import AccountBalance, BatchProgress, BatchStarted, QuoteResult, Removal, UploadForm
+from bgr_core.api import ratelimit
+from bgr_core.api.identity import identity_of
+from bgr_core.api.paths import MCP
+from bgr_core.api.views import JobList
+from bgr_core.integrations import agent_tools
+from bgr_core.integrations.agent_tools import (
+    AccountBalance,
+    BatchProgress,
+    BatchStarted,
+    QuoteResult,
+    Removal,
+    UploadForm,
+)
+from bgr_core.money.pricing import MAX_BATCH_IMAGES, TIERS, TierName
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.dynamodb import table_missing
+from bgr_core.platform.errors import DomainError, Unauthorized
+from bgr_core.platform.observability import logger
+from bgr_core.work.output_options import OutputOptions
 
 _PRICES = ", ".join(f"{t.name} {t.credits}" for t in TIERS.values())
 INSTRUCTIONS = (

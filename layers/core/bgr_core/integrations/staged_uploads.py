@@ -7,9 +7,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from .. import aws, deadlines, storage
-from ..config import get_settings
-from ..errors import BadRequest, NotFound, TooLarge
+from bgr_core.platform import aws_clients, storage
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.errors import BadRequest, NotFound, TooLarge
+from bgr_core.work import upload_deadlines
 
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -28,7 +29,7 @@ def create(user_id: str, filename: str, content_type: str, size_bytes: int) -> d
     declared type and size). Refused, before any form exists, if it could never be processed."""
     storage.check_declared(content_type, size_bytes)
     upload_id = uuid.uuid4().hex
-    expires_at = deadlines.clock() + timedelta(seconds=get_settings().upload_url_ttl_seconds)
+    expires_at = upload_deadlines.clock() + timedelta(seconds=get_settings().upload_url_ttl_seconds)
     form = storage.presigned_upload(
         storage.staged_key(user_id, upload_id, filename), content_type, size_bytes, expires_at
     )
@@ -41,12 +42,14 @@ def find(user_id: str, upload_id: str) -> Staged:
     if not UPLOAD_ID.match(upload_id or ""):
         raise BadRequest(f"{upload_id!r} is not an upload id (create_upload gives one)")
     prefix = storage.staged_key(user_id, upload_id, "x")[: -len("x")]
-    listed = aws.client("s3").list_objects_v2(Bucket=get_settings().bucket_name, Prefix=prefix, MaxKeys=1)
+    listed = aws_clients.client("s3").list_objects_v2(
+        Bucket=get_settings().bucket_name, Prefix=prefix, MaxKeys=1
+    )
     found = listed.get("Contents") or []
     if not found:
         raise NotFound(f"nothing was uploaded for upload id {upload_id}: POST the file to its form first")
     key = found[0]["Key"]
-    head = aws.client("s3").head_object(Bucket=get_settings().bucket_name, Key=key)
+    head = aws_clients.client("s3").head_object(Bucket=get_settings().bucket_name, Key=key)
     size = int(head["ContentLength"])
     if size > storage.MAX_IMAGE_BYTES:
         raise TooLarge(f"images are at most {storage.MAX_IMAGE_BYTES} bytes, not {size}")

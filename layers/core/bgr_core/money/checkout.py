@@ -2,10 +2,11 @@
 asks the provider; none of them changes a plan or a balance (a verified event does that,
 bgr_core.money.payment_events)."""
 
-from .. import subscriptions
-from ..config import get_settings
-from ..models import Subscription
-from .payments import Checkout, provider
+from bgr_core.money import subscriptions
+from bgr_core.money.payment_provider import provider
+from bgr_core.money.payments import Checkout
+from bgr_core.platform.config import get_settings
+from bgr_core.platform.models import Subscription
 
 
 def subscribe(user_id: str, plan: str) -> Checkout:

@@ -2,7 +2,7 @@
 ends (besides an admin's comp), and the only way bought credits arrive or go back.
 
 Providers deliver at least once and in no order. Each event is applied exactly once: its id is
-put, conditioned on not existing, in the same transaction (bgr_core.credits.apply) as what it
+put, conditioned on not existing, in the same transaction (bgr_core.money.credits.apply) as what it
 changes, so a redelivery racing the first delivery finds it recorded and changes nothing. Order
 does not matter because each change is decided from what is stored, monotonically: a period is
 only ever extended, an ended subscription stays ended, and an event older than the last one
@@ -37,13 +37,13 @@ from datetime import timedelta
 
 from aws_lambda_powertools import Logger
 
-from .. import credits, subscriptions
-from ..credits import Change
-from ..db import get_or_none, save
-from ..errors import InsufficientCredits
-from ..models import PackPayment, PaymentEvent, Subscription, utcnow
-from ..pricing import CREDIT_PACKS, PLANS
-from .payments import EventKind, ProviderEvent
+from bgr_core.money import credits, subscriptions
+from bgr_core.money.credits import Change
+from bgr_core.money.payments import EventKind, ProviderEvent
+from bgr_core.money.pricing import CREDIT_PACKS, PLANS
+from bgr_core.platform.dynamodb import get_or_none, save
+from bgr_core.platform.errors import InsufficientCredits
+from bgr_core.platform.models import PackPayment, PaymentEvent, Subscription, utcnow
 
 logger = Logger()
 

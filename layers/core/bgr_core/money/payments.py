@@ -1,26 +1,15 @@
 """The payments port: what the domain asks of a payment provider (a checkout for a plan or a credit
-pack, a subscription cancelled at period end, a verified event read into the domain's terms), and
-the provider this stack is configured with. Stripe is the first adapter (money.stripe_payments);
-another provider (Xendit, Midtrans) is another adapter of the same Protocol.
-
-The provider's secrets live in SSM SecureString parameters named by template.yaml; without them
-every payment route answers 503 FEATURE_DISABLED and /health lists `payments: false`.
+pack, a subscription cancelled at period end, a verified event read into the domain's terms).
+Stripe is the first adapter (money.stripe_payments); another provider (Xendit, Midtrans) is another
+adapter of the same Protocol; money.payment_provider picks the one this stack is configured with.
 """
 
 from datetime import datetime
 from enum import StrEnum
-from functools import lru_cache
 from typing import Protocol
 
-from aws_lambda_powertools.utilities import parameters
-from botocore.exceptions import BotoCoreError, ClientError
-
-from ..config import get_settings
-from ..contract import Schema
-from ..errors import BadRequest, FeatureDisabled, ServiceUnavailable
-from ..features import require
-
-SECRETS_MAX_AGE_S = 300  # a rotated secret is picked up within five minutes
+from bgr_core.platform.contract import Schema
+from bgr_core.platform.errors import BadRequest, ServiceUnavailable
 
 
 class Checkout(Schema):
@@ -89,27 +78,3 @@ class PaymentProvider(Protocol):
     def cancel_at_period_end(self, subscription_id: str, reason: str | None) -> None: ...
 
     def verify(self, payload: bytes, signature: str | None) -> ProviderEvent: ...
-
-
-def _secret(name: str) -> str:
-    try:
-        return parameters.get_parameter(name, decrypt=True, max_age=SECRETS_MAX_AGE_S)
-    except (parameters.exceptions.GetParameterError, ClientError, BotoCoreError) as exc:
-        # the parameter is named but missing or unreadable: an operator's setup, said without names
-        raise FeatureDisabled("payments are not configured on this service", feature="payments") from exc
-
-
-@lru_cache(maxsize=4)
-def _stripe(secret_key: str, webhook_secret: str, api_base: str) -> PaymentProvider:
-    from .stripe_payments import StripePayments  # the SDK is imported only where payments run
-
-    return StripePayments(secret_key, webhook_secret, api_base or None)
-
-
-def provider() -> PaymentProvider:
-    """The configured provider; FeatureDisabled (503) when payments are switched off."""
-    require("payments")
-    s = get_settings()
-    return _stripe(
-        _secret(s.stripe_secret_key_parameter), _secret(s.stripe_webhook_secret_parameter), s.stripe_api_base
-    )

@@ -1,5 +1,5 @@
 """The Stripe adapter of the payments port, through Stripe's official SDK: Checkout Sessions (a
-plan in subscription mode, a credit pack in payment mode) priced in IDR from bgr_core.pricing, a
+plan in subscription mode, a credit pack in payment mode) priced in IDR from bgr_core.money.pricing, a
 subscription cancelled at period end, and webhook events verified by `stripe.Webhook.
 construct_event` before anything in them is read, then read into the domain's terms.
 
@@ -17,8 +17,8 @@ import stripe
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..pricing import CREDIT_PACKS, PLANS
-from .payments import Checkout, EventKind, InvalidSignature, ProviderEvent, ProviderUnavailable
+from bgr_core.money.payments import Checkout, EventKind, InvalidSignature, ProviderEvent, ProviderUnavailable
+from bgr_core.money.pricing import CREDIT_PACKS, PLANS
 
 logger = Logger()
 
@@ -142,12 +142,19 @@ class StripePayments:
         )
 
     # -- checkouts ---------------------------------------------------------------------------
-    def _checkout(self, params: dict, return_url: str) -> Checkout:
+    def _checkout(self, user_id: str, metadata: dict, price: dict, return_url: str) -> Checkout:
+        """One line item at `price`; who pays travels in the metadata of the session and of what
+        it creates (the subscription, or the payment of a pack)."""
+        subscribing = "recurring" in price
         expires = datetime.now(UTC) + CHECKOUT_LIFE
         with _asking("open a checkout"):
             session = self._client.v1.checkout.sessions.create(
                 {
-                    **params,
+                    "mode": "subscription" if subscribing else "payment",
+                    "line_items": [{"price_data": {"currency": CURRENCY, **price}, "quantity": 1}],
+                    "client_reference_id": user_id,
+                    "metadata": metadata,
+                    ("subscription_data" if subscribing else "payment_intent_data"): {"metadata": metadata},
                     "success_url": f"{return_url}?checkout=paid&session={{CHECKOUT_SESSION_ID}}",
                     "cancel_url": f"{return_url}?checkout=cancelled",
                     "expires_at": int(expires.timestamp()),
@@ -158,39 +165,20 @@ class StripePayments:
         )
 
     def subscription_checkout(self, user_id: str, plan: str, return_url: str) -> Checkout:
-        terms = PLANS[plan]
-        metadata = {"userId": user_id, "plan": plan}
         price = {
-            "currency": CURRENCY,
-            "unit_amount": terms.monthly_price_rp * MINOR_UNITS,
+            "unit_amount": PLANS[plan].monthly_price_rp * MINOR_UNITS,
             "recurring": {"interval": "month"},
             "product_data": {"name": f"Background Remover Pro {plan} plan"},
         }
-        params = {
-            "mode": "subscription",
-            "line_items": [{"price_data": price, "quantity": 1}],
-            "client_reference_id": user_id,
-            "metadata": metadata,
-            "subscription_data": {"metadata": metadata},
-        }
-        return self._checkout(params, return_url)
+        return self._checkout(user_id, {"userId": user_id, "plan": plan}, price, return_url)
 
     def pack_checkout(self, user_id: str, pack: str, return_url: str) -> Checkout:
         terms = CREDIT_PACKS[pack]
-        metadata = {"userId": user_id, "pack": pack}
         price = {
-            "currency": CURRENCY,
             "unit_amount": terms.price_rp * MINOR_UNITS,
             "product_data": {"name": f"{terms.credits} credits"},
         }
-        params = {
-            "mode": "payment",
-            "line_items": [{"price_data": price, "quantity": 1}],
-            "client_reference_id": user_id,
-            "metadata": metadata,
-            "payment_intent_data": {"metadata": metadata},
-        }
-        return self._checkout(params, return_url)
+        return self._checkout(user_id, {"userId": user_id, "pack": pack}, price, return_url)
 
     def cancel_at_period_end(self, subscription_id: str, reason: str | None) -> None:
         params: dict = {"cancel_at_period_end": True}

@@ -10,11 +10,14 @@ False and neither emit nor announce again.
 
 from dataclasses import dataclass
 
-from .. import billing, credits, observability, settlement, webhooks, zip_workflow
-from ..credits import Change
-from ..db import applied, update
-from ..models import Batch, Job, utcnow
-from .status import BATCH_ZIPPED, ITEM_OPEN, JOB_OPEN, BatchStatus, JobStatus
+from bgr_core.integrations import webhooks
+from bgr_core.money import credits, job_charges
+from bgr_core.money.credits import Change
+from bgr_core.platform import observability
+from bgr_core.platform.dynamodb import applied, update
+from bgr_core.platform.models import Batch, Job, utcnow
+from bgr_core.work import settlement, zip_workflow
+from bgr_core.work.status import BATCH_ZIPPED, ITEM_OPEN, JOB_OPEN, BatchStatus, JobStatus
 
 
 class Completed:
@@ -61,7 +64,7 @@ def end_job(job: Job, outcome: Completed | Failed, *, only: tuple[str, ...] = JO
     elif isinstance(outcome, Refused):
         committed = _commit_refused_job(job, outcome)
     else:
-        committed = billing.commit_failed_job(job, outcome.code, outcome.message, only)
+        committed = job_charges.commit_failed_job(job, outcome.code, outcome.message, only)
     if not committed:
         return False
     observability.image_finished(job.tier, outcome.status, outcome.code)

@@ -6,12 +6,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import Router
 
-from ... import batches, credits, jobs, stats, webhooks
-from .. import features, health
-from ..identity import Admin, User
-from ..paths import BGR, path_id
-from ..requests import GrantRequest
-from ..views import (
+from bgr_core.api import features, health
+from bgr_core.api.identity import Admin, User
+from bgr_core.api.paths import BGR, path_id
+from bgr_core.api.requests import GrantRequest
+from bgr_core.api.views import (
     Balance,
     BatchItems,
     BatchItemView,
@@ -30,6 +29,9 @@ from ..views import (
     WebhookSecretView,
     respond,
 )
+from bgr_core.integrations import webhooks
+from bgr_core.money import account_summary, credits
+from bgr_core.work import batches, jobs
 
 router = Router()
 
@@ -72,7 +74,7 @@ def get_batch_items(batch_id: Annotated[str, path_id("batchId")], user: User) ->
 
 @router.get(f"{BGR}/stats", summary="The caller's account summary")
 def get_stats(user: User) -> StatsResponse:
-    return StatsResponse(stats=stats.for_user(user.user_id))
+    return StatsResponse(stats=account_summary.for_user(user.user_id))
 
 
 @router.get("/api/credits/balance", summary="The caller's credit balance")

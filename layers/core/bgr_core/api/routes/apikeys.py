@@ -8,12 +8,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import Router
 from pydantic import Field
 
-from ... import apikeys
-from ...models import ApiKey
-from ..identity import User
-from ..paths import path_id
-from ..responses import errors
-from ..views import Schema, respond
+from bgr_core.api.identity import User
+from bgr_core.api.paths import path_id
+from bgr_core.api.responses import errors
+from bgr_core.api.views import Schema, respond
+from bgr_core.integrations import api_keys
+from bgr_core.platform.models import ApiKey
 
 router = Router()
 KEYS = "/api/keys"
@@ -59,7 +59,7 @@ class KeyList(Schema):
     responses=errors(409),  # at the limit of active keys
 )
 def create_key(request: Annotated[CreateKeyRequest, Body()], user: User) -> Response[CreatedKey]:
-    record, key = apikeys.create(
+    record, key = api_keys.create(
         user.user_id, request.name, expires_in_days=request.expires_in, test=request.test
     )
     return respond(CreatedKey(api_key=KeyView.of(record), key=key), 201)
@@ -69,7 +69,7 @@ def create_key(request: Annotated[CreateKeyRequest, Body()], user: User) -> Resp
     KEYS, summary="The caller's API keys not revoked (expired ones too, with expiresAt), newest first"
 )
 def list_keys(user: User) -> KeyList:
-    return KeyList(api_keys=[KeyView.of(k) for k in apikeys.list_for_user(user.user_id)])
+    return KeyList(api_keys=[KeyView.of(k) for k in api_keys.list_for_user(user.user_id)])
 
 
 @router.delete(
@@ -79,5 +79,5 @@ def list_keys(user: User) -> KeyList:
     responses={204: {"description": "revoked (or already gone)"}},
 )
 def revoke_key(key_id: Annotated[str, path_id("keyId")], user: User):
-    apikeys.revoke(user.user_id, key_id)
+    api_keys.revoke(user.user_id, key_id)
     return Response(status_code=204)

@@ -3,9 +3,9 @@ in a request is read before its signature is verified."""
 
 from aws_lambda_powertools.event_handler.router import Router
 
-from ...money import payment_events, payments
-from ..responses import errors
-from ..views import WebhookAck
+from bgr_core.api.responses import errors
+from bgr_core.api.views import WebhookAck
+from bgr_core.money import payment_events, payment_provider
 
 router = Router()
 
@@ -17,6 +17,6 @@ router = Router()
 )
 def stripe_webhook() -> WebhookAck:
     event = router.current_event
-    provider = payments.provider()
+    provider = payment_provider.provider()
     verified = provider.verify((event.decoded_body or "").encode(), event.headers.get("Stripe-Signature"))
     return WebhookAck(outcome=payment_events.handle(verified))

@@ -6,15 +6,18 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import Router
 
-from ... import quotes, subscriptions
-from ...config import get_settings
-from ...money import checkout
-from .. import features
-from ..identity import Admin, TokenUser, User
-from ..paths import BGR, path_id
-from ..requests import CancelRequest, CompRequest, PackCheckoutRequest, QuoteRequest, SubscribeRequest
-from ..responses import errors
-from ..views import (
+from bgr_core.api import features
+from bgr_core.api.identity import Admin, TokenUser, User
+from bgr_core.api.paths import BGR, path_id
+from bgr_core.api.requests import (
+    CancelRequest,
+    CompRequest,
+    PackCheckoutRequest,
+    QuoteRequest,
+    SubscribeRequest,
+)
+from bgr_core.api.responses import errors
+from bgr_core.api.views import (
     CheckoutResponse,
     PricingTables,
     Quote,
@@ -23,6 +26,8 @@ from ..views import (
     SubscriptionView,
     respond,
 )
+from bgr_core.money import checkout, quotes, subscriptions
+from bgr_core.platform.config import get_settings
 
 router = Router()
 subscriptions_on = [features.required("subscriptions")]

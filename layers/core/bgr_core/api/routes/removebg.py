@@ -7,7 +7,6 @@ refunded.
 
 import base64
 import json
-import uuid
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools import Logger
@@ -17,16 +16,18 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.router import Router
 from pydantic import ValidationError
 
-from ... import charging, credits, direct, features, jobs, outbound, removebg, storage, subscriptions
-from ...errors import DomainError
-from ...integrations import backgrounds
-from ...storage import MAX_IMAGE_BYTES
-from ...work.status import JobStatus
-from .. import ratelimit
-from ..errors import NO_ROUTE
-from ..identity import KeyUser
-from ..responses import RemoveBgErrors, errors
-from ..uploads import MAX_INLINE_BYTES, _form_parts, sniff
+from bgr_core.api import ratelimit
+from bgr_core.api.errors import NO_ROUTE
+from bgr_core.api.identity import KeyUser
+from bgr_core.api.responses import RemoveBgErrors, errors
+from bgr_core.api.uploads import MAX_INLINE_BYTES, read_multipart, sniff
+from bgr_core.integrations import guarded_http, removebg_request
+from bgr_core.money import charge_decision, credits, subscriptions
+from bgr_core.platform import features, storage
+from bgr_core.platform.errors import DomainError
+from bgr_core.platform.storage import MAX_IMAGE_BYTES
+from bgr_core.work import inline_removals
+from bgr_core.work.status import JobStatus
 
 logger = Logger()
 router = Router()
@@ -66,7 +67,7 @@ def _error(status: int, title: str, code: str, detail: str = "", headers: dict |
 
 def as_removebg(exc: DomainError) -> tuple[int, str, str, str]:
     """(status, title, code, detail) of a domain error in remove.bg's terms."""
-    if isinstance(exc, removebg.RemoveBgError):
+    if isinstance(exc, removebg_request.RemoveBgError):
         return exc.status, exc.title, exc.code, exc.detail
     title, code, status = _TITLES.get(
         exc.code, (exc.code.replace("_", " ").capitalize(), exc.code.lower(), None)
@@ -109,47 +110,43 @@ def read_form(event) -> tuple[dict, dict[str, tuple[str, bytes]]]:
     content_type = event.headers.get("content-type") or ""
     raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
     if len(raw) > MAX_INLINE_BYTES * 4 // 3 + 64 * 1024:
-        raise removebg.RemoveBgError(
+        raise removebg_request.RemoveBgError(
             "File too large", "file_too_large", "send at most 5 MB in a request; or image_url"
         )
     media = content_type.split(";", 1)[0].strip().lower()
     if media == "multipart/form-data":
-        fields, files = {}, {}
-        for part in _form_parts(raw, content_type):
-            name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True) or b""
-            if part.get_filename() is not None:
-                files[name] = (part.get_filename() or "image", payload)
-            elif name:
-                fields[name] = payload.decode("utf-8", "replace")
-        return fields, files
+        return read_multipart(raw, content_type, ("image_file", "bg_image_file"))
     if media == "application/json":
         try:
             body = json.loads(raw or b"{}")
         except ValueError as exc:
-            raise removebg.RemoveBgError(
+            raise removebg_request.RemoveBgError(
                 "Invalid JSON", "invalid_json", "the body is not valid JSON"
             ) from exc
         if not isinstance(body, dict):
-            raise removebg.RemoveBgError("Invalid JSON", "invalid_json", "the body must be a JSON object")
+            raise removebg_request.RemoveBgError(
+                "Invalid JSON", "invalid_json", "the body must be a JSON object"
+            )
         return body, {}
     return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)), {}
 
 
-def _image(req: removebg.Request) -> bytes:
+def _image(req: removebg_request.Request) -> bytes:
     if req.image_url is None:
         data = req.image
     else:
-        fetched = outbound.fetch(req.image_url, outbound.Policy.from_settings(max_bytes=MAX_IMAGE_BYTES))
+        fetched = guarded_http.fetch(
+            req.image_url, guarded_http.Policy.from_settings(max_bytes=MAX_IMAGE_BYTES)
+        )
         if fetched.status != 200:
-            raise removebg.RemoveBgError(
+            raise removebg_request.RemoveBgError(
                 "Failed to download image", "failed_download", f"image_url answered HTTP {fetched.status}"
             )
         data = fetched.body
     if not data:
-        raise removebg.RemoveBgError("Invalid image", "invalid_image", "the image is empty")
+        raise removebg_request.RemoveBgError("Invalid image", "invalid_image", "the image is empty")
     if len(data) > MAX_IMAGE_BYTES:
-        raise removebg.RemoveBgError(
+        raise removebg_request.RemoveBgError(
             "File too large", "file_too_large", f"images are at most {storage.megabytes(MAX_IMAGE_BYTES)}"
         )
     return data
@@ -163,34 +160,29 @@ def _image(req: removebg.Request) -> bytes:
 )
 def remove_background(request: Request, user: KeyUser):
     event = request.resolved_event
-    req = removebg.parse(*read_form(event))
+    req = removebg_request.parse(*read_form(event))
     if user.test:
-        req = removebg.sandboxed(req)
+        req = removebg_request.sandboxed(req)
     data = _image(req)
     kind = sniff(data)
     if kind is None:
-        raise removebg.RemoveBgError(
+        raise removebg_request.RemoveBgError(
             "Invalid image", "invalid_image", "the file is not a JPEG, PNG or WebP image"
         )
     backdrop = req.background and sniff(req.background)
     if req.background is not None and not backdrop:
-        raise removebg.invalid("bg_image_file", "bg_image_file is not a JPEG, PNG or WebP image")
-    job_id = uuid.uuid4().hex
-    job = jobs.create(
+        raise removebg_request.invalid("bg_image_file", "bg_image_file is not a JPEG, PNG or WebP image")
+    removal = inline_removals.start(
         user.user_id,
+        inline_removals.Image(req.filename, data, kind),
         req.tier,
-        req.filename,
-        options=req.options,
-        size_bytes=len(data),
-        original_key=storage.direct_key(user.user_id, job_id, req.filename),
-        job_id=job_id,
-        credits_per_image=req.credits_per_image,
-        background_key=backgrounds.key(user.user_id, job_id) if backdrop else None,
+        req.options,
+        now=True,
         test=user.test,
+        credits_per_image=req.credits_per_image,
+        background=inline_removals.Image("background", req.background, backdrop) if backdrop else None,
     )
-    if backdrop:
-        jobs.store_background(job, req.background, backdrop)
-    done = direct.run(job, data, kind)
+    job, done = removal.job, removal.answer
     if done.status != JobStatus.COMPLETED:  # failed, and refunded
         title, code, _ = _TITLES.get(
             done.error_code, _BACKGROUND if done.error_code.startswith("BACKGROUND_") else _FAILED
@@ -234,7 +226,7 @@ def remove_background(request: Request, user: KeyUser):
 )
 def account(user: KeyUser):
     sub = subscriptions.get(user.user_id) if features.enabled("subscriptions") else None
-    free_calls = charging.quota_room(subscriptions.quota_use(sub, subscriptions.today()), "basic")
+    free_calls = charge_decision.quota_room(subscriptions.quota_use(sub, subscriptions.today()), "basic")
     balance = credits.balance(user.user_id)
     body = {
         "data": {

@@ -7,16 +7,12 @@ from aws_lambda_powertools.event_handler import Request, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import Router
 
-from ... import batches, cancellation
-from ...errors import BadRequest, UnsupportedMedia
-from ...storage import INTEGRATION_APPS
-from ...work.status import JOB_FINAL, JobStatus
-from .. import features, ratelimit, removals
-from ..identity import User
-from ..paths import BGR, MAX_ID_LENGTH
-from ..requests import BatchRequest, IntegrationBatchRequest, UploadRequest
-from ..responses import errors
-from ..views import (
+from bgr_core.api import features, ratelimit, removals
+from bgr_core.api.identity import User
+from bgr_core.api.paths import BGR, MAX_ID_LENGTH
+from bgr_core.api.requests import BatchRequest, IntegrationBatchRequest, UploadRequest
+from bgr_core.api.responses import errors
+from bgr_core.api.views import (
     BatchCreated,
     BatchResponse,
     BatchUpload,
@@ -27,6 +23,10 @@ from ..views import (
     Upload,
     respond,
 )
+from bgr_core.platform.errors import BadRequest, UnsupportedMedia
+from bgr_core.platform.storage import INTEGRATION_APPS
+from bgr_core.work import batches, cancellation
+from bgr_core.work.status import JOB_FINAL, JobStatus
 
 router = Router()
 
@@ -80,7 +80,7 @@ def remove(
         wanted = removals.wanted_format(event.headers.get("accept"))
         raw = base64.b64decode(body) if event.is_base64_encoded else body.encode("latin-1")
         # waited for: cut out in this request by a direct invoke, not through the queue
-        job = removals.create_inline(user.user_id, raw, content_type, default_format=wanted, now=bool(wait))
+        job = removals.create_inline(user, raw, content_type, default_format=wanted, now=bool(wait))
         headers = credits_header(int(job.credits_used))
         if not wait or job.status not in JOB_FINAL:
             return respond(JobResponse(job=JobView.of(job)), 202, headers)
