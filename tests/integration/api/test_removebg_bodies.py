@@ -9,6 +9,7 @@ import pytest
 from removebg_events import removebg_event, removebg_raw_event
 from test_upload import png
 
+from bgr_core.api import openapi
 from bgr_core.money import credits
 from bgr_core.platform.models import Job
 from bgr_local.functions import bind_to_lambda, local_functions
@@ -108,3 +109,12 @@ def test_json_values_may_be_json_booleans_and_numbers(api):
     fund("user-1", 10)
     body = {"image_file_b64": base64.b64encode(b"not an image").decode(), "crop": True, "shadow_opacity": 40}
     assert error(api.send(removebg_event(api, "user-1", body)))[:2] == (400, "invalid_image")
+
+
+def test_the_documented_body_is_the_route_s_parameters_as_multipart():
+    document = json.loads(openapi.document())
+    body = document["paths"]["/v1.0/removebg"]["post"]["requestBody"]["content"]
+    ref = body["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    fields = document["components"]["schemas"][ref]["properties"]
+    assert fields["image_file"]["anyOf"][0] == {"type": "string", "format": "binary"}
+    assert {"image_file_b64", "image_url", "size", "bg_color", "shadow_type", "tier"} <= set(fields)

@@ -166,7 +166,9 @@ def _image(req: removebg_request.Request) -> bytes:
     return data
 
 
-Text = Annotated[str | bool | int | float | None, Form()]  # form text, or a JSON body's values
+Text = Annotated[str | None, Form()]
+Flag = Annotated[str | bool | None, Form()]  # form text, or a JSON body's true/false
+Number = Annotated[str | int | None, Form()]  # form text, or a JSON body's number
 FileField = Annotated[UploadFile | None, File()]
 
 
@@ -187,18 +189,18 @@ def remove_background(  # each of remove.bg's fields a parameter: the OpenAPI bo
     bg_image_url: Text = None,
     bg_color: Text = None,
     size: Text = None,
-    type: Text = None,  # remove.bg's name
+    type: Text = None,
     type_level: Text = None,
-    format: Text = None,  # remove.bg's name
+    format: Text = None,
     channels: Text = None,
-    crop: Text = None,
-    crop_margin: Text = None,
+    crop: Flag = None,
+    crop_margin: Number = None,
     roi: Text = None,
     scale: Text = None,
     position: Text = None,
     shadow_type: Text = None,
-    shadow_opacity: Text = None,
-    add_shadow: Text = None,
+    shadow_opacity: Number = None,
+    add_shadow: Flag = None,
     tier: Text = None,
 ):
     fields = {name: value for name, value in locals().items() if value is not None}
