@@ -4,6 +4,7 @@ the API from a terminal."""
 import argparse
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from .statuses import JOB_FINAL
 # The service owns the tier names: an unknown one is answered with a 422 that lists them.
 TIER_HELP = "quality tier: basic (default), standard, professional or industry"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+# Presigned POSTs sent at once: a batch's uploads overlap their round trips, as a browser's do.
+UPLOADS = 4
 
 
 def remove(client: Client, args) -> None:
@@ -52,18 +55,25 @@ def batch(client: Client, args) -> None:
         state.save()
         indexes = [u["itemIndex"] for u in created["uploads"]]
     forms = {u["itemIndex"]: u for u in state.uploads}
-    try:
-        for done, index in enumerate(indexes, 1):
-            upload(forms[index], args.folder / state.files[index])
-            state.sent(index)
-            progress.show("upload ", done, len(indexes))
-    except KeyboardInterrupt:
-        progress.end()
-        until, batch_id = state.uploads[0].get("expiresAt", "its upload deadline"), state.batch_id
-        raise SystemExit(
-            f"interrupted: `bgr batch --resume {batch_id} {args.folder}` uploads the rest until {until}; "
-            f"images not uploaded by then are refunded (`bgr cancel {batch_id}` refunds them now)"
-        ) from None
+    sending = {}
+    with ThreadPoolExecutor(UPLOADS, thread_name_prefix="upload") as pool:
+        try:
+            sending = {pool.submit(upload, forms[i], args.folder / state.files[i]): i for i in indexes}
+            for done, sent in enumerate(as_completed(sending), 1):
+                sent.result()
+                state.sent(sending[sent])  # here only, in one thread: one writer of the state file
+                progress.show("upload ", done, len(indexes))
+        except KeyboardInterrupt:
+            pool.shutdown(cancel_futures=True)  # the uploads under way end and are remembered
+            for future, index in sending.items():
+                if index not in state.uploaded and not future.cancelled() and future.exception() is None:
+                    state.sent(index)
+            progress.end()
+            until, batch_id = state.uploads[0].get("expiresAt", "its upload deadline"), state.batch_id
+            raise SystemExit(
+                f"interrupted: `bgr batch --resume {batch_id} {args.folder}` uploads the rest until {until}; "
+                f"images not uploaded by then are refunded (`bgr cancel {batch_id}` refunds them now)"
+            ) from None
     progress.end()
     out = args.output or Path(f"{args.folder.name or 'batch'}-{state.batch_id}.zip")
     _finish(client, state.batch_id, args.timeout, out)

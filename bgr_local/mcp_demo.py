@@ -1,7 +1,8 @@
 """`make mcp-demo`: an agent's session with the MCP server, driven by the official MCP SDK's own
 client against a local runtime and printed as a transcript: the tools listed, a quote, a removal
-refused over its max_credits (nothing charged), a removal, and a 3-image batch to its ZIP. The
-images go up through `create_upload` (an agent's files), the results come back as links."""
+refused over its max_credits (nothing charged), a removal, and a 3-image batch to its ZIP; then
+a test key's removal (free, preview size, watermarked). The images go up through `create_upload`
+(an agent's files), the results come back as links."""
 
 import asyncio
 import json
@@ -64,7 +65,7 @@ def _brief(tool: str, content: dict) -> dict:
             "foreground",
         )
         return {
-            "job": _pick(content["job"], "id", "status", "modelName", "processingTime"),
+            "job": _pick(content["job"], "id", "status", "test", "modelName", "processingTime"),
             **_pick(content, *fields),
         }
     if tool == "create_upload":
@@ -145,6 +146,24 @@ async def session(api_url: str, key: str, images: list[Path], out: Path) -> None
         await call(client, "balance", {})
 
 
+async def sandbox(api_url: str, key: str, image: Path, out: Path) -> None:
+    """A test key's session: the removal is free, at preview size and watermarked; no batches."""
+    print(f"\nWith a test key ({key[:12]}…):")
+    async with connect(api_url, key) as client:
+        await call(client, "quote", {"tier": "standard", "image_count": 1})
+        _, form = await call(
+            client,
+            "create_upload",
+            {"filename": image.name, "content_type": "image/jpeg", "size_bytes": image.stat().st_size},
+        )
+        upload(form, image)
+        _, done = await call(client, "remove_background", {"tier": "standard", "upload_id": form["uploadId"]})
+        cutout = download(done["resultUrl"], out / f"mcp-test-{image.stem}.png")
+        print(f"  (downloaded resultUrl: {cutout}, {cutout.stat().st_size} bytes)")
+        await call(client, "start_batch", {"tier": "basic", "upload_ids": [form["uploadId"]]})
+        await call(client, "balance", {})
+
+
 def run(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     images = write_samples(out / "samples")
@@ -165,3 +184,5 @@ def run(out: Path) -> None:
         key = rest("POST", "/api/keys", USER, name="mcp demo")["key"]
         print(f"  API {api}; user {USER} granted {GRANT} credits, API key {key[:12]}…\n")
         asyncio.run(session(api, key, images, out))
+        test_key = rest("POST", "/api/keys", USER, name="mcp demo sandbox", test=True)["key"]
+        asyncio.run(sandbox(api, test_key, images[0], out))

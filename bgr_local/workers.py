@@ -1,6 +1,9 @@
 """The SQS event source mappings of template.yaml, locally: per queue, as many pollers as its
 function may run instances at once (Lambda scales its pollers the same way), each receiving
-batches and running the function with the event Lambda would send. Records the function
+batches and running the function with the event Lambda would send. Like Lambda's, they scale
+with the backlog: while a queue is empty one poller waits on it (the others sleep, so an idle
+runtime is not busy polling), and every poller takes batches while receives return messages.
+Records the function
 reports in `batchItemFailures` (or all of them, when it raises) are left on the queue to come
 back after the visibility timeout and, after maxReceiveCount, go to the dead-letter queue."""
 
@@ -57,6 +60,9 @@ class QueueWorker:
         self.mapping, self.functions, self.region = mapping, functions, region
         self.sqs = boto3.client("sqs", region_name=region)
         self._stopping = threading.Event()
+        self._turns = threading.Condition()
+        self._receiving = 0  # pollers in a receive now
+        self._backlog = False  # the last receive returned messages
         self._threads = [
             threading.Thread(target=self._run, name=f"worker-{mapping.function}-{i}", daemon=True)
             for i in range(pollers)
@@ -71,7 +77,9 @@ class QueueWorker:
 
     def halt(self) -> None:
         """Takes no new messages; what is in flight ends as the functions end."""
-        self._stopping.set()
+        with self._turns:
+            self._stopping.set()
+            self._turns.notify_all()
 
     def stop(self) -> None:
         self.halt()
@@ -80,22 +88,44 @@ class QueueWorker:
                 thread.join()
 
     def _run(self) -> None:
-        while not self._stopping.is_set():
+        while self._take_turn():
             try:
-                self.poll()
+                self._poll()
             except Exception:
                 if not self._stopping.is_set():
                     logger.exception("%s: poll failed", self.mapping.function)
                 self._stopping.wait(POLL_WAIT_S)
 
-    def poll(self) -> None:
-        messages = self.sqs.receive_message(
-            QueueUrl=self.mapping.queue_url,
-            MaxNumberOfMessages=self.mapping.batch_size,
-            WaitTimeSeconds=POLL_WAIT_S,
-            MessageSystemAttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
+    def _take_turn(self) -> bool:
+        """Waits until this poller is to receive: while there is a backlog, or when no other
+        poller is receiving. False once halted."""
+        with self._turns:
+            while not self._stopping.is_set():
+                if self._backlog or not self._receiving:
+                    self._receiving += 1
+                    return True
+                self._turns.wait()
+            return False
+
+    def _receive(self) -> list[dict]:
+        messages = []
+        try:
+            messages = self.sqs.receive_message(
+                QueueUrl=self.mapping.queue_url,
+                MaxNumberOfMessages=self.mapping.batch_size,
+                WaitTimeSeconds=POLL_WAIT_S,
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+        finally:
+            with self._turns:
+                self._receiving -= 1
+                self._backlog = bool(messages)
+                self._turns.notify_all()
+        return messages
+
+    def _poll(self) -> None:
+        messages = self._receive()
         if not messages:
             return
         event = {"Records": [lambda_record(m, self.mapping.queue_arn, self.region) for m in messages]}

@@ -2,6 +2,7 @@
 
 import re
 import shutil
+import threading
 import zipfile
 from datetime import UTC, datetime, timedelta
 
@@ -62,12 +63,13 @@ def test_bgr_batch_resumes_after_an_interruption_and_lists_cancels_downloads(
         shutil.copy(image, folder)
     token = tokens.sign(user_id, (), secret=SECRET.encode())
     base = ("--base-url", runtime["api"], "--token", token)
-    real_upload, sent = cli.upload, []
+    real_upload, sent, one_at_a_time = cli.upload, [], threading.Lock()
 
-    def closed_laptop(form, path):
-        if sent:
-            raise KeyboardInterrupt
-        sent.append(path)
+    def closed_laptop(form, path):  # uploads run in parallel: only the first one gets through
+        with one_at_a_time:
+            sent.append(path)
+            if len(sent) > 1:
+                raise KeyboardInterrupt
         real_upload(form, path)
 
     monkeypatch.setattr(cli, "upload", closed_laptop)

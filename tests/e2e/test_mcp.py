@@ -117,7 +117,7 @@ def test_a_quote_is_free_and_says_what_the_balance_pays(runtime):
     assert not quote_error
     assert quote["quote"]["finalPrice"] == 9 and quote["quote"]["creditsToCharge"] == 9
     assert quote["balance"] == 10 and quote["affordable"] is True
-    assert account == {"balance": 10, "quotaLeftToday": dict.fromkeys(TIERS, 0)}  # no subscription
+    assert account == {"balance": 10, "quotaLeftToday": dict.fromkeys(TIERS, 0), "test": False}
     assert balance(runtime, user_id) == 10
 
 
@@ -147,6 +147,29 @@ def test_a_removal_over_max_credits_is_refused_uncharged_and_one_within_it_links
     box = removal["foreground"]
     assert 0 < box["width"] <= removal["width"] and 0 < box["height"] <= removal["height"]
     assert balance(runtime, user_id) == 10 - 3
+
+
+def test_a_test_key_removes_free_at_preview_size_and_its_job_says_test(runtime, images):
+    user_id, key = new_key(runtime, credits=0, test=True)
+    url = f"{images}/astronaut.jpg"  # 512x512: more than a preview's 250 000 pixels
+
+    async def steps(client):
+        quoted = await call(client, "quote", tier="basic", image_count=1)
+        removal = await call(client, "remove_background", tier="basic", image_url=url, max_credits=0)
+        batch = await call(client, "start_batch", tier="basic", image_urls=[url])
+        return quoted, removal, batch, await call(client, "list_jobs")
+
+    (_, quoted), (removal_error, removal), batch, (_, listed) = session(runtime, key, steps)
+    assert (quoted["test"], quoted["affordable"], quoted["balance"]) == (True, True, 0)
+    assert not removal_error, removal
+    assert removal["creditsCharged"] == 0 and removal["job"]["test"] is True
+    assert removal["job"]["pricingType"] == "test"
+    assert removal["width"] * removal["height"] <= 250_000
+    cutout = Image.open(io.BytesIO(requests.get(removal["resultUrl"], timeout=30).content))
+    assert cutout.size == (removal["width"], removal["height"])
+    refused(batch, "FORBIDDEN")
+    assert [job["test"] for job in listed["jobs"]] == [True]
+    assert balance(runtime, user_id) == 0
 
 
 def test_a_file_goes_up_through_create_upload_and_only_its_owner_can_use_it(runtime, tmp_path):

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from bgr_core.work.output_options import MEDIA_TYPES, OutputOptions
-from cutout import compositing, png
+from cutout import arrays, compositing, png
 
 THUMBNAIL_SIDE = 256
 _PIL_FORMATS = {"png": "PNG", "webp": "WEBP", "jpg": "JPEG"}
@@ -52,10 +52,10 @@ def compose(image: Image.Image, alpha: Image.Image, options: OutputOptions) -> I
 def _transparent(image: Image.Image, alpha: Image.Image) -> Image.Image:
     # Fully transparent pixels lose their colour: what was removed cannot be recovered from the
     # file, and the PNG is ~30 % smaller. (OpenCV does this ~3× faster than Pillow's paste.)
-    a = np.asarray(alpha)
+    a = arrays.of(alpha)
     shown = cv2.threshold(a, 0, 255, cv2.THRESH_BINARY)[1]
     colours = [cv2.bitwise_and(channel, shown) for channel in cv2.split(np.asarray(image))[:3]]
-    return Image.fromarray(cv2.merge([*colours, a]))
+    return arrays.to_image(cv2.merge([*colours, a]))
 
 
 def render(
@@ -146,7 +146,7 @@ def encode(image: Image.Image, fmt: str, icc: bytes | None = None) -> Encoded:
     if fmt == "zip":
         return _zip(image, icc)
     if fmt == "png":
-        data = png.encode(np.asarray(image), icc_profile=icc)
+        data = png.encode(arrays.of(image), icc_profile=icc)
     elif fmt == "jpg":
         data = _jpeg(image, icc)
     else:
@@ -183,8 +183,12 @@ def thumbnail(image: Image.Image, icc: bytes | None = None) -> bytes:
     """A WebP at most THUMBNAIL_SIDE px on its longer side (never enlarged), in the input's colours."""
     scale = min(1.0, THUMBNAIL_SIDE / max(image.size))
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    # Box-reduce to about twice the size first. (resize's own reducing_gap is ignored for RGBA.)
-    small = image.reduce(max(1, int(1 / scale / 2)))
+    # Area-average to about twice the size first (OpenCV, a third of Pillow's reduce's time).
+    # (resize's own reducing_gap is ignored for RGBA.)
+    double = (2 * size[0], 2 * size[1])
+    small = image
+    if double[0] < image.width and double[1] < image.height:
+        small = Image.fromarray(cv2.resize(arrays.of(image), double, interpolation=cv2.INTER_AREA))
     small = small.resize(size, Image.Resampling.LANCZOS)
     if small.mode == "L":
         small, icc = small.convert("RGB"), None

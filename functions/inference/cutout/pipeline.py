@@ -51,6 +51,7 @@ def run(
         raise ValueError(f"unknown tier {tier!r}")
     plan = settings.tier_models[tier]
     model_name, model_path = segment.choose_model(settings, plan.model)
+    segment.prepare(model_path)
     clock = _Stopwatch()
 
     image = decode.load_image(data)

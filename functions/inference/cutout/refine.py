@@ -29,6 +29,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageFilter
 
+from cutout import arrays
+
 if TYPE_CHECKING:
     from scipy import sparse
 
@@ -58,7 +60,7 @@ def clean_mask(pred: np.ndarray, size: tuple[int, int]) -> Image.Image:
     """The model's [0, 1] mask, despeckled and snapped at its own resolution, scaled to `size`."""
     mask = Image.fromarray((pred * 255).astype(np.uint8))
     mask = mask.filter(ImageFilter.MedianFilter(3)).point(_STRETCH)
-    return Image.fromarray(_resize(np.asarray(mask), size, cv2.INTER_LINEAR))  # ~10× faster than Pillow
+    return arrays.to_image(_resize(np.asarray(mask), size, cv2.INTER_LINEAR))  # ~10× faster than Pillow
 
 
 def matte(image: Image.Image, mask: Image.Image, model_side: int = 320) -> Image.Image | None:

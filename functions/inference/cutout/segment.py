@@ -55,6 +55,13 @@ def choose_model(settings: Settings, wanted: str) -> tuple[str, Path]:
     )
 
 
+def prepare(path: Path) -> None:
+    """Starts loading the model on the helper thread if it is not loaded yet: a first cutout
+    decodes its image meanwhile."""
+    if path not in _sessions:
+        background.beside(_session, path)
+
+
 def predict(image: Image.Image, name: str, path: Path) -> np.ndarray:
     """The model's mask at its own resolution, float32 in [0, 1] (rembg's min-max scaling)."""
     spec = MODELS[name]
@@ -100,8 +107,9 @@ def _session(path: Path) -> ort.InferenceSession:
             options.inter_op_num_threads = 1
             options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            # Idle pool threads sleep instead of spinning: spinning burns the vCPU share that the
-            # rest of the cutout (and, locally, the other instances and moto) needs.
+            # Idle pool threads sleep instead of spinning: measured, spinning was no faster on
+            # a quiet machine and slower on a loaded one, where it burns the share that the rest
+            # of the cutout (and, locally, the other instances and moto) needs.
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             options.log_severity_level = 3
             _sessions[path] = ort.InferenceSession(

@@ -1,6 +1,8 @@
+import json
 from datetime import datetime
 
 import boto3
+from test_upload import multipart, png
 
 from bgr_core.money import credits
 from bgr_core.platform.models import Batch
@@ -88,3 +90,43 @@ def test_batch_forms_say_when_they_expire_and_cancel_refunds_the_unstarted(api):
         ("failed", "CANCELLED"),
         ("failed", "CANCELLED"),
     ]
+
+
+REMOVEBG_OPTIONS = {
+    "format": "zip",
+    "bgImageUrl": "http://127.0.0.1:8080/backdrop.png",
+    "shadowType": "drop",
+    "shadowOpacity": 40,
+    "roi": "10% 10% 90% 90%",
+    "scale": 50,
+    "position": "0% 0%",
+}
+
+
+def test_remove_bg_s_options_are_output_options_of_post_remove_and_of_a_batch(api, settings_env):
+    """Accepted and kept on the job and the batch, which the worker renders them from (their
+    meaning: tests/unit/inference/test_remove_bg_options.py, tests/integration/inference/)."""
+    settings_env(OUTBOUND_ALLOW_NETWORKS='["127.0.0.0/8"]', OUTBOUND_ALLOW_PORTS='["1024-65535"]')
+    fund("user-1", 30)
+    image = {"filename": "a.png", "contentType": "image/png", "sizeBytes": 1000}
+    reply = api("batch-create", body={"tier": "basic", "images": [image], "options": REMOVEBG_OPTIONS})
+    assert reply.status == 201, reply.raw["body"]
+    shown = reply.body["batch"]["options"]
+    assert {name: shown[name] for name in REMOVEBG_OPTIONS} == REMOVEBG_OPTIONS
+    stored = Batch.get(reply.body["batch"]["id"], "BATCH").options
+    assert (stored.format, stored.roi, stored.shadow_opacity, stored.placement) == (
+        "zip",
+        "10% 10% 90% 90%",
+        40,
+        (0, 0),
+    )
+
+    placed = multipart(api, png(), fields={"options": json.dumps(REMOVEBG_OPTIONS)})
+    assert placed.status == 202, placed.raw["body"]
+    job = placed.body["job"]["options"]
+    assert {name: job[name] for name in REMOVEBG_OPTIONS} == REMOVEBG_OPTIONS
+
+    for wrong in ({"shadowType": "3D"}, {"bgImageUrl": "http://10.0.0.7/b.png"}, {"scale": 5}):
+        body = {"tier": "basic", "images": [image], "options": {**REMOVEBG_OPTIONS, **wrong}}
+        assert api("batch-create", body=body).status in (400, 422), wrong
+    assert credits.balance("user-1") == 30 - 3 - 3

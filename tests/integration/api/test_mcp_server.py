@@ -1,25 +1,37 @@
 """The MCP function as API Gateway invokes it (events/api/mcp.json, one JSON-RPC message per
 event) on moto: the caller from the authorizer's context only, the REST API's rate limits and
 domain refusals as tool errors, and batches of staged uploads charged once with each original
-stored under the batch. (tests/e2e/test_mcp.py drives it with the SDK's client and real cutouts.)"""
+stored under the batch, a test key's removal free at preview size and watermarked. (tests/e2e/
+test_mcp.py drives it with the SDK's client against the local server.)"""
 
+import io
 import json
 
 import boto3
+import numpy as np
+import pytest
+from leaks import assert_leaks_nothing
+from PIL import Image
 
 from bgr_core.api import ratelimit
 from bgr_core.money import credits
 from bgr_core.platform.config import get_settings
-from bgr_core.platform.models import Batch
+from bgr_core.platform.models import Batch, Job, LedgerEntry
+from bgr_local.context import LambdaContext
+from bgr_local.functions import bind_to_lambda
 from harness import TEMPLATE
 from money import fund
 
 BUCKET = TEMPLATE.name("ImagesBucket")
 
 
-def rpc(api, method: str, params: dict | None = None, *, user: str | None = "user-1") -> dict:
+def rpc(
+    api, method: str, params: dict | None = None, *, user: str | None = "user-1", mode: str = "live"
+) -> dict:
+    """One JSON-RPC message as API Gateway sends it, with the X-Api-Key authorizer's context."""
     event = api.event("mcp", body={"jsonrpc": "2.0", "id": 7, "method": method, "params": params or {}})
-    event["requestContext"]["authorizer"] = {"userId": user, "principalId": user} if user else None
+    authorizer = {"userId": user, "principalId": user, "keyId": "k1", "keyMode": mode}
+    event["requestContext"]["authorizer"] = authorizer if user else None
     reply = api.send(event)
     assert reply.status == 200 and reply.headers["content-type"] == "application/json", reply.raw
     answer = reply.body
@@ -27,8 +39,10 @@ def rpc(api, method: str, params: dict | None = None, *, user: str | None = "use
     return answer["result"]
 
 
-def tool(api, name: str, user: str | None = "user-1", **arguments) -> tuple[bool, dict]:
-    result = rpc(api, "tools/call", {"name": name, "arguments": arguments}, user=user)
+def tool(
+    api, name: str, user: str | None = "user-1", *, mode: str = "live", **arguments
+) -> tuple[bool, dict]:
+    result = rpc(api, "tools/call", {"name": name, "arguments": arguments}, user=user, mode=mode)
     return result.get("isError", False), result["structuredContent"]
 
 
@@ -38,14 +52,35 @@ def error_of(outcome: tuple[bool, dict]) -> dict:
     return content["error"]
 
 
-def staged(api, user: str, name: str) -> str:
+def staged(api, user: str, name: str, body: bytes = b"\x89PNG", **modes) -> str:
     """An image uploaded through create_upload's form (stored where the form puts it)."""
-    is_error, form = tool(api, "create_upload", user, filename=name, content_type="image/png", size_bytes=4)
+    is_error, form = tool(
+        api, "create_upload", user, filename=name, content_type="image/png", size_bytes=len(body), **modes
+    )
     assert not is_error, form
     boto3.client("s3").put_object(
-        Bucket=BUCKET, Key=form["fields"]["key"], Body=b"\x89PNG", ContentType="image/png"
+        Bucket=BUCKET, Key=form["fields"]["key"], Body=body, ContentType="image/png"
     )
     return form["uploadId"]
+
+
+@pytest.fixture
+def cutouts(api):
+    """Lambda Invoke of the inference functions runs the real handler (u2netp) in this process."""
+    from functions.inference import app
+
+    def invoke(logical: str, payload: bytes) -> bytes:
+        return json.dumps(app.handler(json.loads(payload), LambdaContext(logical))).encode()
+
+    with bind_to_lambda(TEMPLATE, invoke):
+        yield api
+
+
+def cutout_of(removal: dict) -> Image.Image:
+    job = Job.get(removal["job"]["id"])
+    body = boto3.client("s3").get_object(Bucket=BUCKET, Key=job.result_key)["Body"].read()
+    assert len(body) == removal["resultBytes"]
+    return Image.open(io.BytesIO(body))
 
 
 def test_the_sample_event_quotes_through_the_sdk(api):
@@ -127,7 +162,11 @@ def test_the_caller_is_only_the_authorizers_context(api):
     fund("user-1", 7)
     assert tool(api, "balance") == (
         False,
-        {"balance": 7, "quotaLeftToday": dict.fromkeys(("basic", "standard", "professional", "industry"), 0)},
+        {
+            "balance": 7,
+            "quotaLeftToday": dict.fromkeys(("basic", "standard", "professional", "industry"), 0),
+            "test": False,
+        },
     )
 
 
@@ -150,3 +189,90 @@ def test_a_bad_argument_is_a_tool_error_naming_it(api):
     assert result["isError"] is True
     text = result["content"][0]["text"]
     assert "tier" in text and "image_count" in text
+
+
+def test_a_missing_table_is_a_tool_error_that_does_not_name_it(api):
+    table = TEMPLATE.name("SubscriptionsTable")
+    boto3.client("dynamodb").delete_table(TableName=table)
+    error = error_of(tool(api, "quote", tier="standard", image_count=3))
+    assert error["code"] == "TABLE_MISSING"
+    assert_leaks_nothing(json.dumps(error), table)
+
+
+def test_a_batch_beyond_the_callers_images_in_flight_is_a_tool_error_with_its_retry(api, settings_env):
+    settings_env(MAX_IMAGES_IN_FLIGHT="2")
+    fund("user-1", 20)
+    upload_ids = [staged(api, "user-1", f"{i}.png") for i in range(3)]
+    assert error_of(tool(api, "start_batch", tier="basic", upload_ids=upload_ids))["code"] == "BAD_REQUEST"
+    is_error, started = tool(api, "start_batch", tier="basic", upload_ids=upload_ids[:2])
+    assert not is_error, started
+    refused = error_of(tool(api, "start_batch", tier="basic", upload_ids=upload_ids[2:]))
+    assert (refused["code"], refused["retryAfterSeconds"]) == ("TOO_MANY_IN_FLIGHT", 10)
+    assert [b.id for b in Batch.scan() if b.sk == "BATCH"] == [started["batch"]["id"]]
+    assert credits.balance("user-1") == 20 - 6
+
+
+@pytest.mark.slow
+def test_a_test_key_removes_free_at_preview_size_watermarked_and_starts_no_batch(cutouts, astronaut):
+    fund("user-1", 2)  # less than a basic image costs: a test key needs no credits
+    png = io.BytesIO()
+    astronaut.save(png, "PNG")  # 512x512, more than a preview's 250 000 pixels
+    upload = staged(cutouts, "user-1", "astronaut.png", png.getvalue(), mode="test")
+
+    _, quoted = tool(cutouts, "quote", mode="test", tier="basic", image_count=1)
+    assert (quoted["test"], quoted["affordable"], quoted["balance"]) == (True, True, 2)
+    assert tool(cutouts, "balance", mode="test")[1]["test"] is True
+
+    is_error, removal = tool(
+        cutouts, "remove_background", mode="test", tier="basic", upload_id=upload, max_credits=0
+    )
+    assert not is_error, removal
+    assert removal["creditsCharged"] == 0 and removal["job"]["test"] is True
+    assert removal["job"]["creditsUsed"] == 0 and removal["job"]["source"] == "mcp"
+    assert removal["width"] * removal["height"] <= 250_000 < 512 * 512
+    assert removal["job"]["pricingType"] == "test"
+    assert [entry.reason for entry in LedgerEntry.query("user-1")] == ["admin_grant"]  # the grant alone
+    assert credits.balance("user-1") == 2
+
+    fund("user-1", 10)
+    live_upload = staged(cutouts, "user-1", "astronaut.png", png.getvalue())
+    _, live = tool(cutouts, "remove_background", tier="basic", upload_id=live_upload)
+    assert live["creditsCharged"] == 3 and live["job"]["test"] is False and live["width"] == 512
+    # TEST in light rows: ink (raised alpha) where the live cutout is transparent
+    test_alpha = np.asarray(cutout_of(removal).getchannel("A"), dtype=np.int16)
+    live_alpha = np.asarray(
+        cutout_of(live).getchannel("A").resize((removal["width"], removal["height"])), dtype=np.int16
+    )
+    assert ((test_alpha - live_alpha) > 60).mean() > 0.01
+
+    before = credits.balance("user-1")
+    batch_upload = staged(cutouts, "user-1", "b.png", mode="test")
+    refused = error_of(tool(cutouts, "start_batch", mode="test", tier="basic", upload_ids=[batch_upload]))
+    assert refused["code"] == "FORBIDDEN" and "live key" in refused["message"]
+    assert credits.balance("user-1") == before and list(Batch.scan()) == []
+
+
+@pytest.mark.slow
+def test_remove_bg_s_options_go_through_the_tools(cutouts, astronaut):
+    fund("user-1", 20)
+    png = io.BytesIO()
+    astronaut.save(png, "PNG")
+    upload = staged(cutouts, "user-1", "astronaut.png", png.getvalue())
+    corner = {"roi": "0px 0px 8px 8px", "format": "zip"}  # astronaut's top rows are background
+    is_error, removal = tool(cutouts, "remove_background", tier="basic", upload_id=upload, options=corner)
+    assert not is_error, removal
+    assert removal["foreground"] is None and removal["contentType"] == "application/zip"
+    assert Job.get(removal["job"]["id"]).result_key.endswith(".zip")
+
+    options = {"shadowType": "drop", "shadowOpacity": 40, "scale": 50, "position": "0% 0%"}
+    is_error, started = tool(cutouts, "start_batch", tier="basic", upload_ids=[upload], options=options)
+    assert not is_error, started
+    shown = started["batch"]["options"]
+    assert {name: shown[name] for name in options} == options
+    wrong = {
+        "name": "start_batch",
+        "arguments": {"tier": "basic", "upload_ids": [upload], "options": {"shadowType": "3D"}},
+    }
+    refused = rpc(cutouts, "tools/call", wrong)
+    assert refused["isError"] is True and "shadowType" in refused["content"][0]["text"]
+    assert credits.balance("user-1") == 20 - 3 - 3

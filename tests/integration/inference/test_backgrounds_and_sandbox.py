@@ -9,6 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 from PIL import Image
+from skimage import data
 
 from bgr_core.integrations import backgrounds
 from bgr_core.integrations.guarded_http import UrlNotAllowed
@@ -131,3 +132,34 @@ def test_a_batch_takes_its_background_and_placement_for_every_item(inference, sc
         larger = max((right - left) / matte.width, (bottom - top) / matte.height)
         assert larger == pytest.approx(0.5, abs=0.02)  # scale=50%
         assert yellow_share(colour) > 0.5  # the subject takes at most a quarter
+
+
+def coffee_jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(data.coffee()).save(buffer, "JPEG", quality=90)  # a cup with room around it
+    return buffer.getvalue()
+
+
+def test_a_removal_s_roi_and_a_batch_s_shadow_are_rendered_by_the_worker(inference):
+    fund("u1")
+    photo = coffee_jpeg()
+    outside = jobs.create("u1", "basic", "c.jpg", options=OutputOptions(roi="0px 0px 8px 8px"))
+    plain = jobs.create("u1", "basic", "c.jpg", options=OutputOptions())
+    shadowed = OutputOptions(shadow_type="drop", shadow_opacity=60)
+    spec = ImageSpec(filename="c.jpg", contentType="image/jpeg", sizeBytes=len(photo))
+    batch, (item,) = batches.create("u1", "basic", [spec], options=shadowed)
+    for key in (outside.original_key, plain.original_key, item.key):
+        inference.put(key, photo)
+    assert inference.run() == {"batchItemFailures": []}
+
+    empty = inference.image(Job.get(outside.id).result_key)
+    assert empty.getchannel("A").getextrema() == (0, 0)  # only the corner could be foreground
+    cut = np.asarray(inference.image(Job.get(plain.id).result_key).getchannel("A"), dtype=np.int16)
+    assert cut.max() == 255  # the cup, where no roi keeps it out
+    (settled,) = batches.items(batch.id)
+    shadow = inference.image(settled.result_key)
+    alpha = np.asarray(shadow.getchannel("A"), dtype=np.int16)
+    assert (alpha >= cut - 2).all()  # the subject untouched, the shadow only added
+    cast = (cut == 0) & (alpha > 0)
+    assert cast.mean() > 0.001 and alpha[cast].max() <= 0.6 * 255 + 1  # at its opacity
+    assert (np.asarray(shadow.convert("RGB"))[cast] <= 8).all()  # black

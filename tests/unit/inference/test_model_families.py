@@ -122,3 +122,13 @@ def test_the_logits_of_birefnet_go_through_a_sigmoid(models_dir):
     expected = 1 / (1 + np.exp(-8 * normalised.mean(axis=1)))
     expected = (expected - expected.min()) / (expected.max() - expected.min())
     assert mask[32, 300] == pytest.approx(expected[1], abs=0.02)
+
+
+def test_a_model_prepared_beside_a_first_cutout_is_the_one_predict_uses(models_dir):
+    path = models_dir / "u2netp.onnx"
+    segment.prepare(path)  # loads on the helper thread
+    mask = segment.predict(photo(), "u2netp", path)  # waits for that load, not a second one
+    loaded = segment._sessions[path]
+    segment.prepare(path)  # loaded: nothing to do
+    assert segment._sessions[path] is loaded
+    assert mask.shape == (320, 320)

@@ -2,26 +2,27 @@
 REST API's own domain calls for the same thing (the same charge, ledger and refunds), answered in
 the API's shapes, with presigned links instead of image bytes. A `max_credits` cap is checked on
 the quote first (refused before an image is fetched) and again inside the charge itself, so no
-concurrent use of the quota or balance can make a call spend more than the caller allowed."""
+concurrent use of the quota or balance can make a call spend more than the caller allowed.
+The caller is the API key's identity, as on the REST API: a test key's removals are free, at
+preview size and watermarked, and it starts no batches (they need a live key)."""
 
 import posixpath
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from urllib.parse import urlsplit
 
 from pydantic import Field
 
+from bgr_core.api.identity import Identity
 from bgr_core.api.uploads import sniff
 from bgr_core.api.views import BatchItemView, BatchView, JobList, JobView, Quote
-from bgr_core.dispatch import sync_inference
-from bgr_core.integrations import guarded_http, staged_uploads
+from bgr_core.integrations import guarded_http, removebg_request, staged_uploads
 from bgr_core.money import charge_decision, credits, job_charges, quotes, subscriptions
 from bgr_core.money.pricing import MAX_BATCH_IMAGES, TIERS
 from bgr_core.platform import features, storage
 from bgr_core.platform.contract import Schema
-from bgr_core.platform.errors import BadRequest, InvalidImage, UnsupportedMedia
-from bgr_core.work import batches, jobs
+from bgr_core.platform.errors import BadRequest, Forbidden, InvalidImage, UnsupportedMedia
+from bgr_core.work import batches, inline_removals, jobs
 from bgr_core.work.output_options import OutputOptions
 from bgr_core.work.status import BATCH_FINAL, BATCH_ZIPPED, ZIP_FINAL, ItemStatus
 
@@ -29,13 +30,15 @@ SOURCE = "mcp"  # the jobs' and batches' source, as `api` is the REST API's
 MAX_BATCH_URLS = 20  # fetched in the request (10 s each at most, in parallel), within API Gateway's 29 s
 MAX_BATCH_UPLOADS = 100
 FETCHERS = 8
+TEST_KEY = "a test key: its removals are free (preview size, watermarked); the prices are a live key's"
 
 
 # -- shapes ---------------------------------------------------------------------------------
 class QuoteResult(Schema):
     quote: Quote
     balance: int = Field(description="your credit balance now")
-    affordable: bool = Field(description="the balance pays quote.creditsToCharge")
+    affordable: bool = Field(description="the balance pays quote.creditsToCharge (always, for a test key)")
+    test: bool = Field(False, description=TEST_KEY)
 
 
 class Box(Schema):
@@ -79,13 +82,19 @@ class AccountBalance(Schema):
     quota_left_today: dict[str, int] = Field(
         description="per tier, the images today's subscription quota still covers (0 without one)"
     )
+    test: bool = Field(False, description=TEST_KEY)
 
 
 # -- tools ----------------------------------------------------------------------------------
-def quote(user_id: str, tier: str, image_count: int) -> QuoteResult:
-    plan = quotes.quote(user_id, tier, image_count)
-    balance = credits.balance(user_id)
-    return QuoteResult(quote=Quote.of(plan), balance=balance, affordable=plan.credits <= balance)
+def quote(caller: Identity, tier: str, image_count: int) -> QuoteResult:
+    plan = quotes.quote(caller.user_id, tier, image_count)
+    balance = credits.balance(caller.user_id)
+    return QuoteResult(
+        quote=Quote.of(plan),
+        balance=balance,
+        affordable=caller.test or plan.credits <= balance,
+        test=caller.test,
+    )
 
 
 def within_budget(user_id: str, tier: str, image_count: int, max_credits: int | None) -> None:
@@ -96,7 +105,7 @@ def within_budget(user_id: str, tier: str, image_count: int, max_credits: int | 
 
 
 def remove_background(
-    user_id: str,
+    caller: Identity,
     tier: str,
     *,
     image_url: str | None = None,
@@ -105,33 +114,28 @@ def remove_background(
     max_credits: int | None = None,
 ) -> Removal:
     """One image cut out now (a direct invoke, as remove.bg's API does), charged like any single
-    image; a cutout that fails is refunded and raised."""
+    image (a test key's: free, at preview size, watermarked); a cutout that fails is refunded and
+    raised."""
     _one_of(image_url=image_url, upload_id=upload_id)
-    within_budget(user_id, tier, 1, max_credits)
+    user_id, options = caller.user_id, options or OutputOptions()
+    if caller.test:
+        options = removebg_request.sandbox_options(options)
+    else:
+        within_budget(user_id, tier, 1, max_credits)
     if image_url:
         filename, data = _filename(image_url), _fetch(image_url)
     else:
         staged = staged_uploads.find(user_id, upload_id)
         filename, data = staged.filename, staged_uploads.read(staged)
-    kind = _image_type(data)
-    job_id = uuid.uuid4().hex
-    job = jobs.create(
-        user_id,
-        tier,
-        filename,
-        options=options or OutputOptions(),
-        size_bytes=len(data),
-        source=SOURCE,
-        original_key=storage.direct_key(user_id, job_id, filename),
-        job_id=job_id,
-        max_credits=max_credits,
+    image = inline_removals.Image(filename, data, _image_type(data))
+    removal = inline_removals.start(
+        user_id, image, tier, options, now=True, test=caller.test, source=SOURCE, max_credits=max_credits
     )
-    done = sync_inference.run(job, data, kind)
+    job, done = removal.job, removal.answer
     if done.status != "completed":  # failed, and refunded
         raise InvalidImage(
             done.error_code or "PROCESSING_FAILED", f"{done.error_message}; nothing was charged"
         )
-    job = jobs.get(job.id) or job
     box = (
         dict(zip(("left", "top", "width", "height"), done.foreground, strict=True))
         if done.foreground
@@ -144,19 +148,20 @@ def remove_background(
             done.result_key, f"{posixpath.splitext(job.filename)[0]}.{job.options.format}"
         ),
         result_bytes=len(done.image) if done.image is not None else storage.object_size(done.result_key),
-        content_type=f"image/{'jpeg' if job.options.format == 'jpg' else job.options.format}",
+        content_type=job.options.media_type,
         width=done.width,
         height=done.height,
         foreground=box,
     )
 
 
-def create_upload(user_id: str, filename: str, content_type: str, size_bytes: int) -> UploadForm:
-    return UploadForm.model_validate(staged_uploads.create(user_id, filename, content_type, size_bytes))
+def create_upload(caller: Identity, filename: str, content_type: str, size_bytes: int) -> UploadForm:
+    form = staged_uploads.create(caller.user_id, filename, content_type, size_bytes)
+    return UploadForm.model_validate(form)
 
 
 def start_batch(
-    user_id: str,
+    caller: Identity,
     tier: str,
     *,
     image_urls: list[str] | None = None,
@@ -168,6 +173,9 @@ def start_batch(
     discount; each original is then stored under the batch, which queues it, and the ZIP follows
     the last image. Images that cannot be stored are refunded."""
     features.require("batch")
+    if caller.test:  # as on the REST API, where a test key authorizes /v1.0/removebg only
+        raise Forbidden("a test key runs single removals (remove_background) free; batches need a live key")
+    user_id = caller.user_id
     _one_of(image_urls=image_urls, upload_ids=upload_ids)
     sources = image_urls or upload_ids
     limit = MAX_BATCH_URLS if image_urls else min(MAX_BATCH_UPLOADS, MAX_BATCH_IMAGES)
@@ -200,8 +208,8 @@ def start_batch(
     )
 
 
-def batch_status(user_id: str, batch_id: str) -> BatchProgress:
-    batch = batches.get_for_user(user_id, batch_id)
+def batch_status(caller: Identity, batch_id: str) -> BatchProgress:
+    batch = batches.get_for_user(caller.user_id, batch_id)
     items = batches.items(batch.id)
     zipped = batch.status not in BATCH_ZIPPED or batch.zip_status in ZIP_FINAL
     return BatchProgress(
@@ -211,17 +219,18 @@ def batch_status(user_id: str, batch_id: str) -> BatchProgress:
     )
 
 
-def balance(user_id: str) -> AccountBalance:
-    sub = subscriptions.get(user_id) if features.enabled("subscriptions") else None
+def balance(caller: Identity) -> AccountBalance:
+    sub = subscriptions.get(caller.user_id) if features.enabled("subscriptions") else None
     usage = subscriptions.quota_use(sub, subscriptions.today())
     return AccountBalance(
-        balance=credits.balance(user_id),
+        balance=credits.balance(caller.user_id),
         quota_left_today={tier: charge_decision.quota_room(usage, tier) for tier in TIERS},
+        test=caller.test,
     )
 
 
-def list_jobs(user_id: str, limit: int = 20, cursor: str | None = None) -> JobList:
-    page, next_cursor = jobs.list_for_user(user_id, limit, cursor)
+def list_jobs(caller: Identity, limit: int = 20, cursor: str | None = None) -> JobList:
+    page, next_cursor = jobs.list_for_user(caller.user_id, limit, cursor)
     return JobList(jobs=[JobView.of(job) for job in page], next_cursor=next_cursor)
 
 

@@ -23,7 +23,7 @@ from pydantic import Field
 from pynamodb.exceptions import PynamoDBException
 
 from bgr_core.api import ratelimit
-from bgr_core.api.identity import identity_of
+from bgr_core.api.identity import Identity, identity_of
 from bgr_core.api.paths import MCP
 from bgr_core.api.views import JobList
 from bgr_core.integrations import agent_tools
@@ -66,7 +66,10 @@ MaxCredits = Annotated[
 ]
 Options = Annotated[
     OutputOptions | None,
-    Field(description="output: format png|webp|jpg, bgColor #rrggbb, crop to the subject with a margin"),
+    Field(
+        description="output: format png|webp|jpg|zip (color.jpg + alpha.png), bgColor #rrggbb or "
+        "bgImageUrl, crop to the subject with a margin, roi, scale, position, shadowType drop"
+    ),
 ]
 READ_ONLY = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
 CHARGES = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=True)
@@ -83,13 +86,14 @@ def tool(annotations: ToolAnnotations):
 
 
 # -- calling the domain -----------------------------------------------------------------------
-def _user_id(ctx: Context) -> str:
-    """The key's user, from the authorizer's context in the API Gateway event (never the body)."""
+def _identity(ctx: Context) -> Identity:
+    """The key's identity (its user, and whether it is a test key), from the authorizer's context
+    in the API Gateway event (never the body), read as the REST API reads it."""
     request = ctx.request_context.request
     identity = identity_of((getattr(request, "scope", None) or {}).get("aws.event") or {})
     if identity is None:
         raise Unauthorized("send X-Api-Key")
-    return identity.user_id
+    return identity
 
 
 def tool_error(exc: DomainError) -> CallToolResult:
@@ -106,19 +110,19 @@ def tool_error(exc: DomainError) -> CallToolResult:
     )
 
 
-def _call(ctx: Context, run: Callable[[str], Any], *, charging: bool = False) -> Any:
-    """`run(user_id)` within the caller's rate limits; a DomainError as a tool error."""
+def _call(ctx: Context, run: Callable[[Identity], Any], *, charging: bool = False) -> Any:
+    """`run(caller)` within the caller's rate limits; a DomainError as a tool error."""
     try:
-        user_id = _user_id(ctx)
+        caller = _identity(ctx)
         settings = get_settings()
-        ratelimit.take(user_id, "api", settings.rate_limit_per_minute)
+        ratelimit.take(caller.user_id, "api", settings.rate_limit_per_minute)
         if charging:
-            ratelimit.take(user_id, "charging", settings.rate_limit_charging_per_minute)
-        return run(user_id)
+            ratelimit.take(caller.user_id, "charging", settings.rate_limit_charging_per_minute)
+        return run(caller)
     except DomainError as exc:
         logger.info("tool refused", extra={"code": exc.code})
         return tool_error(exc)
-    except PynamoDBException as exc:  # a missing table is named (503 in the REST API), else a crash
+    except PynamoDBException as exc:  # a missing table: TABLE_MISSING, naming none (503 in REST)
         missing = table_missing(exc)
         if missing is None:
             raise
@@ -136,7 +140,7 @@ def quote(
     volume discount (5% from 20 images up to 20% from 201), how many today's subscription quota
     covers, the credits left to charge (quote.creditsToCharge), your balance and whether it is
     enough. Use it before remove_background or start_batch, and pass the price as max_credits."""
-    return _call(ctx, lambda user_id: agent_tools.quote(user_id, tier, image_count))
+    return _call(ctx, lambda caller: agent_tools.quote(caller, tier, image_count))
 
 
 @tool(CHARGES)
@@ -157,11 +161,12 @@ def remove_background(
     quota first, else the tier's credits); refused without charging when the price exceeds
     max_credits or the balance. Returns the job, creditsCharged, resultUrl (a presigned download,
     valid for an hour: fetch it, it is not inlined), its size in bytes, the image's width and
-    height and the subject's box (foreground). A cutout that fails is refunded."""
+    height and the subject's box (foreground). A cutout that fails is refunded. With a test key
+    (bgr_test_...) it is free, at preview size and watermarked, and its job says test: true."""
     return _call(
         ctx,
-        lambda user_id: agent_tools.remove_background(
-            user_id, tier, image_url=image_url, upload_id=upload_id, options=options, max_credits=max_credits
+        lambda caller: agent_tools.remove_background(
+            caller, tier, image_url=image_url, upload_id=upload_id, options=options, max_credits=max_credits
         ),
         charging=True,
     )
@@ -177,7 +182,7 @@ def create_upload(
     """A presigned form to upload an image you have as a file (no URL), free of charge: POST
     multipart/form-data to `url` with every entry of `fields` and then the file as `file`, before
     expiresAt. Then pass uploadId to remove_background or (several) to start_batch."""
-    return _call(ctx, lambda user_id: agent_tools.create_upload(user_id, filename, content_type, size_bytes))
+    return _call(ctx, lambda caller: agent_tools.create_upload(caller, filename, content_type, size_bytes))
 
 
 @tool(CHARGES)
@@ -199,11 +204,12 @@ def start_batch(
     one of image_urls or upload_ids. Charged up front at the batch's volume discount (quota
     first); refused without charging when the price exceeds max_credits or the balance; images
     that fail are refunded. Returns the batch (its id, price, creditsCharged): then poll
-    batch_status every few seconds until `finished`, and download zipUrl."""
+    batch_status every few seconds until `finished`, and download zipUrl. A test key cannot start
+    one (FORBIDDEN): batches need a live key."""
     return _call(
         ctx,
-        lambda user_id: agent_tools.start_batch(
-            user_id,
+        lambda caller: agent_tools.start_batch(
+            caller,
             tier,
             image_urls=image_urls,
             upload_ids=upload_ids,
@@ -223,7 +229,7 @@ def batch_status(
     processed and failed of the total, progressPercentage, estimatedDuration in seconds, each
     failed image with its errorCode and errorMessage (refunded), and once `finished` the ZIP's
     presigned link (batch.zipUrl)."""
-    return _call(ctx, lambda user_id: agent_tools.batch_status(user_id, batch_id))
+    return _call(ctx, lambda caller: agent_tools.batch_status(caller, batch_id))
 
 
 @tool(READ_ONLY)
@@ -240,7 +246,7 @@ def list_jobs(
 ) -> JobList:
     """Your single removals, newest first, a page at a time: status, tier, creditsUsed, and a
     presigned resultUrl for each completed one. Pass nextCursor back for the next page."""
-    return _call(ctx, lambda user_id: agent_tools.list_jobs(user_id, limit, cursor))
+    return _call(ctx, lambda caller: agent_tools.list_jobs(caller, limit, cursor))
 
 
 # -- serving --------------------------------------------------------------------------------

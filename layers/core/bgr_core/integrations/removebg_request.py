@@ -86,10 +86,14 @@ class Request:
         return "other" if self.type == "auto" else self.type
 
 
+def sandbox_options(options: OutputOptions) -> OutputOptions:
+    """A test key's output options (here and on /mcp): the same ones at preview size."""
+    return options.model_copy(update={"max_pixels": PREVIEW_PIXELS})
+
+
 def sandboxed(req: Request) -> Request:
     """A test key's request: the same options at preview size (it is charged nothing)."""
-    options = req.options.model_copy(update={"max_pixels": PREVIEW_PIXELS})
-    return replace(req, size="preview", options=options)
+    return replace(req, size="preview", options=sandbox_options(req.options))
 
 
 def _text(fields: dict, name: str, default: str) -> str:

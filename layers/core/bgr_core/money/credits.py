@@ -28,7 +28,13 @@ from bgr_core.money.pricing import MAX_BATCH_IMAGES
 from bgr_core.platform import observability
 from bgr_core.platform.config import get_settings
 from bgr_core.platform.dynamodb import Write, get_or_none, transaction
-from bgr_core.platform.errors import Conflict, InsufficientCredits, RateLimited, ServiceUnavailable
+from bgr_core.platform.errors import (
+    BadRequest,
+    Conflict,
+    InsufficientCredits,
+    RateLimited,
+    ServiceUnavailable,
+)
 from bgr_core.platform.models import CreditAccount, LedgerEntry, utcnow
 
 # Each refusal means another writer of the same records succeeded: at most every other item of
@@ -123,6 +129,8 @@ def _check_in_flight(account: CreditAccount | None, starting: int) -> None:
     if starting <= 0:
         return
     now, cap = (int(account.in_flight) if account else 0), _in_flight_cap()
+    if starting > cap:  # it can never fit: no retry would help
+        raise BadRequest(f"at most {cap} images may be in flight at once; this request has {starting}")
     if now + starting > cap:
         raise TooManyInFlight(
             f"{now} of your images are in flight and at most {cap} may be; retry once some have finished",

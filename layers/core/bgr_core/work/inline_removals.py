@@ -1,4 +1,5 @@
-"""One image removed within its request (`POST /remove`, remove.bg's `POST /v1.0/removebg`):
+"""One image removed within its request (`POST /remove`, remove.bg's `POST /v1.0/removebg`, the
+MCP server's `remove_background`):
 charged and created, then run now by a direct invoke or queued by storing its original."""
 
 import uuid
@@ -36,6 +37,8 @@ def start(
     callback_url: str | None = None,
     credits_per_image: int | None = None,
     background: Image | None = None,
+    source: str = "api",
+    max_credits: int | None = None,
 ) -> Removal:
     """Charges and creates the job (InsufficientCredits leaves nothing behind), stores its
     uploaded `background`, then runs it now or stores the original, which queues it. A store or
@@ -54,6 +57,8 @@ def start(
         callback_url=callback_url,
         background_key=backgrounds.key(user_id, job_id) if background else None,
         test=test,
+        source=source,
+        max_credits=max_credits,
     )
     if background:
         jobs.store_background(job, background.data, background.content_type)
