@@ -397,7 +397,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** remove.bg API v1.0: remove the background, the cutout in the response (X-Api-Key) */
+        /**
+         * remove.bg API v1.0: remove the background, the cutout in the response (X-Api-Key)
+         * @description The fields as multipart/form-data, application/x-www-form-urlencoded or a JSON object.
+         */
         post: operations["remove_background_v1_0_removebg_post"];
         delete?: never;
         options?: never;
@@ -662,6 +665,55 @@ export interface components {
             callbackUrl?: string | null;
             /** @description delivery of the final state to callbackUrl */
             webhook?: components["schemas"]["WebhookView"] | null;
+        };
+        /** Body_remove_background_v1_0_removebg_post */
+        Body_remove_background_v1_0_removebg_post: {
+            /**
+             * Image File
+             * Format: binary
+             */
+            image_file?: string | null;
+            /** Image File B64 */
+            image_file_b64?: string | null;
+            /** Image Url */
+            image_url?: string | null;
+            /**
+             * Bg Image File
+             * Format: binary
+             */
+            bg_image_file?: string | null;
+            /** Bg Image Url */
+            bg_image_url?: string | null;
+            /** Bg Color */
+            bg_color?: string | null;
+            /** Size */
+            size?: string | null;
+            /** Type */
+            type?: string | null;
+            /** Type Level */
+            type_level?: string | null;
+            /** Format */
+            format?: string | null;
+            /** Channels */
+            channels?: string | null;
+            /** Crop */
+            crop?: string | boolean | null;
+            /** Crop Margin */
+            crop_margin?: string | number | null;
+            /** Roi */
+            roi?: string | null;
+            /** Scale */
+            scale?: string | null;
+            /** Position */
+            position?: string | null;
+            /** Shadow Type */
+            shadow_type?: string | null;
+            /** Shadow Opacity */
+            shadow_opacity?: string | number | null;
+            /** Add Shadow */
+            add_shadow?: string | boolean | null;
+            /** Tier */
+            tier?: string | null;
         };
         /** CancelRequest */
         CancelRequest: {
@@ -3716,7 +3768,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_remove_background_v1_0_removebg_post"];
+            };
+        };
         responses: {
             /** @description success */
             200: {

@@ -54,11 +54,13 @@ def _invalid(errors: list[dict]) -> Response:
     return error_response(422, "VALIDATION_ERROR", message, details=details)
 
 
-def _raised_in(exc: BaseException, module: str) -> bool:
+def body_unreadable(exc: ValueError) -> bool:
+    """Powertools' request parsing raises a bare ValueError on a body it cannot read (a multipart
+    content type without a boundary, a text part that is not UTF-8): the caller's fault."""
     tb = exc.__traceback__
     while tb.tb_next is not None:
         tb = tb.tb_next
-    return tb.tb_frame.f_globals.get("__name__", "").endswith(module)
+    return tb.tb_frame.f_globals.get("__name__", "").endswith("openapi_validation")
 
 
 def register(app: APIGatewayRestResolver) -> None:
@@ -98,9 +100,8 @@ def register(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(ValueError)
     def malformed(exc: ValueError) -> Response:
-        """Powertools' request parsing raises ValueError on a body it cannot read (a multipart
-        content type without a boundary): the caller's fault. Any other ValueError is ours."""
-        if _raised_in(exc, "openapi_validation"):
+        """Any ValueError but Powertools' on an unreadable body is ours."""
+        if body_unreadable(exc):
             return error_response(400, "BAD_REQUEST", f"the body cannot be read: {exc}")
         return unexpected(exc)
 

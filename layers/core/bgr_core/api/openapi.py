@@ -64,8 +64,8 @@ def _implied(route) -> tuple[list[dict] | None, set[int]]:
         statuses.add(403)
     if identity.token_user in uses:
         security, statuses = [{}, BEARER], statuses | {401, 429}
-    if identity.key_user in uses:
-        security = [API_KEY]
+    if identity.key_user in uses:  # remove.bg's API: what it cannot read is a 400
+        security, statuses = [API_KEY], statuses - {415, 422}
     return security, statuses
 
 

@@ -6,22 +6,26 @@ refunded.
 """
 
 import base64
-import json
-from urllib.parse import parse_qsl
+from typing import Annotated
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Request, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.params import File, Form, UploadFile
 from aws_lambda_powertools.event_handler.router import Router
 from pydantic import ValidationError
 
 from bgr_core.api import ratelimit
-from bgr_core.api.errors import NO_ROUTE
+from bgr_core.api.errors import NO_ROUTE, body_unreadable
 from bgr_core.api.identity import KeyUser
 from bgr_core.api.responses import RemoveBgErrors, errors
-from bgr_core.api.uploads import MAX_INLINE_BYTES, read_multipart, sniff
+from bgr_core.api.uploads import MAX_INLINE_BYTES, sniff
 from bgr_core.integrations import guarded_http, removebg_request
+from bgr_core.integrations.removebg_request import RemoveBgError
 from bgr_core.money import charge_decision, credits, subscriptions
 from bgr_core.platform import features, storage
 from bgr_core.platform.errors import DomainError
@@ -67,7 +71,7 @@ def _error(status: int, title: str, code: str, detail: str = "", headers: dict |
 
 def as_removebg(exc: DomainError) -> tuple[int, str, str, str]:
     """(status, title, code, detail) of a domain error in remove.bg's terms."""
-    if isinstance(exc, removebg_request.RemoveBgError):
+    if isinstance(exc, RemoveBgError):
         return exc.status, exc.title, exc.code, exc.detail
     title, code, status = _TITLES.get(
         exc.code, (exc.code.replace("_", " ").capitalize(), exc.code.lower(), None)
@@ -87,7 +91,16 @@ def register_errors(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(RequestValidationError)
     def request_invalid(exc: RequestValidationError) -> Response:
-        return _error(400, "Invalid request", "invalid_parameter", str(exc.errors()))
+        event = app.current_event
+        if too_large := _too_large(event):
+            return domain_error(too_large)
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            return _error(400, "Invalid JSON", "invalid_json", "the body is not valid JSON")
+        json_body = (event.headers.get("content-type") or "application/json").startswith("application/json")
+        if json_body and not isinstance(event.json_body, dict):
+            return _error(400, "Invalid JSON", "invalid_json", "the body must be a JSON object")
+        fields = ", ".join(str(e["loc"][-1]) for e in exc.errors())
+        return _error(400, "Invalid request", "invalid_parameter", f"invalid: {fields}")
 
     @app.exception_handler(ValidationError)
     def model_invalid(exc: ValidationError) -> Response:
@@ -98,6 +111,20 @@ def register_errors(app: APIGatewayRestResolver) -> None:
     def no_route(exc: NotFoundError) -> Response:
         return _error(404, "Not found", "not_found", NO_ROUTE)
 
+    @app.exception_handler(ValueError)
+    def unreadable(exc: ValueError) -> Response:
+        if not body_unreadable(exc):
+            return unexpected(exc)
+        if too_large := _too_large(app.current_event):
+            return domain_error(too_large)
+        detail = f"the multipart body cannot be read ({exc}): send files with a filename, text in UTF-8"
+        return _error(400, "Invalid request", "invalid_parameter", detail)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported_content(exc: RequestUnsupportedContentType) -> Response:
+        detail = "send multipart/form-data, application/x-www-form-urlencoded or application/json"
+        return _error(400, "Unsupported content type", "invalid_parameter", detail)
+
     @app.exception_handler(Exception)
     def unexpected(exc: Exception) -> Response:
         request_id = app.current_event.request_context.request_id
@@ -105,30 +132,17 @@ def register_errors(app: APIGatewayRestResolver) -> None:
         return _error(500, "Internal error", "internal_error", f"request {request_id}")
 
 
-def read_form(event) -> tuple[dict, dict[str, tuple[str, bytes]]]:
-    """The request's fields and files: multipart/form-data, x-www-form-urlencoded or JSON."""
-    content_type = event.headers.get("content-type") or ""
-    raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
-    if len(raw) > MAX_INLINE_BYTES * 4 // 3 + 64 * 1024:
-        raise removebg_request.RemoveBgError(
+def _too_large(event) -> RemoveBgError | None:
+    """Checked first in the route and in the mappers of what Powertools' body parsing refused (it
+    parses before any of this code runs; Lambda's 6 MB payload limit bounds that work)."""
+    size = len(event.body or "")
+    if event.is_base64_encoded:
+        size = size * 3 // 4
+    if size > MAX_INLINE_BYTES * 4 // 3 + 64 * 1024:  # a JSON body carries the image in base64
+        return RemoveBgError(
             "File too large", "file_too_large", "send at most 5 MB in a request; or image_url"
         )
-    media = content_type.split(";", 1)[0].strip().lower()
-    if media == "multipart/form-data":
-        return read_multipart(raw, content_type, ("image_file", "bg_image_file"))
-    if media == "application/json":
-        try:
-            body = json.loads(raw or b"{}")
-        except ValueError as exc:
-            raise removebg_request.RemoveBgError(
-                "Invalid JSON", "invalid_json", "the body is not valid JSON"
-            ) from exc
-        if not isinstance(body, dict):
-            raise removebg_request.RemoveBgError(
-                "Invalid JSON", "invalid_json", "the body must be a JSON object"
-            )
-        return body, {}
-    return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)), {}
+    return None
 
 
 def _image(req: removebg_request.Request) -> bytes:
@@ -139,36 +153,73 @@ def _image(req: removebg_request.Request) -> bytes:
             req.image_url, guarded_http.Policy.from_settings(max_bytes=MAX_IMAGE_BYTES)
         )
         if fetched.status != 200:
-            raise removebg_request.RemoveBgError(
+            raise RemoveBgError(
                 "Failed to download image", "failed_download", f"image_url answered HTTP {fetched.status}"
             )
         data = fetched.body
     if not data:
-        raise removebg_request.RemoveBgError("Invalid image", "invalid_image", "the image is empty")
+        raise RemoveBgError("Invalid image", "invalid_image", "the image is empty")
     if len(data) > MAX_IMAGE_BYTES:
-        raise removebg_request.RemoveBgError(
+        raise RemoveBgError(
             "File too large", "file_too_large", f"images are at most {storage.megabytes(MAX_IMAGE_BYTES)}"
         )
     return data
 
 
+Text = Annotated[str | None, Form()]
+Flag = Annotated[str | bool | None, Form()]  # form text, or a JSON body's true/false
+Number = Annotated[str | int | None, Form()]  # form text, or a JSON body's number
+FileField = Annotated[UploadFile | None, File()]
+
+
 @router.post(
     f"{V1}/removebg",
     summary="remove.bg API v1.0: remove the background, the cutout in the response (X-Api-Key)",
+    description="The fields as multipart/form-data, application/x-www-form-urlencoded or a JSON object.",
     responses=errors(400, 402, 403, 429, 503, model=RemoveBgErrors),
     middlewares=[ratelimit.charging],
 )
-def remove_background(request: Request, user: KeyUser):
+def remove_background(  # each of remove.bg's fields a parameter: the OpenAPI body lists them
+    request: Request,
+    user: KeyUser,
+    image_file: FileField = None,
+    image_file_b64: Text = None,
+    image_url: Text = None,
+    bg_image_file: FileField = None,
+    bg_image_url: Text = None,
+    bg_color: Text = None,
+    size: Text = None,
+    type: Text = None,
+    type_level: Text = None,
+    format: Text = None,
+    channels: Text = None,
+    crop: Flag = None,
+    crop_margin: Number = None,
+    roi: Text = None,
+    scale: Text = None,
+    position: Text = None,
+    shadow_type: Text = None,
+    shadow_opacity: Number = None,
+    add_shadow: Flag = None,
+    tier: Text = None,
+):
+    fields = {name: value for name, value in locals().items() if value is not None}
+    del fields["request"], fields["user"]
     event = request.resolved_event
-    req = removebg_request.parse(*read_form(event))
+    if too_large := _too_large(event):
+        raise too_large
+    files = {}
+    for name in ("image_file", "bg_image_file"):
+        if name in fields:
+            upload = fields.pop(name)
+            files[name] = (upload.filename or "image", upload.content)
+    req = removebg_request.parse(fields, files)
     if user.test:
         req = removebg_request.sandboxed(req)
     data = _image(req)
     kind = sniff(data)
     if kind is None:
-        raise removebg_request.RemoveBgError(
-            "Invalid image", "invalid_image", "the file is not a JPEG, PNG or WebP image"
-        )
+        raise RemoveBgError("Invalid image", "invalid_image", "the file is not a JPEG, PNG or WebP image")
     backdrop = req.background and sniff(req.background)
     if req.background is not None and not backdrop:
         raise removebg_request.invalid("bg_image_file", "bg_image_file is not a JPEG, PNG or WebP image")
