@@ -1449,6 +1449,68 @@ export interface components {
          * @enum {string}
          */
         ZipStatus: "building" | "ready" | "failed";
+        /**
+         * MultipartForm
+         * @description POST /remove's multipart form, as sent; read_form takes exactly these fields.
+         */
+        MultipartForm: {
+            /**
+             * Image
+             * Format: binary
+             * @description JPEG, PNG or WebP, at most 5 MB
+             */
+            image: string;
+            /**
+             * Tier
+             * @enum {string}
+             */
+            tier: "basic" | "standard" | "professional" | "industry";
+            /**
+             * Options
+             * @description output options as a JSON object
+             * @default null
+             */
+            options: string | null;
+            /**
+             * Format
+             * @description jpg has no transparency: white or bgColor; zip: color.jpg + alpha.png
+             * @default null
+             * @enum {string}
+             */
+            format: "png" | "webp" | "jpg" | "zip";
+            /**
+             * Bgcolor
+             * @description flatten onto this colour (#rrggbb) instead of transparency
+             * @default null
+             */
+            bgColor: string | null;
+            /**
+             * Crop
+             * @description crop to the subject
+             * @default null
+             */
+            crop: boolean;
+            /**
+             * Cropmargin
+             * @description pixels kept around the subject when cropping
+             * @default null
+             */
+            cropMargin: number;
+            /**
+             * Channels
+             * @description rgba cutout, or the alpha mask only
+             * @default null
+             * @enum {string}
+             */
+            channels: "rgba" | "alpha";
+            /**
+             * Callbackurl
+             * @description https URL (a public address) that receives the final state, signed (see docs/api.md)
+             * @default null
+             * @example https://example.com/hooks/bgr
+             */
+            callbackUrl: string | null;
+        };
         /** UploadRequest */
         UploadRequest: {
             /**
@@ -2306,53 +2368,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": {
-                    /**
-                     * Format: binary
-                     * @description JPEG, PNG or WebP, at most 5 MB
-                     */
-                    image: string;
-                    /**
-                     * Tier
-                     * @enum {string}
-                     */
-                    tier: "basic" | "standard" | "professional" | "industry";
-                    /** @description output options as a JSON object */
-                    options?: string;
-                    /**
-                     * Format
-                     * @description jpg has no transparency: white or bgColor; zip: color.jpg + alpha.png
-                     * @enum {string}
-                     */
-                    format?: "png" | "webp" | "jpg" | "zip";
-                    /**
-                     * Bgcolor
-                     * @description flatten onto this colour (#rrggbb) instead of transparency
-                     */
-                    bgColor?: string;
-                    /**
-                     * Crop
-                     * @description crop to the subject
-                     */
-                    crop?: boolean;
-                    /**
-                     * Margin
-                     * @description pixels kept around the subject when cropping
-                     */
-                    cropMargin?: number;
-                    /**
-                     * Channels
-                     * @description rgba cutout, or the alpha mask only
-                     * @enum {string}
-                     */
-                    channels?: "rgba" | "alpha";
-                    /**
-                     * Callbackurl
-                     * @description https URL (a public address) that receives the final state, signed (see docs/api.md)
-                     * @example https://example.com/hooks/bgr
-                     */
-                    callbackUrl?: string;
-                };
+                "multipart/form-data": components["schemas"]["MultipartForm"];
                 "application/json": components["schemas"]["UploadRequest"];
             };
         };

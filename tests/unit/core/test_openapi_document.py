@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from bgr_core.api import openapi
+from bgr_core.api import openapi, removals
+from bgr_core.platform.errors import BadRequest
 from bgr_local.routes import routes
 from harness import TEMPLATE
 
@@ -54,9 +55,21 @@ def test_the_document_has_both_security_schemes_and_no_route_the_template_lacks(
 
 def test_remove_documents_its_multipart_and_json_bodies():
     body = DOCUMENT["paths"]["/api/background-remover/remove"]["post"]["requestBody"]["content"]
-    form = body["multipart/form-data"]["schema"]
+    assert body["multipart/form-data"]["schema"] == {"$ref": "#/components/schemas/MultipartForm"}
+    form = DOCUMENT["components"]["schemas"]["MultipartForm"]
     assert form["required"] == ["image", "tier"] and form["additionalProperties"] is False
     assert form["properties"]["cropMargin"]["maximum"] == 500
     assert form["properties"]["format"]["enum"] == ["png", "webp", "jpg", "zip"]
     assert body["application/json"]["schema"] == {"$ref": "#/components/schemas/UploadRequest"}
     assert "UploadRequest" in DOCUMENT["components"]["schemas"]
+
+
+def test_the_multipart_form_takes_exactly_the_fields_its_document_lists():
+    documented = DOCUMENT["components"]["schemas"]["MultipartForm"]["properties"]
+    with pytest.raises(BadRequest) as refused:
+        removals.read_form({"tier": "basic", "size": "hd"})
+    message = str(refused.value)
+    assert "unknown form fields: size;" in message
+    assert message.endswith(", ".join(documented))
+    form = removals.read_form({"tier": "basic", "cropMargin": "20", "bgColor": "#ffffff"})
+    assert (form.options.margin, form.options.bg_color) == (20, "#ffffff")

@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from bgr_core.api import identity, resolver
 from bgr_core.api.paths import MCP
-from bgr_core.api.removals import UPLOAD_MODELS
+from bgr_core.api.removals import BODY_MODELS
 from bgr_core.api.responses import COMPONENTS, WHY, ErrorResponse
 from bgr_core.api.routes import account, apikeys, payments, pricing, removebg, upload
 
@@ -137,7 +137,7 @@ def describe(app: APIGatewayRestResolver) -> dict:
             security_schemes=SECURITY_SCHEMES,
         )
     )
-    _hoist(schema, ErrorResponse, *UPLOAD_MODELS)
+    _hoist(schema, ErrorResponse, *BODY_MODELS.values())
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             responses, implied = operation["responses"], _implied(routes[method, path])[1]

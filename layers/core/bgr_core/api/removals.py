@@ -4,7 +4,8 @@ import json
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from pydantic import ConfigDict, Field, ValidationError, create_model
+from pydantic.fields import FieldInfo
 
 from bgr_core.api.identity import Identity
 from bgr_core.api.requests import CallbackUrl, UploadRequest
@@ -31,8 +32,31 @@ OPTION_FIELDS = {
     "cropMargin": "margin",
     "channels": "channels",
 }
-FORM_FIELDS = ("image", "tier", "options", *OPTION_FIELDS, "callbackUrl")
-UPLOAD_MODELS = (UploadRequest,)  # the JSON body, read from the raw request: documented by hand
+
+
+def _plain_option(form_field: str, option: str) -> tuple[type, FieldInfo]:
+    """An OutputOptions field as a form field: the same type and rules, under the form's name."""
+    info = next(f for n, f in OutputOptions.model_fields.items() if (f.alias or n) == option)
+    return info.annotation, FieldInfo.merge_field_infos(info, default=None, alias=form_field)
+
+
+class _Form(Schema):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 400 naming it
+
+
+MultipartForm = create_model(
+    "MultipartForm",
+    __base__=_Form,
+    __doc__="POST /remove's multipart form, as sent; read_form takes exactly these fields.",
+    image=(bytes, Field(description="JPEG, PNG or WebP, at most 5 MB")),
+    tier=(TierName, ...),
+    options=(str | None, Field(None, description="output options as a JSON object")),
+    **{field: _plain_option(field, option) for field, option in OPTION_FIELDS.items()},
+    callback_url=(CallbackUrl, None),
+)
+FORM_FIELDS = tuple(info.alias or name for name, info in MultipartForm.model_fields.items())
+# POST /remove's two bodies, each documented from the model that describes it (openapi.describe).
+BODY_MODELS = {"multipart/form-data": MultipartForm, "application/json": UploadRequest}
 
 
 class InlineForm(Schema):
@@ -156,38 +180,12 @@ def cutout_response(job: Job, headers: dict[str, str]) -> Response:
     )
 
 
-def _form_schema() -> dict:
-    """The multipart form as JSON Schema, from the models that validate it."""
-    options = OutputOptions.model_json_schema(by_alias=True)["properties"]
-    upload = UploadRequest.model_json_schema(by_alias=True)["properties"]
-    return {
-        "type": "object",
-        "required": ["image", "tier"],
-        "additionalProperties": False,  # an unknown field is a 400 naming it
-        "properties": {
-            "image": {"type": "string", "format": "binary", "description": "JPEG, PNG or WebP, at most 5 MB"},
-            "tier": upload["tier"],
-            "options": {"type": "string", "description": "output options as a JSON object"},
-            **{field: _sent(options[option]) for field, option in OPTION_FIELDS.items()},
-            "callbackUrl": _sent(upload["callbackUrl"]),
-        },
-    }
-
-
-def _sent(schema: dict) -> dict:
-    """A form field is sent or not: never null."""
-    variants = [v for v in schema.get("anyOf", ()) if v.get("type") != "null"]
-    rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
-    return {**rest, **variants[0]} if variants else rest
-
-
 REQUEST_BODY = {
     "required": True,
     "content": {
-        "multipart/form-data": {
-            "schema": _form_schema(),
-            "encoding": {"image": {"contentType": "image/jpeg, image/png, image/webp"}},
-        },
-        "application/json": {"schema": {"$ref": COMPONENTS + "UploadRequest"}},
+        media: {"schema": {"$ref": COMPONENTS + model.__name__}} for media, model in BODY_MODELS.items()
     },
+}
+REQUEST_BODY["content"]["multipart/form-data"]["encoding"] = {
+    "image": {"contentType": "image/jpeg, image/png, image/webp"}
 }

@@ -65,6 +65,9 @@ def credits_header(charged: int) -> dict[str, str]:
         },
         **errors(400, 402, 406, 413, 415, 422),
     },
+    # The route reads its body itself: Powertools gives a route one request body of one media type
+    # (File/Form or a model), and this one takes a multipart image or a JSON presigned-upload
+    # request. Both bodies are documented from their models (removals.BODY_MODELS).
     openapi_extensions={"requestBody": removals.REQUEST_BODY},
     middlewares=[ratelimit.charging],
 )
