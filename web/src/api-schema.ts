@@ -1451,7 +1451,7 @@ export interface components {
         ZipStatus: "building" | "ready" | "failed";
         /**
          * MultipartForm
-         * @description POST /remove's multipart form, as sent; read_form takes exactly these fields.
+         * @description POST /remove's multipart form: the image, its tier and the output options.
          */
         MultipartForm: {
             /**

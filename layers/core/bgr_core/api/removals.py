@@ -44,10 +44,11 @@ class _Form(Schema):
     model_config = ConfigDict(extra="forbid")  # an unknown field is a 400 naming it
 
 
+# The form's fields, as read_form takes them: it refuses any other.
 MultipartForm = create_model(
     "MultipartForm",
     __base__=_Form,
-    __doc__="POST /remove's multipart form, as sent; read_form takes exactly these fields.",
+    __doc__="POST /remove's multipart form: the image, its tier and the output options.",
     image=(bytes, Field(description="JPEG, PNG or WebP, at most 5 MB")),
     tier=(TierName, ...),
     options=(str | None, Field(None, description="output options as a JSON object")),
