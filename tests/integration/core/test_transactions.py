@@ -14,10 +14,11 @@ from bgr_core.platform.models import UsageCounter
 KEY = ("u1", "2026-12-03#all")
 
 
-def increment(attempt: int, tries: list[int], limit: int | None = None):
+def increment(attempt: int, tries: list[int], limit: int | None = None, read=lambda attempt: None):
     tries.append(attempt)
     row = get_or_none(UsageCounter, *KEY)
     count = int(row.removals_count) if row else 0
+    read(attempt)
     if limit is not None and count >= limit:
         return None
     if row is None:
@@ -29,9 +30,17 @@ def increment(attempt: int, tries: list[int], limit: int | None = None):
 def test_concurrent_conditioned_writers_lose_no_update(aws):
     tries: list[int] = []
     results: list[int | None] = []
+    all_read = threading.Barrier(12)  # every first decision reads the same count: 11 are refused
+
+    def first_read_together(attempt: int) -> None:
+        if attempt == 0:
+            all_read.wait(timeout=30)
+
+    def decide(attempt: int):
+        return increment(attempt, tries, read=first_read_together)
 
     def run():
-        results.append(transactions.apply(lambda attempt: increment(attempt, tries), attempts=40))
+        results.append(transactions.apply(decide, attempts=40))
 
     threads = [threading.Thread(target=run) for _ in range(12)]
     for thread in threads:
@@ -40,7 +49,7 @@ def test_concurrent_conditioned_writers_lose_no_update(aws):
         thread.join()
     assert sorted(results) == list(range(1, 13))
     assert int(UsageCounter.get(*KEY).removals_count) == 12
-    assert max(tries) > 0  # some were refused and decided again
+    assert max(tries) > 0 and tries.count(0) == 12  # refused ones were decided again
 
 
 def test_a_decision_with_nothing_left_to_do_writes_nothing(aws):
