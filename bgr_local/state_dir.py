@@ -33,13 +33,13 @@ class StateDir:
     def _objects(self) -> Path:
         return self._saved / "objects"
 
-    def items(self, table: str) -> list[dict]:
+    def _items(self, table: str) -> list[dict]:
         if not self._tables.exists():
             return []
         return json.loads(self._tables.read_text()).get(table, [])
 
     def restore_items(self, ddb, table: str) -> None:
-        items = self.items(table)
+        items = self._items(table)
         for start in range(0, len(items), BATCH_WRITE):
             requests = [{"PutRequest": {"Item": item}} for item in items[start : start + BATCH_WRITE]]
             unprocessed = {table: requests}

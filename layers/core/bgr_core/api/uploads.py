@@ -30,11 +30,9 @@ class InlineImage:
     fields: dict[str, str]
 
 
-def read_multipart(
-    body: bytes, content_type: str, file_names: tuple[str, ...] = ()
-) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
+def _read_multipart(body: bytes, content_type: str) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
     """A multipart/form-data body's text fields and its files (name -> (filename, bytes)): a part
-    with a filename, or named in `file_names` (its bytes kept even when sent without one)."""
+    with a filename, or the `image` part (its bytes kept even when sent without one)."""
     message = BytesParser(policy=HTTP).parsebytes(
         f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode() + body
     )
@@ -44,7 +42,7 @@ def read_multipart(
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         payload = part.get_payload(decode=True) or b""
-        if part.get_filename() is not None or name in file_names:
+        if part.get_filename() is not None or name == "image":
             files[name] = (part.get_filename() or "image", payload)
         elif name:
             fields[name] = payload.decode("utf-8", "replace")
@@ -55,7 +53,7 @@ def parse_inline(body: bytes, content_type: str) -> InlineImage:
     """The `image` file and the text fields of a multipart/form-data body."""
     if len(body) > MAX_INLINE_BYTES + 64 * 1024:
         raise TooLarge(INLINE_TOO_LARGE)
-    fields, files = read_multipart(body, content_type, ("image",))
+    fields, files = _read_multipart(body, content_type)
     if "image" not in files:
         raise BadRequest("the form has no `image` file")
     filename, data = files["image"]
