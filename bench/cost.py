@@ -27,12 +27,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from bgr_core.platform.config import LAMBDA_MB_PER_VCPU as MB_PER_VCPU
 from bgr_local.template import Template
 
 ROOT = Path(__file__).resolve().parent.parent
 PRICE_GB_S = 0.0000166667  # x86_64, USD per GB-second (first pricing tier)
 PRICE_REQUEST = 0.20 / 1_000_000  # USD per request
-MB_PER_VCPU = 1769
 REPEATS = 3
 SIZES = {"2_5mp": (1600, 1600), "12mp": (4000, 3000), "25mp": (5000, 5000)}
 FUNCTION = {"light": "LightInferenceFunction", "matting": "MattingInferenceFunction"}

@@ -156,17 +156,26 @@ class FunctionPool:
             instance.wait()
 
 
+def _reserved(function: LocalFunction) -> dict[str, str]:
+    """What Lambda itself sets in every function's environment (those the code reads)."""
+    return {
+        "AWS_LAMBDA_FUNCTION_NAME": function.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+    }
+
+
 class Functions:
     """The template's functions, each a pool of isolated instances. An instance's environment is
-    this process's (where use_endpoint put the endpoint and credentials), its function's own
-    variables, then `environment` (the log level)."""
+    this process's (where use_endpoint put the endpoint and credentials), what Lambda reserves, its
+    function's own variables, then `environment` (the log level)."""
 
     def __init__(self, template: Template, environment: dict[str, str] | None = None):
         self.by_logical = local_functions(template)
         self.pools = {
             logical: FunctionPool(
                 function,
-                {**os.environ, **template.environment(logical), **(environment or {})},
+                {**os.environ, **_reserved(function), **template.environment(logical), **(environment or {})},
                 concurrency(template, logical),
             )
             for logical, function in self.by_logical.items()

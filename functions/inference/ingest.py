@@ -164,10 +164,11 @@ def _run_batch_item(key: str, target: storage.IngestKey) -> Outcome:
         return Outcome("skipped", "item not pending")
     if upload_deadlines.arrived_late(batch.upload_deadline, key):
         return _expired(upload_sweep.expire_item(batch.id, target.index), key)
-    if not settlement.start_item(batch.id, target.index):
+    item = settlement.start_item(batch.id, target.index)
+    if item is None:
         return Outcome("skipped", "item not pending")
     try:
-        declared = settlement.declared_size(batch.id, target.index)
+        declared = _declared(item.size_bytes)
         backdrop = backgrounds.load(batch.options)
         result = _cutout(key, batch.tier, batch.options, declared, backdrop=backdrop, thumbnail=False)
     except InvalidImage as err:

@@ -117,10 +117,12 @@ def test_items_move_the_batch_from_pending_to_partial(aws):
         1,
         66,
     )
-    assert batches.estimated_duration(halfway, batches.items(batch.id)) == 2  # 1 left at its measured 1.5 s
-    settlement.start_item(batch.id, 2)
+    assert batches.estimated_duration(halfway) == 2  # 1 left at its measured 1.5 s
+    started = settlement.start_item(batch.id, 2)
+    assert (started.index, started.status, started.size_bytes) == (2, "processing", items[2].size_bytes)
     complete(batch, 2, processing_time=900)
     done = batches.get(batch.id)
+    assert done.processing_ms == 2400  # the completed items' times, the failed one's not counted
     assert (done.status, done.processed_images, done.failed_images, done.zip_status) == (
         "partial",
         2,

@@ -12,7 +12,13 @@ from harness import ROOT, TEMPLATE
 
 DEPLOYED = [ROOT / "layers" / "core" / "bgr_core", ROOT / "functions"]
 # what Lambda sets in every function's environment
-LAMBDA_RUNTIME = {"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_LAMBDA_FUNCTION_NAME", "LAMBDA_TASK_ROOT"}
+LAMBDA_RUNTIME = {
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "LAMBDA_TASK_ROOT",
+}
 
 
 def template_variables() -> set[str]:

@@ -49,3 +49,14 @@ def test_every_function_has_a_local_handler_image_functions_from_their_dockerfil
         assert (inference.code_uri, inference.handler) == ("functions/inference", "app.handler")
         assert inference.timeout_s == 120
     assert functions["UploadFunction"].handler == "app.handler"
+
+
+def test_each_function_s_environment_has_what_lambda_reserves_from_the_template():
+    pools = Functions(TEMPLATE).pools
+    for logical, resource in TEMPLATE.of_type("AWS::Serverless::Function").items():
+        environment = pools[logical].environment
+        assert environment["AWS_LAMBDA_FUNCTION_NAME"] == TEMPLATE.name(logical)
+        memory = resource["Properties"].get(
+            "MemorySize", TEMPLATE.body["Globals"]["Function"].get("MemorySize")
+        )
+        assert environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == str(memory)

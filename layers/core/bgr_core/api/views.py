@@ -131,12 +131,11 @@ class BatchView(Schema):
     webhook: WebhookView | None = Field(None, description="delivery of the final state to callbackUrl")
 
     @classmethod
-    def of(cls, batch: Batch, items: list[BatchItem] | None = None) -> "BatchView":
-        """`items` (when read) give the estimate from the batch's own measured time per image."""
+    def of(cls, batch: Batch) -> "BatchView":
         extra = {
             "progress_percentage": batches.progress_percentage(batch),
             "zip_url": _link(batch.zip_status == ZipStatus.READY and batch.zip_key),
-            "estimated_duration": batches.estimated_duration(batch, items) if items is not None else None,
+            "estimated_duration": batches.estimated_duration(batch),
         }
         return cls.model_validate(batch, from_attributes=True).model_copy(update=extra)
 

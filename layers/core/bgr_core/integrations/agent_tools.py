@@ -204,7 +204,7 @@ def start_batch(
     )
     batches.store_originals(batch, items, stores, "an image")
     return BatchStarted(
-        batch=BatchView.of(batches.get(batch.id) or batch, items), credits_charged=int(batch.credits_charged)
+        batch=BatchView.of(batches.get(batch.id) or batch), credits_charged=int(batch.credits_charged)
     )
 
 
@@ -213,7 +213,7 @@ def batch_status(caller: Identity, batch_id: str) -> BatchProgress:
     items = batches.items(batch.id)
     zipped = batch.status not in BATCH_ZIPPED or batch.zip_status in ZIP_FINAL
     return BatchProgress(
-        batch=BatchView.of(batch, items),
+        batch=BatchView.of(batch),
         finished=batch.status in BATCH_FINAL and zipped,
         failures=[BatchItemView.of(item) for item in items if item.status == ItemStatus.FAILED],
     )

@@ -31,7 +31,7 @@ def _load(kind: str, record_id: str) -> Job | Batch | None:
 
 
 def _payload(kind: str, record: Job | Batch, event: str) -> bytes:
-    view = JobView.of(record) if kind == "job" else BatchView.of(record, batches.items(record.id))
+    view = JobView.of(record) if kind == "job" else BatchView.of(record)
     body = {"event": event, "sentAt": utcnow().isoformat(), kind: view.model_dump(mode="json", by_alias=True)}
     return json.dumps(body, separators=(",", ":")).encode()
 

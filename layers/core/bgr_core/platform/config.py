@@ -9,6 +9,9 @@ from typing import get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# Lambda's CPU share: one vCPU for each 1,769 MB of a function's memory.
+LAMBDA_MB_PER_VCPU = 1769
+
 
 class TierModel(BaseModel):
     """What a tier runs: a rembg model name and the refinement after it."""
@@ -38,6 +41,8 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     region: str = Field("ap-southeast-1", validation_alias="AWS_REGION")
+    # set by Lambda (and the local runtime) in every function: its memory, which buys its CPU share
+    function_memory_mb: int | None = Field(None, validation_alias="AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
 
     jobs_table: str = "bgr-jobs"
     batches_table: str = "bgr-batches"

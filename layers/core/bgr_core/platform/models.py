@@ -195,6 +195,8 @@ class Batch(Model):
     total_images = NumberAttribute(attr_name="totalImages")
     processed_images = NumberAttribute(attr_name="processedImages", default=0)
     failed_images = NumberAttribute(attr_name="failedImages", default=0)
+    # the completed items' summed processingTime, counted with them: the batch's time per image
+    processing_ms = NumberAttribute(attr_name="processingMs", default=0)
     original_price = NumberAttribute(attr_name="originalPrice")
     discount_percentage = NumberAttribute(attr_name="discountPercentage")
     final_price = NumberAttribute(attr_name="finalPrice")

@@ -215,10 +215,10 @@ def progress_percentage(batch: Batch) -> int:
     return int(batch.processed_images + batch.failed_images) * 100 // int(batch.total_images)
 
 
-def estimated_duration(batch: Batch, batch_items: list[BatchItem]) -> int:
+def estimated_duration(batch: Batch) -> int:
     """Seconds until every item is settled: the remaining items at the batch's own measured time
-    per image (its processed items' average), or at the tier's typical time before any is measured."""
-    times = [item.processing_time for item in batch_items if item.processing_time]
-    per_image = sum(times) / len(times) / 1000 if times else TIERS[batch.tier].seconds_per_image
+    per image (its completed items' average), or at the tier's typical time before any is measured."""
+    measured, processed = int(batch.processing_ms or 0), int(batch.processed_images)
+    per_image = measured / processed / 1000 if measured and processed else TIERS[batch.tier].seconds_per_image
     remaining = int(batch.total_images - batch.processed_images - batch.failed_images)
     return math.ceil(remaining * per_image)

@@ -52,18 +52,13 @@ def _item(batch_id: str, index: int) -> BatchItem | None:
     return group.items[position] if position < len(group.items) else None
 
 
-def declared_size(batch_id: str, index: int) -> int | None:
-    """The size the client declared for an item (its upload form admits no more)."""
-    item = _item(batch_id, index)
-    return None if item is None or item.size_bytes is None else int(item.size_bytes)
-
-
-def start_item(batch_id: str, index: int) -> bool:
-    """pending -> processing (a redelivery of an item whose worker died may start it again);
-    False when the item is settled or unknown. The batch becomes processing with its first item."""
-    slot = _slot(index)
+def start_item(batch_id: str, index: int) -> BatchItem | None:
+    """pending -> processing (a redelivery of an item whose worker died may start it again): the
+    item as started (its declared size, which its upload form admits no more than), or None when
+    it is settled or unknown. The batch becomes processing with its first item."""
+    slot, group = _slot(index), _group(batch_id, index)
     started = applied(
-        lambda: _group(batch_id, index).update(
+        lambda: group.update(
             actions=[slot.status.set(ItemStatus.PROCESSING)], condition=slot.status.is_in(*ITEM_OPEN)
         )
     )
@@ -71,13 +66,13 @@ def start_item(batch_id: str, index: int) -> bool:
         batch = _header(batch_id)
         if batch is not None:
             zip_workflow.start(batch)  # in case the settling worker died between its commit and the start
-        return False
+        return None
     applied(
         lambda: Batch(batch_id, BATCH_HEADER).update(
             actions=[Batch.status.set(BatchStatus.PROCESSING)], condition=Batch.status == BatchStatus.PENDING
         )
     )
-    return True
+    return group.items[index % ITEM_GROUP_SIZE]  # the update returned the group as it now is
 
 
 def commit_completed_item(
@@ -103,6 +98,7 @@ def commit_completed_item(
         ItemStatus.COMPLETED,
         (ItemStatus.PROCESSING,),
         lambda batch, item: Change(batch.user_id, 0, writes=[completed], in_flight=-1),
+        measured_ms=processing_time,
     )
 
 
@@ -141,6 +137,7 @@ def _settle(
     settleable: tuple[str, ...],
     change: Callable[[Batch, BatchItem], Change],
     code: str | None = None,
+    measured_ms: int = 0,
 ) -> Settled | None:
     """Writes one item's `change` with the header's counts; None when the item is not (or no
     longer) in a `settleable` status. The settlement of the last item re-prices the batch by the
@@ -162,7 +159,7 @@ def _settle(
             if final.refund:
                 settled.delta += final.refund
                 settled.reason, settled.reference = "settlement", f"batch:{batch_id}"
-        count = _count(batch, processed, failed, status, refunded=settled.delta, final=final)
+        count = _count(batch, processed, failed, status, settled.delta, final, measured_ms)
         settled.writes = [*settled.writes, count]
         settled.decided = (batch, status)
         return settled
@@ -191,15 +188,23 @@ def _settlement(batch: Batch, index: int, outcome: ItemStatus, code: str | None)
 
 
 def _count(
-    batch: Batch, processed: int, failed: int, status: BatchStatus, refunded: int, final: Settlement | None
+    batch: Batch,
+    processed: int,
+    failed: int,
+    status: BatchStatus,
+    refunded: int,
+    final: Settlement | None,
+    measured_ms: int,
 ) -> Write:
-    """The header's new counts, conditioned on the counts read; once settled, its prices as
-    re-priced by the images that arrived."""
+    """The header's new counts (and a completed item's processing time), conditioned on the counts
+    read; once settled, its prices as re-priced by the images that arrived."""
     actions = [
         Batch.processed_images.set(processed),
         Batch.failed_images.set(failed),
         Batch.status.set(status),
     ]
+    if measured_ms:
+        actions.append(Batch.processing_ms.add(measured_ms))
     if final is not None:
         actions += [
             Batch.arrived_images.set(final.arrived),

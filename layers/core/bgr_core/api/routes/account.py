@@ -63,7 +63,7 @@ def list_batches(user: User, limit: Limit = 20, cursor: Cursor = None) -> BatchL
 @router.get(f"{BGR}/batch/<batchId>", summary="A batch's progress, prices and ZIP", middlewares=batch_on)
 def get_batch(batch_id: Annotated[str, path_id("batchId")], user: User) -> BatchResponse:
     batch = batches.get_for_user(user.user_id, batch_id)
-    return BatchResponse(batch=BatchView.of(batch, batches.items(batch.id)))
+    return BatchResponse(batch=BatchView.of(batch))
 
 
 @router.get(f"{BGR}/batch/<batchId>/items", summary="Each image of a batch", middlewares=batch_on)

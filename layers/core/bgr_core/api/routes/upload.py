@@ -117,7 +117,7 @@ def create_batch(request: Annotated[BatchRequest, Body()], user: User) -> Respon
         user.user_id, request.tier, request.images, options=request.options, callback_url=request.callback_url
     )
     uploads = [BatchUpload(**form) for form in batches.upload_forms(batch, items)]
-    created = BatchCreated(batch=BatchView.of(batch, items), uploads=uploads)
+    created = BatchCreated(batch=BatchView.of(batch), uploads=uploads)
     return respond(created, 201, credits_header(int(batch.credits_charged)))
 
 
@@ -151,4 +151,4 @@ def integration_batch(
 )
 def cancel_batch(batch_id: Annotated[str, Path(alias="batchId")], user: User) -> BatchResponse:
     batch = cancellation.cancel_batch(user.user_id, batch_id)
-    return BatchResponse(batch=BatchView.of(batch, batches.items(batch.id)))
+    return BatchResponse(batch=BatchView.of(batch))
