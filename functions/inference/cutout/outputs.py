@@ -51,11 +51,12 @@ def compose(image: Image.Image, alpha: Image.Image, options: OutputOptions) -> I
 
 def _transparent(image: Image.Image, alpha: Image.Image) -> Image.Image:
     # Fully transparent pixels lose their colour: what was removed cannot be recovered from the
-    # file, and the PNG is ~30 % smaller. (OpenCV does this ~3× faster than Pillow's paste.)
+    # file, and the PNG is ~30 % smaller. (OpenCV does this ~3× faster than Pillow's paste: the
+    # channels interleaved in one pass, then masked by alpha itself, which is zero exactly there.)
     a = arrays.of(alpha)
-    shown = cv2.threshold(a, 0, 255, cv2.THRESH_BINARY)[1]
-    colours = [cv2.bitwise_and(channel, shown) for channel in cv2.split(np.asarray(image))[:3]]
-    return arrays.to_image(cv2.merge([*colours, a]))
+    rgba = np.empty((*a.shape, 4), np.uint8)
+    cv2.mixChannels([np.asarray(image), a], [rgba], [0, 0, 1, 1, 2, 2, len(image.mode), 3])
+    return arrays.to_image(cv2.bitwise_and(rgba, rgba, mask=a))
 
 
 def render(
