@@ -18,12 +18,18 @@ from zipper.archive import closing_bytes, write_range
 from zipper.plan import plan_archive
 
 CHUNK_SIZE = 256 * 1024
+# Each part carries its CRC32, which S3 checks on arrival and combines into the object's checksum
+# (as boto3's own transfer manager does). Without an algorithm S3 (and moto) compute a CRC64 of
+# the whole object at completion; moto does it over one more in-memory copy of the ZIP.
+CHECKSUM = "CRC32"
 
 
 def start_zip(s3, bucket: str, key: str, results: list[dict], modified: datetime | None = None) -> dict:
     """plan_archive's plan of `results`, with the ZIP's "key" and its multipart upload's "uploadId"."""
     plan = plan_archive(results, modified or datetime.now(UTC))
-    upload = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType="application/zip")
+    upload = s3.create_multipart_upload(
+        Bucket=bucket, Key=key, ContentType="application/zip", ChecksumAlgorithm=CHECKSUM
+    )
     return plan | {"key": key, "uploadId": upload["UploadId"]}
 
 
@@ -66,7 +72,7 @@ class _PartWriter:
     def __init__(self, s3, bucket: str, plan: dict, first_part: int):
         self.s3, self.bucket, self.plan = s3, bucket, plan
         self.number = first_part
-        self.etags: dict[int, str] = {}
+        self.parts: dict[int, dict[str, str]] = {}  # part number -> its ETag and CRC32
         _fix_mmap_threshold()
         self.buffer = bytearray(plan["partSize"])
         self.filled = 0
@@ -79,13 +85,9 @@ class _PartWriter:
             self.filled += len(taken)
             view = view[len(taken) :]
             if self.filled == len(self.buffer):
-                self.etags[self.number] = self.s3.upload_part(
-                    Bucket=self.bucket,
-                    Key=self.plan["key"],
-                    UploadId=self.plan["uploadId"],
-                    PartNumber=self.number,
-                    Body=self.buffer,
-                )["ETag"]
+                self.parts[self.number] = _upload_part(
+                    self.s3, self.bucket, self.plan, self.number, self.buffer
+                )
                 self.number += 1
                 self.filled = 0
 
@@ -97,7 +99,7 @@ class _PartWriter:
 
 def write_segment(s3, bucket: str, plan: dict, index: int, key: str) -> dict[str, str | int]:
     """Uploads segment `index` of `plan` (start_zip's) as parts of the ZIP's upload, and writes
-    what finalize needs to `key`: the parts' ETags, the CRCs of the entries that end in the
+    what finalize needs to `key`: the parts' ETags and CRC32s, the CRCs of the entries that end in the
     segment, and, for the last segment, the bytes after the last whole part (at `key`.rest).
     Writing a segment again replaces its parts. Returns {"metadataKey", "size"}: small whatever
     the number of entries, so that a Map's result array stays small."""
@@ -110,7 +112,7 @@ def write_segment(s3, bucket: str, plan: dict, index: int, key: str) -> dict[str
     if rest := writer.rest():
         rest_key = f"{key}.rest"
         s3.put_object(Bucket=bucket, Key=rest_key, Body=rest, ContentType="application/octet-stream")
-    metadata = {"parts": writer.etags, "crcs": crcs, "restKey": rest_key}
+    metadata = {"parts": writer.parts, "crcs": crcs, "restKey": rest_key}
     s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(metadata).encode(), ContentType="application/json")
     return {"metadataKey": key, "size": segment["end"] - segment["start"]}
 
@@ -121,13 +123,13 @@ def finalize_zip(s3, bucket: str, plan: dict, segments: list[dict], manifest: by
     central directory. After success the segments' objects are deleted. Returns {"key", "size"}."""
     if len(segments) != len(plan["segments"]):
         raise ValueError(f"{len(segments)} segments written, {len(plan['segments'])} planned")
-    parts: dict[int, str] = {}
+    parts: dict[int, dict[str, str]] = {}
     crcs: dict[int, int] = {}
     rest_key = None
     cleanup = []
     for segment in segments:
         metadata = json.loads(s3.get_object(Bucket=bucket, Key=segment["metadataKey"])["Body"].read())
-        parts |= {int(number): etag for number, etag in metadata["parts"].items()}
+        parts |= {int(number): part for number, part in metadata["parts"].items()}
         crcs |= {int(index): crc for index, crc in metadata["crcs"].items()}
         cleanup.append(segment["metadataKey"])
         rest_key = metadata["restKey"] or rest_key
@@ -145,21 +147,30 @@ def finalize_zip(s3, bucket: str, plan: dict, segments: list[dict], manifest: by
         cleanup.append(rest_key)
         _fill(last, _reader(s3, bucket)(rest_key, rest_size, 0, rest_size))
     last[rest_size:] = closing
-    parts[whole + 1] = s3.upload_part(
-        Bucket=bucket, Key=plan["key"], UploadId=plan["uploadId"], PartNumber=whole + 1, Body=last
-    )["ETag"]
+    parts[whole + 1] = _upload_part(s3, bucket, plan, whole + 1, last)
     s3.complete_multipart_upload(
         Bucket=bucket,
         Key=plan["key"],
         UploadId=plan["uploadId"],
-        MultipartUpload={
-            "Parts": [{"PartNumber": number, "ETag": parts[number]} for number in sorted(parts)]
-        },
+        MultipartUpload={"Parts": [{"PartNumber": number, **parts[number]} for number in sorted(parts)]},
     )
     for start in range(0, len(cleanup), 1000):
         batch = [{"Key": name} for name in cleanup[start : start + 1000]]
         s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
     return {"key": plan["key"], "size": plan["size"] + len(closing)}
+
+
+def _upload_part(s3, bucket: str, plan: dict, number: int, body: bytearray) -> dict[str, str]:
+    """Uploads part `number` of the plan's upload: what completing it needs of the part."""
+    response = s3.upload_part(
+        Bucket=bucket,
+        Key=plan["key"],
+        UploadId=plan["uploadId"],
+        PartNumber=number,
+        Body=body,
+        ChecksumAlgorithm=CHECKSUM,
+    )
+    return {"ETag": response["ETag"], "ChecksumCRC32": response["ChecksumCRC32"]}
 
 
 def _fill(buffer: bytearray, chunks: Iterator[bytes]) -> None:

@@ -1,12 +1,14 @@
 """The batch ZIP built in moto S3 the way the workflow builds it: plan (and the upload), segments in
 parallel, each uploading its own parts, finalize."""
 
+import base64
 import io
 import json
 import random
 import shutil
 import subprocess
 import zipfile
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
@@ -112,6 +114,17 @@ def test_parallel_segments_make_the_zip_a_sequential_zipfile_build_makes(s3, tmp
     )
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="zips/b1/segments/")
     assert open_uploads(s3) == []
+    # every part was checked on arrival: the object's checksum is the CRC32 of its parts' CRC32s
+    data = s3.get_object(Bucket=BUCKET, Key=ZIP_KEY)["Body"].read()
+    part_crcs = b"".join(
+        zlib.crc32(data[at : at + plan["partSize"]]).to_bytes(4, "big")
+        for at in range(0, len(data), plan["partSize"])
+    )
+    checksum = s3.head_object(Bucket=BUCKET, Key=ZIP_KEY, ChecksumMode="ENABLED")
+    assert (
+        checksum["ChecksumCRC32"].split("-")[0]
+        == base64.b64encode(zlib.crc32(part_crcs).to_bytes(4, "big")).decode()
+    )
 
 
 def test_one_small_result_makes_one_small_segment(s3, tmp_path):
