@@ -28,7 +28,7 @@ from bgr_core.platform.lambda_payloads import MAX_INLINE_RESULT_BYTES
 from bgr_core.platform.models import Job
 from bgr_core.work import batches, jobs, lifecycle, settlement, upload_deadlines, upload_sweep
 from bgr_core.work.output_options import MEDIA_TYPES, OutputOptions
-from bgr_core.work.status import JOB_FINAL, JobStatus
+from bgr_core.work.status import JOB_FINAL, BatchStatus, JobStatus
 from cutout import background, pipeline
 
 logger = Logger(child=True)
@@ -164,7 +164,7 @@ def _run_batch_item(key: str, target: storage.IngestKey) -> Outcome:
         return Outcome("skipped", "item not pending")
     if upload_deadlines.arrived_late(batch.upload_deadline, key):
         return _expired(upload_sweep.expire_item(batch.id, target.index), key)
-    item = settlement.start_item(batch.id, target.index)
+    item = settlement.start_item(batch.id, target.index, batch_pending=batch.status == BatchStatus.PENDING)
     if item is None:
         return Outcome("skipped", "item not pending")
     try:

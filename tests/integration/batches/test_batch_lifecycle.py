@@ -102,6 +102,21 @@ def test_batches_are_listed_newest_first_a_page_at_a_time(aws):
         batches.list_for_user("u1", cursor="not a cursor")
 
 
+def test_a_started_item_completes_without_reading_its_group_and_a_settled_one_is_refused(aws, monkeypatch):
+    fund("u1", 100)
+    batch, _ = create(count=2)
+    assert settlement.start_item(batch.id, 0)
+    assert settlement.start_item(batch.id, 1, batch_pending=False)  # its caller read it processing
+    read_item, reads = settlement._item, []
+    monkeypatch.setattr(settlement, "_item", lambda *key: reads.append(key) or read_item(*key))
+    complete(batch, 0)
+    assert reads == []  # its write, conditioned on the item processing, was enough
+    assert not lifecycle.end_item(batch.id, 0, lifecycle.Failed("CORRUPT_IMAGE", "late"))
+    complete(batch, 0)  # again, as a redelivery would: refused, then read and found completed
+    assert reads == [(batch.id, 0), (batch.id, 0)]
+    assert (batches.get(batch.id).processed_images, credits.balance("u1")) == (1, 100 - 16)
+
+
 def test_items_move_the_batch_from_pending_to_partial(aws):
     fund("u1", 100)
     batch, items = create(count=3)

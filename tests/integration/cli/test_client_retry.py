@@ -1,6 +1,7 @@
 """`bgr` waits out a 429 (its Retry-After) instead of exiting mid-batch; a real local HTTP server."""
 
 import json
+import time
 
 import pytest
 
@@ -45,4 +46,19 @@ def test_it_gives_up_once_the_waits_would_pass_its_limit(server):
 
 
 def test_waiting_polls_well_inside_the_rate_limit():
-    assert 60 / Client("http://x").poll_s <= 30  # the API allows 120 requests a minute
+    client = Client("http://x")  # the API allows 120 requests a minute
+    assert 60 / client.poll_s <= 30 and 60 / client.zip_poll_s <= 60
+
+
+def test_a_settled_batch_is_polled_sooner_while_its_zip_builds(monkeypatch):
+    states = iter(
+        [("processing", None), ("processing", None), ("completed", "building"), ("completed", "ready")]
+    )
+    client = Client("http://x")
+    monkeypatch.setattr(
+        client, "batch", lambda batch_id: dict(zip(("status", "zipStatus"), next(states), strict=True))
+    )
+    slept = []
+    monkeypatch.setattr(time, "sleep", slept.append)
+    assert client.wait_batch("b1", on_poll=lambda batch: None)["zipStatus"] == "ready"
+    assert slept == [client.poll_s, client.poll_s, client.zip_poll_s]

@@ -5,7 +5,8 @@ import json
 
 import boto3
 
-from bgr_core.work import jobs
+from bgr_core.work import batches, jobs
+from bgr_core.work.batches import ImageSpec
 from bgr_core.work.output_options import OutputOptions
 from bgr_local.context import LambdaContext
 from harness import TEMPLATE
@@ -75,3 +76,15 @@ def test_s3s_test_event_is_forwarded_nowhere(aws):
     _send(json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "b"}))
     assert _route(receive("IngestQueue")) == {"batchItemFailures": []}
     assert _keys("LightInferenceQueue") == [] and _keys("MattingInferenceQueue") == []
+
+
+def test_a_batchs_items_are_routed_on_one_read_of_its_tier(aws, monkeypatch):
+    fund("u1", 100)
+    images = [ImageSpec(filename=f"{i}.jpg", contentType="image/jpeg", sizeBytes=1000) for i in range(3)]
+    batch, items = batches.create("u1", "professional", images, options=OutputOptions())
+    reads = []
+    read = batches.get
+    monkeypatch.setattr(batches, "get", lambda batch_id: reads.append(batch_id) or read(batch_id))
+    _put(*(item.key for item in items))
+    assert _route(receive("IngestQueue")) == {"batchItemFailures": []}
+    assert len(_keys("MattingInferenceQueue")) == 3 and reads == [batch.id]  # a tier never changes

@@ -3,9 +3,12 @@ each sized for its tiers): objects of a tier whose refinement is matting go to t
 function, every other one to the light function, including objects no job stands for (which it
 leaves alone) and drops it must refuse (which it records failed)."""
 
+from collections.abc import Callable
+
 from bgr_core.platform import storage
 from bgr_core.platform.config import get_settings
 from bgr_core.platform.errors import BadRequest
+from bgr_core.platform.models import Batch, Job
 from bgr_core.work import batches, jobs
 
 LIGHT, MATTING = "light", "matting"
@@ -25,8 +28,24 @@ def object_class(key: str) -> str:
         return LIGHT
     if target.kind == "drop":
         return tier_class(target.tier)
-    record = jobs.get(target.job_id) if target.kind == "upload" else batches.get(target.batch_id)
-    return tier_class(record.tier if record is not None else None)
+    if target.kind == "upload":
+        return tier_class(_tier(jobs.get, target.job_id))
+    return tier_class(_tier(batches.get, target.batch_id))
+
+
+_tiers: dict[str, str] = {}  # a job's or batch's tier never changes: one read per instance
+TIERS_KEPT = 10_000
+
+
+def _tier(read: Callable[[str], Job | Batch | None], record_id: str) -> str | None:
+    if record_id not in _tiers:
+        record = read(record_id)
+        if record is None:
+            return None  # not kept: the record may be written yet
+        if len(_tiers) >= TIERS_KEPT:
+            _tiers.clear()
+        _tiers[record_id] = record.tier
+    return _tiers[record_id]
 
 
 def queue_url(inference_class: str) -> str:

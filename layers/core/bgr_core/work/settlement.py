@@ -52,10 +52,12 @@ def _item(batch_id: str, index: int) -> BatchItem | None:
     return group.items[position] if position < len(group.items) else None
 
 
-def start_item(batch_id: str, index: int) -> BatchItem | None:
+def start_item(batch_id: str, index: int, *, batch_pending: bool = True) -> BatchItem | None:
     """pending -> processing (a redelivery of an item whose worker died may start it again): the
     item as started (its declared size, which its upload form admits no more than), or None when
-    it is settled or unknown. The batch becomes processing with its first item."""
+    it is settled or unknown. The batch becomes processing with its first item; a caller that read
+    the batch past pending says so (`batch_pending` False), and the header is left alone: a batch
+    never goes back to pending."""
     slot, group = _slot(index), _group(batch_id, index)
     started = applied(
         lambda: group.update(
@@ -67,11 +69,13 @@ def start_item(batch_id: str, index: int) -> BatchItem | None:
         if batch is not None:
             zip_workflow.start(batch)  # in case the settling worker died between its commit and the start
         return None
-    applied(
-        lambda: Batch(batch_id, BATCH_HEADER).update(
-            actions=[Batch.status.set(BatchStatus.PROCESSING)], condition=Batch.status == BatchStatus.PENDING
+    if batch_pending:
+        applied(
+            lambda: Batch(batch_id, BATCH_HEADER).update(
+                actions=[Batch.status.set(BatchStatus.PROCESSING)],
+                condition=Batch.status == BatchStatus.PENDING,
+            )
         )
-    )
     return group.items[index % ITEM_GROUP_SIZE]  # the update returned the group as it now is
 
 
@@ -135,7 +139,7 @@ def _settle(
     index: int,
     outcome: ItemStatus,
     settleable: tuple[str, ...],
-    change: Callable[[Batch, BatchItem], Change],
+    change: Callable[[Batch, BatchItem | None], Change],  # None: a completion's first attempt
     code: str | None = None,
     measured_ms: int = 0,
 ) -> Settled | None:
@@ -144,10 +148,14 @@ def _settle(
     images that arrived and refunds the difference in the same transaction."""
 
     def decide(attempt: int) -> Change | None:
-        batch, item = _header(batch_id), _item(batch_id, index)
-        if batch is None or item is None:
+        batch = _header(batch_id)
+        # A completion's own write is conditioned on the item being processing, so its first
+        # attempt need not read the item: a refusal reads it on the next.
+        blind = attempt == 0 and outcome == ItemStatus.COMPLETED
+        item = None if blind else _item(batch_id, index)
+        if batch is None or (item is None and not blind):
             raise NotFound(f"batch {batch_id} has no item {index}")
-        if item.status not in settleable or batch.status in BATCH_FINAL:
+        if (item is not None and item.status not in settleable) or batch.status in BATCH_FINAL:
             return None
         settled = change(batch, item)
         processed = int(batch.processed_images) + (outcome == ItemStatus.COMPLETED)
