@@ -30,7 +30,9 @@ import math
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import cost
@@ -47,7 +49,7 @@ MAX_VCPU = 6
 ASSUMPTIONS = {
     "s3_event_s": (1.0, "S3 -> SQS event delivery"),
     "sqs_hop_s": (0.05, "an SQS send to a poller's receive, per queue hop"),
-    "router_s_per_message": (0.02, "router: one DynamoDB read and one SQS send per object"),
+    "router_s_per_message": (0.02, "router: one SQS send per object (a batch's tier is read once)"),
     "zip_init_s": (1.0, "Init of a Python zip function with the core layer"),
     "image_init_s": (3.0, "Init of the inference container (image pull cached, handler import)"),
     "model_load_mb_per_s": (200.0, "reading a model file at Init, added to image_init_s"),
@@ -130,7 +132,7 @@ def function(template: Template, logical: str) -> Function:
 @dataclass(frozen=True)
 class Zip:
     map_concurrency: int  # infra/batch_zip.asl.json
-    max_segments: int  # zipper.plan
+    segments: Callable[[float], int]  # zipper.plan's segment count for IMAGES results of that many MB
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,7 @@ def timeline(
     start = routed + a("sqs_hop_s") + (fn.window_s if fn.batch_size > 1 else 0.0)
     first, last, instances, busy, invocations = settle(fn, seconds, init_s, start, IMAGES)
     total_mb = IMAGES * result_mb
-    segments = min(zip_.max_segments, max(1, math.ceil(total_mb / 5.0)))
+    segments = zip_.segments(result_mb)
     segment_mb = total_mb / segments
     waves = math.ceil(segments / zip_.map_concurrency)
     segment_s = a("zip_init_s") + segment_mb / a("segment_mb_per_s")
@@ -225,7 +227,11 @@ def _measured(tier: str, photo: Path) -> dict:
 def run() -> dict[str, float]:
     if str(ROOT / "functions/batch_zip") not in sys.path:  # the zipper's constants
         sys.path.append(str(ROOT / "functions/batch_zip"))
-    from zipper.plan import MAX_SEGMENTS
+    from zipper.plan import plan_archive
+
+    def segments(result_mb: float) -> int:
+        results = [{"key": "", "size": round(result_mb * 1e6), "name": f"{i}.png"} for i in range(IMAGES)]
+        return len(plan_archive(results, datetime.now(UTC))["segments"])
 
     template = Template()
     os.environ.update(template.environment("LightInferenceFunction"))
@@ -233,7 +239,7 @@ def run() -> dict[str, float]:
     from bgr_core.platform.config import get_settings
 
     definition = json.loads((ROOT / "infra/batch_zip.asl.json").read_text())
-    zip_ = Zip(int(definition["States"]["Segments"]["MaxConcurrency"]), MAX_SEGMENTS)
+    zip_ = Zip(int(definition["States"]["Segments"]["MaxConcurrency"]), segments)
     router = function(template, "IngestRouterFunction")
     functions = {c: function(template, logical) for c, logical in FUNCTIONS.items()}
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:

@@ -1,8 +1,9 @@
 """The batch ZIP workflow's tasks (infra/batch_zip.asl.json), thin over the zipper and the core.
 
 The state stays small whatever the batch size: the plan (with the ZIP's open multipart upload)
-lives in S3 next to the segments' metadata (under the ZIP's `.parts/` prefix) and the state
-carries its key, segment numbers and metadata keys.
+and the manifest, both made by Plan from the settled items, live in S3 next to the segments'
+metadata (under the ZIP's `.parts/` prefix) and the state carries its key, segment numbers and
+metadata keys. The items are read once, by Plan: they change no more once the ZIP starts.
 """
 
 import contextlib
@@ -16,7 +17,7 @@ from bgr_core.work import batches, lifecycle
 from bgr_core.work.status import ItemStatus, ZipStatus
 from zipper import abort_zip, finalize_zip, start_zip, write_segment, zip_names
 
-PLAN = "plan.json"
+PLAN, MANIFEST = "plan.json", "manifest.json"  # under the ZIP's .parts/, written by Plan
 
 
 def _batch(event: dict) -> Batch:
@@ -47,17 +48,20 @@ def plan(event: dict, context) -> dict:
     """{batchId} -> {planKey, segments: [segment numbers]}: the ZIP's layout in segments of whole
     parts, and its multipart upload opened."""
     batch = _batch(event)
+    items = batches.items(batch.id)  # every one settled: they change no more
     results = [
         {"key": item.result_key, "size": int(item.processed_size), "name": name}
-        for item, name in _named_results(batch, batches.items(batch.id))
+        for item, name in _named_results(batch, items)
     ]
     s3 = aws_clients.client("s3")
     planned = start_zip(s3, _bucket(), storage.zip_key(batch.user_id, batch.id), results)
     plan_key = _parts(batch) + PLAN
     try:
-        s3.put_object(
-            Bucket=_bucket(), Key=plan_key, Body=json.dumps(planned).encode(), ContentType="application/json"
-        )
+        for key, body in (
+            (_parts(batch) + MANIFEST, _manifest(batch, items)),
+            (plan_key, json.dumps(planned)),
+        ):
+            s3.put_object(Bucket=_bucket(), Key=key, Body=body, ContentType="application/json")
     except BaseException:
         abort_zip(s3, _bucket(), planned)  # nothing would know the upload: no retry, no ZipFailed
         raise
@@ -103,11 +107,12 @@ def finalize(event: dict, context) -> dict:
     """{batchId, planKey, segments} -> {zipKey, zipSize}: the last part (manifest.json and the central
     directory) uploaded and the ZIP's upload completed; the batch's ZIP is ready."""
     batch = _batch(event)
-    manifest = _manifest(batch, batches.items(batch.id))
+    manifest_key = _parts(batch) + MANIFEST
     planned = json.loads(storage.get_bytes(event["planKey"]))
+    manifest = storage.get_bytes(manifest_key)
     built = finalize_zip(aws_clients.client("s3"), _bucket(), planned, event["segments"], manifest)
     lifecycle.end_batch(batch, lifecycle.ZipReady(built["key"], built["size"]))
-    storage.delete(event["planKey"])
+    storage.delete(event["planKey"], manifest_key)
     return {"zipKey": built["key"], "zipSize": built["size"]}
 
 

@@ -24,9 +24,12 @@ CHUNK_SIZE = 256 * 1024
 CHECKSUM = "CRC32"
 
 
-def start_zip(s3, bucket: str, key: str, results: list[dict], modified: datetime | None = None) -> dict:
-    """plan_archive's plan of `results`, with the ZIP's "key" and its multipart upload's "uploadId"."""
-    plan = plan_archive(results, modified or datetime.now(UTC))
+def start_zip(
+    s3, bucket: str, key: str, results: list[dict], modified: datetime | None = None, **layout: int
+) -> dict:
+    """plan_archive's plan of `results` (`layout`: its sizes, if not its defaults), with the ZIP's
+    "key" and its multipart upload's "uploadId"."""
+    plan = plan_archive(results, modified or datetime.now(UTC), **layout)
     upload = s3.create_multipart_upload(
         Bucket=bucket, Key=key, ContentType="application/zip", ChecksumAlgorithm=CHECKSUM
     )

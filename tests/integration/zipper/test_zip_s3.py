@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from zipper import abort_zip, finalize_zip, start_zip, write_segment, zip_names
+from zipper.plan import MIN_PART_SIZE
 
 BUCKET = "bgr-test"
 ZIP_KEY = "zips/b1/batch.zip"
@@ -90,7 +91,7 @@ def test_parallel_segments_make_the_zip_a_sequential_zipfile_build_makes(s3, tmp
     names = [result["name"] for result in results]
     manifest = manifest_for(filenames, names)
 
-    plan = start_zip(s3, BUCKET, ZIP_KEY, results)
+    plan = start_zip(s3, BUCKET, ZIP_KEY, results, min_segment_size=MIN_PART_SIZE)
     segments = write_segments(s3, plan)
     outcome = finalize_zip(s3, BUCKET, plan, segments, manifest)
 

@@ -36,7 +36,9 @@ def build(
     its own (in any order), then the rest and the closing bytes."""
     contents = {f"k{i}": data for i, (_, data) in enumerate(members)}
     results = [{"key": f"k{i}", "size": len(data), "name": name} for i, (name, data) in enumerate(members)]
-    plan = plan_archive(results, MODIFIED, max_segments=segments, part_size=part_size)
+    plan = plan_archive(
+        results, MODIFIED, max_segments=segments, part_size=part_size, min_segment_size=part_size
+    )
     pieces, crcs = {}, {}
     for segment in reversed(plan["segments"]):
         buffer = io.BytesIO()
@@ -80,7 +82,7 @@ def test_a_range_reads_only_what_it_writes_unless_it_needs_a_crc():
     members = [("a.png", bytes(range(256)) * 40), ("b.png", b"b" * 5000)]  # 10,240 and 5,000 bytes
     contents = {"k0": members[0][1], "k1": members[1][1]}
     results = [{"key": f"k{i}", "size": len(d), "name": n} for i, (n, d) in enumerate(members)]
-    plan = plan_archive(results, MODIFIED, max_segments=3, part_size=4096)
+    plan = plan_archive(results, MODIFIED, max_segments=3, part_size=4096, min_segment_size=4096)
     a_data = len(local_header("a.png", 0))
     reads: list = []
     write_range(plan, 4096, 8192, source(contents, reads), lambda chunk: None)  # inside a's data

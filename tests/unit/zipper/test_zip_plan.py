@@ -4,7 +4,7 @@ import pytest
 
 from zipper.archive import MANIFEST_NAME
 from zipper.format import entry_size
-from zipper.plan import MAX_PARTS, MIN_PART_SIZE, plan_archive
+from zipper.plan import MAX_PARTS, MIN_PART_SIZE, MIN_SEGMENT_SIZE, plan_archive
 
 MB = 1024**2
 MODIFIED = datetime(2025, 3, 14, 15, 9, 26)
@@ -34,9 +34,19 @@ def test_entries_are_laid_out_one_after_another():
 
 
 def test_an_archive_of_whole_parts_has_no_rest():
-    plan = plan_archive(results([1000 - entry_size("0.png", 0)]), MODIFIED, max_segments=3, part_size=100)
+    whole_parts = results([1000 - entry_size("0.png", 0)])
+    plan = plan_archive(whole_parts, MODIFIED, max_segments=3, part_size=100, min_segment_size=100)
     assert plan["size"] == 1000
     assert [(s["start"], s["end"]) for s in plan["segments"]] == [(0, 400), (400, 800), (800, 1000)]
+
+
+def test_a_segment_streams_enough_to_be_worth_its_start():
+    small = plan_archive(results([600_000] * 100), MODIFIED)  # 60 MB: two segments, not twelve
+    assert len(small["segments"]) == 2
+    assert small["segments"][0]["end"] - small["segments"][0]["start"] >= MIN_SEGMENT_SIZE
+    assert len(plan_archive(results([200_000] * 100), MODIFIED)["segments"]) == 1
+    large = results([2 * MB] * 500)  # 1 GB: its segments are large enough already
+    assert plan_archive(large, MODIFIED) == plan_archive(large, MODIFIED, min_segment_size=0)
 
 
 def test_no_results_no_segments():
